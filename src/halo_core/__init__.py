@@ -1,0 +1,57 @@
+"""HALO core: the public API that plugins build on.
+
+Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`).
+"""
+
+from .components import (
+    CacheBackend,
+    Chunker,
+    Component,
+    ComponentConfig,
+    Embedder,
+    Extractor,
+    LLMBackend,
+    VectorIndex,
+)
+from .context import RunContext
+from .errors import (
+    BudgetExceeded,
+    ComponentUnavailable,
+    HaloError,
+    MediaError,
+    SpecError,
+    StageFailed,
+    TransientLLMError,
+)
+from .hookspecs import hookimpl
+from .model import (
+    Answer,
+    Boundary,
+    BoundaryReason,
+    Chunk,
+    Citation,
+    LLMRequest,
+    LLMResponse,
+    Media,
+    MediaClip,
+    Scene,
+    Signal,
+    SlideText,
+    SpeakerTurn,
+    Summaries,
+    Summary,
+    Timeline,
+    TopicSegment,
+    TranscriptSegment,
+    Usage,
+    Word,
+)
+
+__all__ = [
+    "Answer", "Boundary", "BoundaryReason", "BudgetExceeded", "CacheBackend", "Chunk", "Chunker",
+    "Citation", "Component", "ComponentConfig", "ComponentUnavailable", "Embedder", "Extractor",
+    "HaloError", "LLMBackend", "LLMRequest", "LLMResponse", "Media", "MediaClip", "MediaError",
+    "RunContext", "Scene", "Signal", "SlideText", "SpeakerTurn", "SpecError", "StageFailed",
+    "Summaries", "Summary", "Timeline", "TopicSegment", "TranscriptSegment", "TransientLLMError",
+    "Usage", "VectorIndex", "Word", "hookimpl",
+]

@@ -1,0 +1,163 @@
+"""Component contracts: the base classes plugins subclass.
+
+A component has a `name` (what a spec's `use:` says), a `version` (part of every cache key, so bump
+it when output changes), and a pydantic `Config` (what a spec's `with:` is validated against;
+unknown keys are errors). It is built from a validated config, loads heavy models lazily on first
+use, and reports through the `RunContext` it is handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .context import RunContext
+from .model import Chunk, JSONValue, LLMRequest, LLMResponse, Media, Timeline
+
+Kind = Literal["extractor", "chunker", "embedder", "vector_index", "cache", "llm"]
+KINDS: tuple[Kind, ...] = ("extractor", "chunker", "embedder", "vector_index", "cache", "llm")
+
+
+class ComponentConfig(BaseModel):
+    """Base for every component's `Config`: unknown keys are rejected, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+C = TypeVar("C", bound=ComponentConfig)
+
+
+class Component(Generic[C]):
+    kind: ClassVar[Kind]
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    Config: ClassVar[type[ComponentConfig]] = ComponentConfig
+    description: ClassVar[str] = ""
+
+    def __init__(self, config: C | None = None) -> None:
+        self.config: C = config if config is not None else self.Config()  # type: ignore[assignment]
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any] | None = None) -> Component[C]:
+        return cls(cls.Config.model_validate(options or {}))  # type: ignore[arg-type]
+
+    def check(self) -> list[str]:
+        """Problems that would stop this component from running, found cheaply (no model load).
+
+        Each is one sentence saying what is missing and how to get it. `halo validate` and the
+        runner call this before any work starts.
+        """
+        return []
+
+    def identity(self) -> dict[str, JSONValue]:
+        """What makes this component's output what it is: part of every artifact and cache key."""
+        return {"name": self.name, "version": self.version, "config": self.config.model_dump(mode="json")}
+
+
+class Extractor(Component[C]):
+    """Reads media (and earlier tracks) and produces one track of the timeline."""
+
+    kind: ClassVar[Kind] = "extractor"
+    provides: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+    media_needs: ClassVar[frozenset[Literal["audio", "video"]]] = frozenset()
+
+    def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
+        """Return the segments of the `provides` track, in any order."""
+        raise NotImplementedError
+
+
+class Chunker(Component[C]):
+    kind: ClassVar[Kind] = "chunker"
+
+    def chunk(self, timeline: Timeline, media: Media, ctx: RunContext) -> list[Chunk]:
+        """Return chunks that tile [0, media.duration] in order, with no gap and no overlap."""
+        raise NotImplementedError
+
+
+class Embedder(Component[C]):
+    kind: ClassVar[Kind] = "embedder"
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, dim) float32 array of L2-normalized vectors."""
+        raise NotImplementedError
+
+
+class VectorIndex(Component[C]):
+    kind: ClassVar[Kind] = "vector_index"
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Add or replace vectors by id."""
+        raise NotImplementedError
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """For each query row, up to k (id, inner-product score) pairs, best first."""
+        raise NotImplementedError
+
+    def remove(self, ids: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def save(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def load(self, path: Path) -> None:
+        raise NotImplementedError
+
+
+class CacheBackend(Component[C]):
+    """A namespaced key-value store of JSON-safe values, with TTL and a size bound (LRU)."""
+
+    kind: ClassVar[Kind] = "cache"
+
+    def get(self, namespace: str, key: str) -> JSONValue | None:
+        raise NotImplementedError
+
+    def set(self, namespace: str, key: str, value: JSONValue, ttl: float | None = None) -> None:
+        raise NotImplementedError
+
+    def delete(self, namespace: str, key: str) -> bool:
+        raise NotImplementedError
+
+    def scan(self, namespace: str) -> Iterator[tuple[str, JSONValue]]:
+        raise NotImplementedError
+
+    def stats(self) -> dict[str, int]:
+        """Entry counts by namespace."""
+        raise NotImplementedError
+
+    def clear(self, namespace: str | None = None) -> int:
+        """Remove every entry (of one namespace, when given); return how many."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class LLMBackend(Component[C]):
+    kind: ClassVar[Kind] = "llm"
+    max_concurrency: ClassVar[int] = 1
+    accepts_clips: ClassVar[bool] = False
+
+    @property
+    def model(self) -> str:
+        """The default model's name (part of cache keys)."""
+        raise NotImplementedError
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        """Answer one request, with measured usage and cost."""
+        raise NotImplementedError
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        """Input tokens the request would cost, without generating."""
+        raise NotImplementedError

@@ -1,0 +1,332 @@
+"""HALO's data model: what extractors, chunkers and LLM backends exchange, and what runs write.
+
+Every model here is pydantic v2 and serializes to JSON; `halo schema` writes their JSON Schemas
+to `specs/`, and a test fails when the committed schemas drift from these classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+JSONValue = Any  # JSON-safe value: None, bool, int, float, str, list, dict of these
+
+
+class Model(BaseModel):
+    """Base for every HALO model: unknown fields are errors, not silently kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- media -------------------------------------------------------------------------------------
+
+
+class Stream(Model):
+    index: int
+    kind: Literal["video", "audio", "subtitle", "data"]
+    codec: str | None = None
+    language: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    frames: int | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+
+
+class Media(Model):
+    """One input file, identified by the SHA-256 of its bytes (streamed, never read whole)."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    duration: float = Field(ge=0, description="seconds")
+    streams: list[Stream] = []
+
+    @property
+    def has_video(self) -> bool:
+        return any(s.kind == "video" for s in self.streams)
+
+    @property
+    def has_audio(self) -> bool:
+        return any(s.kind == "audio" for s in self.streams)
+
+    @property
+    def video(self) -> Stream | None:
+        return next((s for s in self.streams if s.kind == "video"), None)
+
+    @property
+    def audio(self) -> Stream | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+class Span(Model):
+    start: float = Field(ge=0, description="seconds from the start of the media")
+    end: float = Field(ge=0, description="seconds from the start of the media")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class Word(Span):
+    text: str
+    confidence: float | None = None
+    speaker: str | None = None
+
+
+class TranscriptSegment(Span):
+    """A stretch of speech, usually one sentence or ASR segment."""
+
+    kind: Literal["transcript"] = "transcript"
+    text: str
+    words: list[Word] = []
+    confidence: float | None = None
+    speaker: str | None = None
+    language: str | None = None
+
+
+class SpeakerTurn(Span):
+    kind: Literal["speaker"] = "speaker"
+    speaker: str
+
+
+class Scene(Span):
+    """A shot or slide: `start` is the cut that opens it (0 for the first scene)."""
+
+    kind: Literal["scene"] = "scene"
+    score: float = Field(default=1.0, description="cut strength in [0, 1]; 1 for the first scene")
+    keyframe: float = Field(description="time of a representative frame")
+    keyframe_path: str | None = None
+
+
+class TopicSegment(Span):
+    kind: Literal["topic"] = "topic"
+    label: str
+    score: float = Field(default=1.0, description="strength of the shift that opens this topic")
+
+
+class SlideText(Span):
+    kind: Literal["slide_text"] = "slide_text"
+    text: str
+
+
+class Signal(Span):
+    """A generic signal for kinds the core does not model (third-party extractors)."""
+
+    kind: Literal["signal"] = "signal"
+    label: str = ""
+    value: float | None = None
+    data: dict[str, JSONValue] = {}
+
+
+Segment = Annotated[
+    TranscriptSegment | SpeakerTurn | Scene | TopicSegment | SlideText | Signal,
+    Field(discriminator="kind"),
+]
+
+
+class Timeline(Model):
+    """The signal tracks of one media file, keyed by what an extractor `provides`."""
+
+    duration: float = Field(ge=0)
+    tracks: dict[str, list[Segment]] = {}
+
+    def track(self, kind: str) -> list[Any]:
+        return self.tracks.get(kind, [])
+
+    def with_track(self, kind: str, segments: list[Any]) -> Timeline:
+        tracks = dict(self.tracks)
+        tracks[kind] = sorted(segments, key=lambda s: (s.start, s.end))
+        return self.model_copy(update={"tracks": tracks})
+
+
+# --- chunks ------------------------------------------------------------------------------------
+
+BoundaryReasonKind = Literal[
+    "start", "end", "scene", "speaker", "topic", "pause", "max_duration", "max_tokens", "fixed"
+]
+
+
+class BoundaryReason(Model):
+    kind: BoundaryReasonKind
+    score: float = Field(description="this signal's evidence for the cut, in [0, 1]")
+    detail: str = ""
+
+
+class Boundary(Model):
+    time: float = Field(ge=0)
+    score: float = Field(default=0.0, description="weighted evidence for the cut")
+    reasons: list[BoundaryReason] = []
+
+
+class Chunk(Span):
+    id: str
+    index: int = Field(ge=0)
+    text: str = ""
+    opened_by: Boundary
+    closed_by: Boundary
+    token_estimate: int = Field(ge=0)
+    speakers: list[str] = []
+    scene_cuts: list[float] = []
+    topics: list[str] = []
+    word_count: int = 0
+
+
+# --- LLM -------------------------------------------------------------------------------------
+
+
+class MediaClip(Model):
+    """A stretch of the media an LLM may look at directly (video-capable backends)."""
+
+    path: Path
+    sha256: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
+class LLMRequest(Model):
+    task: str = Field(description="what the call is for: summarize, answer, rewrite, …")
+    prompt: str
+    system: str | None = None
+    context: str = Field(default="", description="text the answer must come from")
+    clips: list[MediaClip] = []
+    model: str | None = Field(default=None, description="override the backend's default model")
+    max_output_tokens: int | None = None
+    temperature: float = 0.0
+    options: dict[str, JSONValue] = {}
+
+
+class Usage(Model):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = Field(default=0, description="part of input_tokens served from a cache")
+    thoughts_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            thoughts_tokens=self.thoughts_tokens + other.thoughts_tokens,
+        )
+
+
+class LLMResponse(Model):
+    text: str
+    model: str
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+    cache_tier: Literal["l1", "l2", "l3"] | None = Field(
+        default=None, description="the cache tier that answered, or None for a real call"
+    )
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+class Summary(Model):
+    level: Literal["chunk", "section", "video"]
+    id: str
+    start: float
+    end: float
+    text: str
+    key_points: list[str] = []
+    children: list[str] = Field(default=[], description="ids one level down")
+    title: str = ""
+
+
+class Summaries(Model):
+    schema_version: int = SCHEMA_VERSION
+    media: str
+    chunks: list[Summary] = []
+    sections: list[Summary] = []
+    video: Summary | None = None
+
+
+class Citation(Model):
+    chunk_id: str
+    start: float
+    end: float
+
+
+class Answer(Model):
+    question: str
+    answer: str
+    citations: list[Citation] = []
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+    cache_tier: Literal["l1", "l2", "l3"] | None = None
+    naive_input_tokens: int = Field(
+        default=0, description="input tokens of sending the whole transcript with the question"
+    )
+
+
+class StageReport(Model):
+    stage: str
+    component: str
+    distribution: str
+    reused: bool = Field(description="true when a stored artifact was reused")
+    wall_s: float
+    real_time_factor: float | None = Field(
+        default=None, description="media seconds processed per wall second"
+    )
+    peak_rss_mb: float | None = None
+
+
+class ModelUsage(Model):
+    requests: int = 0
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+
+
+class TierStats(Model):
+    hits: int = 0
+    misses: int = 0
+    entries: int | None = None
+
+
+class RunReport(Model):
+    schema_version: int = SCHEMA_VERSION
+    spec: str
+    media: Media
+    started_at: str
+    wall_s: float
+    peak_rss_mb: float
+    stages: list[StageReport] = []
+    llm: dict[str, ModelUsage] = Field(default={}, description="usage and cost by model")
+    cache: dict[str, TierStats] = Field(default={}, description="stats by cache tier")
+    chunk_count: int = 0
+    naive_input_tokens: int = Field(
+        default=0, description="tokens of sending the whole transcript once per LLM request"
+    )
+
+
+class ChunkSet(Model):
+    schema_version: int = SCHEMA_VERSION
+    media: str
+    duration: float
+    chunker: str
+    chunks: list[Chunk]
+
+
+OUTPUT_MODELS: dict[str, type[BaseModel]] = {
+    "timeline": Timeline,
+    "chunks": ChunkSet,
+    "summaries": Summaries,
+    "report": RunReport,
+    "answer": Answer,
+}

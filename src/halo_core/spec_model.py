@@ -1,0 +1,51 @@
+"""The pipeline spec's shape (version 1). Loading, interpolation and validation: `spec.py`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ComponentRef(_Strict):
+    """`use:` names a registered component; `with:` is validated against its `Config`."""
+
+    use: str = Field(description="the component's registered name")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with",
+                                  description="options, validated against the component's Config")
+
+
+class LLMRef(ComponentRef):
+    fallback: list[str] = Field(
+        default_factory=list,
+        description="LLM backends to use, in order, when this one cannot run (e.g. no API key)",
+    )
+
+
+class Tasks(_Strict):
+    summarize: bool = Field(default=True, description="chunk, section and video summaries")
+    notes: bool = Field(default=True, description="write notes.md (needs summarize)")
+    ask: list[str] = Field(default_factory=list, description="questions answered into answers.json")
+
+
+class PipelineSpec(_Strict):
+    version: Literal[1] = 1
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="names the run folder: <outputs>/<name>/<media stem>/")
+    inputs: list[str] = Field(default_factory=list,
+                              description="media files or globs, relative to the spec's folder")
+    extractors: list[ComponentRef] = Field(default_factory=list)
+    chunker: ComponentRef = Field(default_factory=lambda: ComponentRef(use="rules"))
+    embedder: ComponentRef = Field(default_factory=lambda: ComponentRef(use="hashing"))
+    index: ComponentRef = Field(default_factory=lambda: ComponentRef(use="numpy"))
+    cache: ComponentRef = Field(
+        default_factory=lambda: ComponentRef(use="sqlite", with_={"path": ".halo/cache.db"})
+    )
+    llm: LLMRef = Field(default_factory=lambda: LLMRef(use="extractive"))
+    tasks: Tasks = Field(default_factory=Tasks)
+    outputs: str = Field(default="runs", description="folder for run outputs, relative to the cwd")
+    max_workers: int = Field(default=2, ge=1, description="extractors run concurrently up to this")
