@@ -1,0 +1,33 @@
+# The two commands (see README.md): `make run` and `make test`. Both install first, into .venv.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.halo-installed
+INSTALL_INPUTS := scripts/install.sh constraints.txt pyproject.toml \
+	$(wildcard plugins/*/pyproject.toml examples/*/pyproject.toml)
+
+.PHONY: install run test lint schema bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(INSTALL_INPUTS)
+	bash scripts/install.sh
+	touch $@
+
+run: install
+	$(BIN)/halo run pipelines/lecture.yaml
+
+test: install
+	$(BIN)/python scripts/run_tests.py
+
+lint: install
+	$(BIN)/ruff check src plugins examples tests benchmarks
+
+schema: install
+	HALO_LOAD_PLUGINS= $(BIN)/halo schema --out specs
+
+bench: install
+	for bench in benchmarks/bench_*.py; do $(BIN)/python $$bench || exit 1; done
+
+clean:
+	rm -rf $(VENV) .nox runs .halo build

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything HALO needs into .venv: Debian packages the engines and tests use, torch pinned
+# to its CPU build first (an unpinned torch would pull gigabytes of CUDA), then the core, every
+# plugin in plugins/ and the example plugin, editable, with the extras their tests exercise.
+# Idempotent: the Makefile runs it only when a pyproject or this script changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+VENV=.venv
+PIP="$VENV/bin/python -m pip"
+APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "install: Debian packages ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+$PIP install -q --upgrade pip
+if ! $PIP show torch 2>/dev/null | grep -q '^Version: 2.13.0'; then
+  echo "install: torch 2.13.0 (CPU build)"
+  $PIP install -q torch==2.13.0
+fi
+
+editables=(-e ".[test]")
+for plugin in plugins/*/ examples/*/; do
+  # Each distribution's `test` extra holds every optional engine its tests exercise.
+  [ -f "$plugin/pyproject.toml" ] && editables+=(-e "${plugin%/}[test]")
+done
+echo "install: halo-core, plugins and test tools into $VENV"
+$PIP install -q -c constraints.txt "${editables[@]}"
+
+# Everything after this point depends on torch staying the CPU build: fail loudly if it moved.
+$VENV/bin/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0+cpu') else f'torch was replaced: {v}')"
+echo "install: done ($($VENV/bin/halo --version 2>/dev/null || echo halo))"
