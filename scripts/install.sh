@@ -25,7 +25,8 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 $PIP install -q --upgrade pip
-if ! $PIP show torch 2>/dev/null | grep -q '^Version: 2.13.0'; then
+torch_version=$($PIP show torch 2>/dev/null | sed -n 's/^Version: //p')
+if [[ "$torch_version" != 2.13.0* ]]; then
   echo "install: torch 2.13.0 (CPU build)"
   $PIP install -q torch==2.13.0
 fi
