@@ -6,7 +6,7 @@ STAMP := $(VENV)/.halo-installed
 INSTALL_INPUTS := scripts/install.sh constraints.txt pyproject.toml \
 	$(wildcard plugins/*/pyproject.toml examples/*/pyproject.toml)
 
-.PHONY: install run test lint schema bench clean
+.PHONY: install run test lint schema bench policy clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ schema: install
 
 bench: install
 	for bench in benchmarks/bench_*.py; do $(BIN)/python $$bench || exit 1; done
+
+# The policy that ships inside halo-rl (see plugins/halo-rl/README.md).
+policy: install
+	$(BIN)/halo rl train --synthetic 64 --steps 60000 --seed 0 --out plugins/halo-rl/src/halo_rl/policy.npz
 
 clean:
 	rm -rf $(VENV) .nox runs .halo build

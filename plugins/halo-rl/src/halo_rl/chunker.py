@@ -1,0 +1,85 @@
+"""Chunker `ppo`: a learned policy proposes cuts; the limits and the chunk contract are enforced."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from halo_core import (
+    BoundaryReason,
+    Chunk,
+    Chunker,
+    ComponentConfig,
+    Media,
+    RunContext,
+    Timeline,
+)
+from halo_core.chunking import build_chunks
+from halo_core.plugins import get_registry
+
+from .env import Limits, Walk
+from .episode import EVIDENCE, episode_from_timeline
+from .policy import BUNDLED_POLICY, Policy
+
+
+class PPOChunkerConfig(ComponentConfig):
+    policy: str = Field(default="bundled",
+                        description="`bundled` (ships with halo-rl) or the path of a `halo rl train` file")
+    min_duration: float | None = Field(default=None, ge=0,
+                                       description="shortest chunk, s (default: the policy's)")
+    max_duration: float | None = Field(default=None, gt=0,
+                                       description="longest chunk, s (default: the policy's)")
+    max_tokens: int | None = Field(default=None, gt=0,
+                                   description="most tokens in a chunk (default: the policy's)")
+    embedder: str = Field(default="hashing", description="embedder for the semantic observations")
+    embedder_options: dict[str, Any] = Field(default_factory=dict)
+
+
+@cache
+def load_policy(path: Path) -> Policy:
+    return Policy.load(path)
+
+
+def policy_path(setting: str) -> Path:
+    return BUNDLED_POLICY if setting == "bundled" else Path(setting).expanduser()
+
+
+class PPOChunker(Chunker[PPOChunkerConfig]):
+    name = "ppo"
+    version = "1"
+    Config = PPOChunkerConfig
+    description = "A PPO policy that learned where to cut from within-chunk coherence and costs."
+
+    def check(self) -> list[str]:
+        path = policy_path(self.config.policy)
+        if not path.is_file():
+            return [f"ppo policy file {path} not found; use `policy: bundled` or train one with "
+                    f"`halo rl train --out {path}`"]
+        return []
+
+    def limits(self, policy: Policy) -> Limits:
+        overrides = {k: v for k in ("min_duration", "max_duration", "max_tokens")
+                     if (v := getattr(self.config, k)) is not None}
+        return policy.limits.model_copy(update=overrides)
+
+    def chunk(self, timeline: Timeline, media: Media, ctx: RunContext) -> list[Chunk]:
+        policy = load_policy(policy_path(self.config.policy))
+        embedder = get_registry().build("embedder", self.config.embedder, self.config.embedder_options)
+        timeline = timeline.model_copy(update={"duration": media.duration})
+        episode = episode_from_timeline(timeline, embedder.embed)
+        walk = Walk(episode, self.limits(policy))
+        while not walk.done:
+            walk.step(policy.wants_cut(walk.observation()))
+            ctx.progress(float(episode.times[walk.position - 1]), media.duration)
+        reasons = {}
+        for i in walk.cuts:
+            found = [BoundaryReason(kind=kind, score=float(score))
+                     for kind, score in zip(EVIDENCE, episode.evidence[i]) if score > 0]
+            if i in walk.forced:
+                found.append(BoundaryReason(kind="max_duration", score=1.0,
+                                            detail="forced: the next span would pass a limit"))
+            reasons[float(episode.times[i])] = found
+        return build_chunks(timeline, media.duration, walk.cut_times(), reasons)

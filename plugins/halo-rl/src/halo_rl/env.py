@@ -1,0 +1,166 @@
+"""The decision process: walk an episode's candidates in time order, cut or don't cut at each.
+
+`Walk` holds the rules both training and the chunker obey (no cut before `min_duration`, a forced
+cut before `max_duration` or `max_tokens` would be passed), so the policy only ever proposes.
+`ChunkingEnv` wraps walks of many episodes as a gymnasium environment whose reward needs no ground
+truth: within-chunk semantic coherence, minus penalties for fragmentation, for breaking the
+limits, and for the token cost of large chunks.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .episode import Episode
+
+OBSERVATION = (
+    "scene", "speaker", "topic", "pause", "semantic_shift", "misfit_next",
+    "elapsed", "tokens", "below_min", "remaining",
+)
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_duration: float = Field(default=20.0, ge=0, description="shortest chunk, seconds")
+    max_duration: float = Field(default=120.0, gt=0, description="longest chunk, seconds")
+    max_tokens: int = Field(default=1500, gt=0, description="most tokens in a chunk")
+
+
+class RewardWeights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    coherence: float = Field(default=1.0, description="per span: cosine to its chunk's centroid")
+    fragmentation: float = Field(default=1.2, description="per chunk")
+    limit_violation: float = Field(default=3.0, description="per cut refused or forced by a limit")
+    token_cost: float = Field(default=1.0, description="per chunk: (tokens / max_tokens) ** 2")
+
+
+@dataclass
+class Walk:
+    """One pass over an episode's candidates under the limits; records cuts and violations."""
+
+    episode: Episode
+    limits: Limits
+    position: int = 0
+    last_cut: float = 0.0
+    first_span: int = 0
+    cuts: list[int] = field(default_factory=list)
+    forced: list[int] = field(default_factory=list)
+    refused: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.position >= self.episode.size
+
+    def _open_tokens(self, through_span: int) -> float:
+        return float(self.episode.span_tokens[self.first_span: through_span + 1].sum())
+
+    def observation(self) -> np.ndarray:
+        e, i, lim = self.episode, self.position, self.limits
+        t = e.times[i]
+        centroid = e.span_vectors[self.first_span: i + 1].sum(axis=0)
+        upcoming = e.span_vectors[i + 1: i + 3].sum(axis=0)
+        norm = float(np.linalg.norm(centroid) * np.linalg.norm(upcoming))
+        misfit = 1.0 - float(centroid @ upcoming) / norm if norm > 0 else 0.0
+        return np.array(
+            [
+                *e.evidence[i],
+                e.semantic_shift(i),
+                misfit,
+                min((t - self.last_cut) / lim.max_duration, 1.0),
+                min(self._open_tokens(i) / lim.max_tokens, 1.0),
+                float(t - self.last_cut < lim.min_duration),
+                min((e.duration - t) / lim.max_duration, 1.0),
+            ],
+            dtype=np.float32,
+        )
+
+    def step(self, wants_cut: bool) -> tuple[int, int] | None:
+        """Apply the proposal at the current candidate; return the closed chunk's spans, if any."""
+        e, i, lim = self.episode, self.position, self.limits
+        t = e.times[i]
+        next_end = e.times[i + 1] if i + 1 < e.size else e.duration
+        must = (next_end - self.last_cut > lim.max_duration
+                or self._open_tokens(i + 1) > lim.max_tokens)
+        allowed = t - self.last_cut >= lim.min_duration and e.duration - t >= lim.min_duration
+        cut = (wants_cut and allowed) or must
+        if wants_cut and not allowed and not must:
+            self.refused += 1
+        if must and not wants_cut:
+            self.forced.append(i)
+        self.position += 1
+        if not cut:
+            return None
+        closed = (self.first_span, i)
+        self.cuts.append(i)
+        self.last_cut, self.first_span = t, i + 1
+        return closed
+
+    def finish(self) -> tuple[int, int]:
+        return self.first_span, self.episode.size
+
+    def cut_times(self) -> list[float]:
+        return [float(self.episode.times[i]) for i in self.cuts]
+
+
+def chunk_reward(episode: Episode, spans: tuple[int, int], limits: Limits,
+                 weights: RewardWeights) -> float:
+    first, last = spans
+    vectors = episode.span_vectors[first: last + 1]
+    centroid = vectors.sum(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    coherence = float((vectors @ centroid).sum()) / norm if norm > 0 else 0.0
+    tokens = float(episode.span_tokens[first: last + 1].sum())
+    return (weights.coherence * coherence - weights.fragmentation
+            - weights.token_cost * (tokens / limits.max_tokens) ** 2)
+
+
+def walk_reward(walk: Walk, weights: RewardWeights) -> float:
+    """The total reward of a finished walk (what an episode of the environment sums to)."""
+    spans, first = [], 0
+    for i in walk.cuts:
+        spans.append((first, i))
+        first = i + 1
+    spans.append(walk.finish())
+    total = sum(chunk_reward(walk.episode, s, walk.limits, weights) for s in spans)
+    return total - weights.limit_violation * (walk.refused + len(walk.forced))
+
+
+def make_env(episodes: list[Episode], limits: Limits, weights: RewardWeights, seed: int = 0):
+    """A gymnasium environment over `episodes` (imported here: training needs gymnasium)."""
+    import gymnasium as gym
+
+    class ChunkingEnv(gym.Env):
+        observation_space = gym.spaces.Box(0.0, 1.0, shape=(len(OBSERVATION),), dtype=np.float32)
+        action_space = gym.spaces.Discrete(2)
+
+        def __init__(self) -> None:
+            self._rng = random.Random(seed)
+            self._walk: Walk | None = None
+
+        def reset(self, *, seed: int | None = None, options: dict | None = None):
+            super().reset(seed=seed)
+            if seed is not None:
+                self._rng.seed(seed)
+            playable = [e for e in episodes if e.size > 0]
+            self._walk = Walk(self._rng.choice(playable), limits)
+            return self._walk.observation(), {}
+
+        def step(self, action: int):
+            walk = self._walk
+            assert walk is not None
+            refused, forced = walk.refused, len(walk.forced)
+            closed = walk.step(bool(action))
+            reward = 0.0
+            if closed is not None:
+                reward += chunk_reward(walk.episode, closed, limits, weights)
+            reward -= weights.limit_violation * (walk.refused - refused + len(walk.forced) - forced)
+            if walk.done:
+                reward += chunk_reward(walk.episode, walk.finish(), limits, weights)
+                return np.zeros(len(OBSERVATION), dtype=np.float32), reward, True, False, {}
+            return walk.observation(), reward, False, False, {}
+
+    return ChunkingEnv()

@@ -1,0 +1,85 @@
+"""An episode: a timeline's candidate boundaries, in time order, with the evidence at each.
+
+Between consecutive candidates lies a span of speech; each span has a token count and a unit
+vector (its text embedded). Chunks are runs of spans, so everything the reward and the
+observation need is computed from spans — the same way for synthetic and for real timelines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from halo_core import Timeline
+from halo_core.chunking import candidates
+from halo_core.tokens import estimate_tokens
+
+EVIDENCE = ("scene", "speaker", "topic", "pause")
+EmbedTexts = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Episode:
+    duration: float
+    times: np.ndarray
+    """(n,) candidate cut times, increasing."""
+    evidence: np.ndarray
+    """(n, 4) scene, speaker, topic, pause evidence at each candidate, in [0, 1]."""
+    span_tokens: np.ndarray
+    """(n + 1,) tokens of the speech between candidates (span i ends at candidate i)."""
+    span_vectors: np.ndarray
+    """(n + 1, d) unit vectors of the spans' text (zero for spans without speech)."""
+    span_bounds: np.ndarray
+    """(n + 2,) 0, the candidate times, and the duration."""
+
+    @property
+    def size(self) -> int:
+        return len(self.times)
+
+    def semantic_shift(self, index: int, window: int = 2) -> float:
+        """1 - cosine between the speech just before and just after candidate `index`."""
+        before = self.span_vectors[max(0, index - window + 1): index + 1].sum(axis=0)
+        after = self.span_vectors[index + 1: index + 1 + window].sum(axis=0)
+        return 1.0 - _cosine(before, after)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm > 0 else 0.0
+
+
+def episode_from_timeline(timeline: Timeline, embed: EmbedTexts) -> Episode:
+    found = candidates(timeline, timeline.duration)
+    times = np.array([c.time for c in found], dtype=np.float64)
+    evidence = np.array([[c.scene, c.speaker, c.topic, c.pause] for c in found],
+                        dtype=np.float32).reshape(len(found), len(EVIDENCE))
+    bounds = np.concatenate([[0.0], times, [timeline.duration]])
+    texts = _span_texts(timeline, bounds)
+    vectors = np.zeros((len(texts), 0), dtype=np.float32)
+    spoken = [i for i, text in enumerate(texts) if text]
+    if spoken:
+        embedded = embed([texts[i] for i in spoken])
+        vectors = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
+        vectors[spoken] = embedded
+    return Episode(
+        duration=timeline.duration,
+        times=times,
+        evidence=evidence,
+        span_tokens=np.array([estimate_tokens(t) for t in texts], dtype=np.float64),
+        span_vectors=vectors,
+        span_bounds=bounds,
+    )
+
+
+def _span_texts(timeline: Timeline, bounds: np.ndarray) -> list[str]:
+    """The transcript words whose midpoint falls in each span (segments, when there are no words)."""
+    pieces: list[list[str]] = [[] for _ in range(len(bounds) - 1)]
+    for segment in timeline.track("transcript"):
+        units = segment.words or [segment]
+        for unit in units:
+            middle = (unit.start + unit.end) / 2
+            span = int(np.searchsorted(bounds, middle, side="right")) - 1
+            pieces[min(max(span, 0), len(pieces) - 1)].append(unit.text)
+    return [" ".join(words) for words in pieces]

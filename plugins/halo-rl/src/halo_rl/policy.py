@@ -1,0 +1,93 @@
+"""A trained policy as plain arrays: the actor of a PPO MLP, run with numpy.
+
+Shipping the actor's weights (`.npz`, loaded with allow_pickle=False) instead of a
+stable-baselines3 `.zip` keeps the file a few KB, needs no torch to run, and never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from halo_core import ComponentUnavailable
+
+from .env import OBSERVATION, Limits
+
+BUNDLED_POLICY = Path(__file__).with_name("policy.npz")
+
+
+@dataclass(frozen=True)
+class Policy:
+    layers: list[tuple[np.ndarray, np.ndarray]]
+    """Hidden layers (weight (out, in), bias), tanh-activated, then the action layer."""
+    meta: dict[str, Any]
+
+    def logits(self, observation: np.ndarray) -> np.ndarray:
+        hidden = observation.astype(np.float32)
+        for weight, bias in self.layers[:-1]:
+            hidden = np.tanh(weight @ hidden + bias)
+        weight, bias = self.layers[-1]
+        return weight @ hidden + bias
+
+    def wants_cut(self, observation: np.ndarray) -> bool:
+        return bool(np.argmax(self.logits(observation)) == 1)
+
+    def save(self, path: Path) -> None:
+        arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
+        arrays |= {f"b{i}": b for i, (_, b) in enumerate(self.layers)}
+        arrays["meta"] = np.frombuffer(json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> Policy:
+        if not path.is_file():
+            raise ComponentUnavailable(
+                "policy file not found", where=str(path),
+                fix="pass `policy: bundled`, or train one with `halo rl train --out FILE`",
+            )
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                count = sum(1 for k in data.files if k.startswith("w"))
+                layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(count)]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ComponentUnavailable(
+                f"not a HALO policy file ({exc})", where=str(path),
+                fix="use a file written by `halo rl train`",
+            ) from None
+        if meta.get("observation") != list(OBSERVATION):
+            raise ComponentUnavailable(
+                "policy was trained on other observations than this halo-rl provides",
+                where=str(path), fix="retrain it with `halo rl train` from this version",
+            )
+        return cls(layers, meta)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits.model_validate(self.meta["limits"])
+
+
+def from_stable_baselines(model: Any, meta: dict[str, Any]) -> Policy:
+    """Extract the actor (policy MLP + action head) of a trained SB3 PPO model."""
+    state = {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()}
+    hidden = sorted({int(k.split(".")[2]) for k in state if k.startswith("mlp_extractor.policy_net.")})
+    layers = [(state[f"mlp_extractor.policy_net.{i}.weight"], state[f"mlp_extractor.policy_net.{i}.bias"])
+              for i in hidden if f"mlp_extractor.policy_net.{i}.weight" in state]
+    layers.append((state["action_net.weight"], state["action_net.bias"]))
+    return Policy(layers, {**meta, "observation": list(OBSERVATION)})
