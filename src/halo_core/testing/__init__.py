@@ -1,0 +1,14 @@
+"""Shared contract test suites for HALO components (import them in tests only; they need pytest).
+
+A plugin proves it honours a contract by subclassing the suite in its own tests and overriding
+the factory fixture, as hydra's launcher plugins do with `launcher_common_tests`:
+
+    from halo_core.testing.cache_contract import CacheBackendContract
+
+    class TestRedisCache(CacheBackendContract):
+        @pytest.fixture
+        def make_backend(self, redis_url):
+            def make(max_entries=None):
+                ...
+            return make
+"""
