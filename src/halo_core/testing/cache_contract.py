@@ -91,11 +91,13 @@ class CacheBackendContract:
         assert dict(cache.scan("empty")) == {}
 
     def test_ttl_expires_entries(self, cache: CacheBackend[Any]) -> None:
-        cache.set("ns", "short", 1, ttl=0.3)
+        written = time.monotonic()
+        cache.set("ns", "short", 1, ttl=0.5)
         cache.set("ns", "long", 2, ttl=60)
         cache.set("ns", "forever", 3)
-        assert cache.get("ns", "short") == 1
-        time.sleep(0.6)
+        if time.monotonic() - written < 0.4:  # a loaded machine may already be past the TTL
+            assert cache.get("ns", "short") == 1
+        time.sleep(0.8)
         assert cache.get("ns", "short") is None
         assert cache.get("ns", "long") == 2
         assert dict(cache.scan("ns")) == {"long": 2, "forever": 3}
