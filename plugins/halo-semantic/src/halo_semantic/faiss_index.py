@@ -1,0 +1,216 @@
+"""Vector index `faiss`: inner-product search, exact for small sets and IVF past a size threshold.
+
+Up to `exact_threshold` vectors the index is a flat (brute-force, exact) inner-product index.
+Once it grows past that, it is rebuilt as an IVF index (k-means cells, `nprobe` cells searched per
+query), and retrained when it has grown `retrain_growth` times past the size it was trained at.
+Both kinds sit behind an IndexIDMap2-style id map, so `remove` and replace-by-id work on either.
+String ids map to faiss's int64 ids through a table saved next to the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field
+
+from halo_core import ComponentConfig, HaloError, VectorIndex
+
+if TYPE_CHECKING:
+    import faiss
+
+IDS_SUFFIX = ".ids.json"
+FORMAT_VERSION = 1
+
+
+class FaissConfig(ComponentConfig):
+    exact_threshold: int = Field(
+        default=20_000, ge=1, description="up to this many vectors the search is exact (flat index)"
+    )
+    nlist: int | None = Field(
+        default=None, ge=1, description="IVF cells; default sqrt(n), at most n/39 (enough training points)"
+    )
+    nprobe: int = Field(default=16, ge=1, description="IVF cells searched per query (recall vs speed)")
+    retrain_growth: float = Field(
+        default=4.0, gt=1, description="rebuild the IVF cells when the set grows this many times"
+    )
+
+
+class FaissIndex(VectorIndex[FaissConfig]):
+    name = "faiss"
+    version = "1"
+    Config = FaissConfig
+    description = "faiss inner-product index: exact (flat) for small sets, IVF past `exact_threshold`."
+
+    def __init__(self, config: FaissConfig | None = None) -> None:
+        super().__init__(config)
+        self._index: faiss.Index | None = None
+        self._dim: int | None = None
+        self._key_of: dict[str, int] = {}  # string id -> faiss int64 id
+        self._id_of: dict[int, str] = {}
+        self._next_key = 0
+        self._trained_at = 0  # size the IVF cells were trained on; 0 while the index is exact
+
+    @property
+    def is_exact(self) -> bool:
+        return self._trained_at == 0
+
+    def __len__(self) -> int:
+        return len(self._key_of)
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = self._checked(vectors, "add")
+        if len(ids) != len(vectors):
+            raise HaloError(
+                f"{len(ids)} ids for {len(vectors)} vectors", where="vector index faiss: add",
+                fix="pass one id per vector row",
+            )
+        if not len(ids):
+            return
+        last_row = {str(id_): row for row, id_ in enumerate(ids)}  # a repeated id: the last row wins
+        self.remove(list(last_row))
+        keys = np.arange(self._next_key, self._next_key + len(last_row), dtype=np.int64)
+        self._next_key += len(last_row)
+        for key, id_ in zip(keys.tolist(), last_row):
+            self._key_of[id_] = key
+            self._id_of[key] = id_
+        index = self._index if self._index is not None else self._flat(vectors.shape[1])
+        index.add_with_ids(vectors[list(last_row.values())], keys)
+        self._index = index
+        self._reshape_if_needed()
+
+    def remove(self, ids: Sequence[str]) -> None:
+        keys = [self._key_of.pop(str(id_)) for id_ in ids if str(id_) in self._key_of]
+        if not keys or self._index is None:
+            return
+        for key in keys:
+            del self._id_of[key]
+        self._index.remove_ids(np.array(keys, dtype=np.int64))
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        vectors = self._checked(vectors, "search")
+        if self._index is None or k <= 0 or not len(self):
+            return [[] for _ in range(len(vectors))]
+        scores, keys = self._index.search(vectors, min(k, len(self)))
+        return [
+            [(self._id_of[key], float(score)) for key, score in zip(row_keys.tolist(), row_scores.tolist()) if key >= 0]
+            for row_keys, row_scores in zip(keys, scores)
+        ]
+
+    def save(self, path: Path) -> None:
+        """Write the faiss index to `path` and the id table to `path` + '.ids.json', each atomically.
+
+        The id table records the SHA-256 of the index bytes, so `load` detects a torn pair.
+        """
+        import faiss
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        index = self._index if self._index is not None else self._flat(self._dim or 1)
+        data = faiss.serialize_index(index).tobytes()
+        _write_atomic(path, data)
+        table = {
+            "format": FORMAT_VERSION,
+            "dim": self._dim,
+            "index_sha256": hashlib.sha256(data).hexdigest(),
+            "next_key": self._next_key,
+            "trained_at": self._trained_at,
+            "ids": {id_: key for id_, key in self._key_of.items()},
+        }
+        _write_atomic(_ids_path(path), json.dumps(table).encode())
+
+    def load(self, path: Path) -> None:
+        import faiss
+
+        path = Path(path)
+        where = f"vector index faiss: {path}"
+        try:
+            data = path.read_bytes()
+            table = json.loads(_ids_path(path).read_text())
+        except FileNotFoundError as exc:
+            raise HaloError(f"missing index file {exc.filename}", where=where,
+                            fix="build the index again (re-run the stage that saved it)") from None
+        except json.JSONDecodeError as exc:
+            raise HaloError(f"the id table is not valid JSON ({exc})", where=where,
+                            fix="delete both files and build the index again") from None
+        if table.get("format") != FORMAT_VERSION or table.get("index_sha256") != hashlib.sha256(data).hexdigest():
+            raise HaloError("the index and its id table do not belong together (torn or foreign write)",
+                            where=where, fix="delete both files and build the index again")
+        self._index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        self._dim = table["dim"]
+        self._next_key = int(table["next_key"])
+        self._trained_at = int(table["trained_at"])
+        self._key_of = {str(id_): int(key) for id_, key in table["ids"].items()}
+        self._id_of = {key: id_ for id_, key in self._key_of.items()}
+        self._set_nprobe()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _checked(self, vectors: Any, operation: str) -> np.ndarray:
+        array = np.ascontiguousarray(vectors, dtype=np.float32)
+        if array.ndim == 1:
+            array = array[None, :]
+        if array.ndim != 2 or (self._dim is not None and array.shape[1] != self._dim):
+            raise HaloError(
+                f"vectors of shape {array.shape} do not match this index (dimension {self._dim})",
+                where=f"vector index faiss: {operation}",
+                fix="use the same embedder for every add and search, or start a new index",
+            )
+        if self._dim is None and operation == "add" and len(array):
+            self._dim = int(array.shape[1])
+        return array
+
+    def _flat(self, dim: int) -> faiss.Index:
+        import faiss
+
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    def _reshape_if_needed(self) -> None:
+        n = len(self)
+        if self.is_exact and n <= self.config.exact_threshold:
+            return
+        if not self.is_exact and n < self._trained_at * self.config.retrain_growth:
+            return
+        assert self._index is not None
+        keys = np.array(sorted(self._id_of), dtype=np.int64)
+        vectors = np.vstack([self._index.reconstruct(int(key)) for key in keys]).astype(np.float32)
+        self._index = self._build_ivf(keys, vectors)
+        self._trained_at = n
+        self._set_nprobe()
+
+    def _build_ivf(self, keys: np.ndarray, vectors: np.ndarray) -> faiss.Index:
+        import faiss
+
+        n, dim = vectors.shape
+        nlist = self.config.nlist or max(1, min(int(math.sqrt(n)), n // 39))
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vectors)
+        # A hashtable direct map lets the IVF reconstruct and remove by our own ids.
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.add_with_ids(vectors, keys)
+        return ivf
+
+    def _set_nprobe(self) -> None:
+        import faiss
+
+        if self._index is not None and not self.is_exact:
+            faiss.extract_index_ivf(self._index).nprobe = self.config.nprobe
+
+
+def _ids_path(path: Path) -> Path:
+    return path.with_name(path.name + IDS_SUFFIX)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
