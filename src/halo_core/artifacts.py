@@ -1,0 +1,96 @@
+"""Atomic writes, and the content-addressed store of stage artifacts that makes runs resumable.
+
+Every file HALO writes goes through `atomic_write_*`: the bytes go to a temporary file in the
+same folder, are fsynced, then `os.replace`d over the target, so a reader (or a run resumed after
+`kill -9`) sees either the old file or the new one, never half of one.
+
+A stage artifact is one JSON file named by its key, a hash of everything the stage's output
+depends on (the media's SHA-256, the component's identity, the keys of the stages it read). A
+finished stage is therefore found again by recomputing its key; a stage that never finished has
+no file, and runs again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .gateway import stable_hash
+from .model import JSONValue
+
+TMP_SUFFIX = ".tmp"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that `path` never holds a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, value: JSONValue, *, indent: int | None = 2) -> None:
+    atomic_write_text(path, json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename itself must reach the disk too, or a power cut could lose a "finished" stage.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def artifact_key(**parts: JSONValue) -> str:
+    """The content address of a stage's output: a hash of everything that output depends on."""
+    return stable_hash(parts)
+
+
+class ArtifactStore:
+    """Stage outputs as `<root>/<key>.json`, written atomically, read back by key.
+
+    `redact` is applied to the JSON text before it is written, so secrets never land on disk.
+    """
+
+    def __init__(self, root: Path, *, redact: Callable[[str], str] = lambda text: text) -> None:
+        self.root = Path(root)
+        self.redact = redact
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def work_dir(self, key: str) -> Path:
+        """A folder for files a stage writes besides its JSON (keyframes...), stable per key."""
+        return self.root / "work" / key
+
+    def get(self, key: str) -> JSONValue | None:
+        """The stored value, or None when the stage never finished (or its file is unreadable)."""
+        try:
+            return json.loads(self.path(key).read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    def put(self, key: str, value: JSONValue) -> Path:
+        path = self.path(key)
+        atomic_write_text(path, self.redact(json.dumps(value, ensure_ascii=False)))
+        return path

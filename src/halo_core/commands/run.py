@@ -1,0 +1,68 @@
+"""`halo run SPEC`: run a pipeline spec over its inputs and say where the outputs went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import global_options
+
+
+@click.command("run")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="FILE",
+    help="Media file or glob to run on instead of the spec's inputs (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Outputs folder instead of the spec's `outputs`.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="K=V",
+    help="Override a spec value, e.g. --set chunker.with.max_duration=90 (repeatable).",
+)
+@click.option(
+    "--force", is_flag=True, help="Recompute every stage instead of reusing finished ones."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def command(
+    spec: Path,
+    inputs: tuple[str, ...],
+    out: Path | None,
+    overrides: tuple[str, ...],
+    force: bool,
+    quiet: bool,
+) -> int:
+    """Run the pipeline SPEC: extract, chunk, index, summarize, answer, write the outputs.
+
+    Outputs go to <outputs>/<spec name>/<media stem>/. A re-run reuses every finished stage; a run
+    that was interrupted resumes where it stopped. Exit codes: 0 ok, 1 a stage failed, 2 bad input,
+    3 the LLM budget was reached (finished work is kept).
+    """
+    from ..progress import Progress
+    from ..runner import run
+    from ..spec import load_and_validate
+
+    loaded = load_and_validate(spec, overrides=list(overrides), inputs=list(inputs), out=out)
+    progress = Progress(quiet=quiet or global_options().quiet)
+    results = run(loaded, force=force, progress=progress)
+    for result in results:
+        if result.error is None:
+            reused = sum(s.reused for s in result.report.stages) if result.report else 0
+            total = len(result.report.stages) if result.report else 0
+            click.echo(
+                f"{result.input}: outputs in {result.run_dir} ({reused} of {total} stages reused)"
+            )
+        else:
+            click.echo(f"{result.input}: {result.error.message}", err=True)
+    return max((r.exit_code for r in results), default=0)

@@ -1,0 +1,185 @@
+"""Hierarchical summaries: each chunk (map phase), sections of chunks, then the whole video.
+
+Chunk summaries read the chunk's text (and, for video-capable backends, a clip of its time span);
+section summaries read their chunks' summaries; the video summary reads the section summaries. So
+no request ever holds more than one level's worth of text, however long the video.
+
+Replies are plain text: an optional `Title: ...` line, a paragraph, then key points as `- ` lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from .context import RunContext
+from .gateway import LLMGateway
+from .model import Chunk, LLMRequest, Media, MediaClip, Summaries, Summary, Timeline
+
+SECTION_SIZE = 5
+"""Chunks per section when the timeline has no topic track to group by."""
+
+FORMAT = (
+    "Reply with a first line 'Title: <a few words>', then a short paragraph, then the key points "
+    "as lines starting with '- '."
+)
+PROMPTS = {
+    "chunk": "Summarize this part of the video. " + FORMAT,
+    "section": "Summarize this section of the video from the summaries of its parts. " + FORMAT,
+    "video": "Summarize the whole video from the summaries of its sections. " + FORMAT,
+}
+
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*)$")
+_TITLE = re.compile(r"^\s*(?:#+\s*)?title\s*:\s*(.*)$", re.IGNORECASE)
+
+
+def timestamp(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def span_label(start: float, end: float) -> str:
+    return f"[{timestamp(start)}\u2013{timestamp(end)}]"
+
+
+def parse_reply(text: str) -> tuple[str, str, list[str]]:
+    """(title, paragraph, key points) from a reply in the requested shape, tolerating others."""
+    title = ""
+    body: list[str] = []
+    points: list[str] = []
+    for line in text.strip().splitlines():
+        if not title and (match := _TITLE.match(line)):
+            title = match.group(1).strip()
+        elif match := _BULLET.match(line):
+            points.append(match.group(1).strip())
+        elif line.strip():
+            body.append(line.strip())
+    return title, " ".join(body), points
+
+
+def section_groups(chunks: Sequence[Chunk], timeline: Timeline) -> list[list[Chunk]]:
+    """Consecutive chunks sharing a topic (the topic segment each overlaps most), else runs of 5."""
+    topics = timeline.track("topics")
+    if not topics:
+        return [list(chunks[i : i + SECTION_SIZE]) for i in range(0, len(chunks), SECTION_SIZE)]
+
+    def topic_of(chunk: Chunk) -> int:
+        overlaps = [min(chunk.end, t.end) - max(chunk.start, t.start) for t in topics]
+        return max(range(len(topics)), key=lambda i: overlaps[i])
+
+    groups: list[list[Chunk]] = []
+    previous: int | None = None
+    for chunk in chunks:
+        topic = topic_of(chunk)
+        if groups and topic == previous:
+            groups[-1].append(chunk)
+        else:
+            groups.append([chunk])
+        previous = topic
+    return groups
+
+
+def _summary(
+    level: str, id_: str, start: float, end: float, reply: str, children: list[str]
+) -> Summary:
+    title, text, points = parse_reply(reply)
+    return Summary(
+        level=level,
+        id=id_,
+        start=start,
+        end=end,
+        text=text or reply.strip(),  # type: ignore[arg-type]
+        key_points=points,
+        children=children,
+        title=title,
+    )
+
+
+def _digest(summaries: Sequence[Summary]) -> str:
+    """The text a higher level reads: each lower summary with its time span and key points."""
+    parts = []
+    for s in summaries:
+        points = "".join(f"\n- {p}" for p in s.key_points)
+        heading = f"{span_label(s.start, s.end)} {s.title}".rstrip()
+        parts.append(f"{heading}\n{s.text}{points}")
+    return "\n\n".join(parts)
+
+
+def summary_requests(chunk_count: int, section_count: int) -> int:
+    """How many LLM requests a hierarchical summary makes (for the naive-baseline comparison)."""
+    return chunk_count + section_count + (1 if chunk_count else 0)
+
+
+def summarize(
+    chunks: Sequence[Chunk],
+    timeline: Timeline,
+    media: Media,
+    gateway: LLMGateway,
+    ctx: RunContext,
+    *,
+    context_id: str,
+) -> Summaries:
+    """Chunk summaries (concurrently, up to the backend's `max_concurrency`), then sections, then
+    the video. `context_id` scopes cache entries to this media and chunk set."""
+    total = media.duration or (chunks[-1].end if chunks else 0.0)
+
+    def ask(level: str, context: str, clips: list[MediaClip]) -> str:
+        request = LLMRequest(
+            task="summarize",
+            prompt=PROMPTS[level],
+            context=context,
+            clips=clips,
+            options={"level": level},
+        )
+        return gateway.generate(request, context_id=context_id).text
+
+    def chunk_summary(chunk: Chunk) -> Summary:
+        clip = MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
+        reply = ask("chunk", chunk.text, [clip])
+        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply, [])
+
+    chunk_summaries = _map_in_order(
+        chunk_summary, chunks, gateway.backend.max_concurrency, lambda s: ctx.progress(s.end, total)
+    )
+    by_id = {s.id: s for s in chunk_summaries}
+
+    sections: list[Summary] = []
+    for number, group in enumerate(section_groups(chunks, timeline)):
+        members = [by_id[c.id] for c in group]
+        start, end = group[0].start, group[-1].end
+        reply = ask("section", _digest(members), [])
+        sections.append(
+            _summary("section", f"section-{number:03d}", start, end, reply, [c.id for c in group])
+        )
+
+    video = None
+    if sections:
+        reply = ask("video", _digest(sections), [])
+        video = _summary("video", "video", 0.0, total, reply, [s.id for s in sections])
+    ctx.progress(total, total)
+    return Summaries(media=media.path.name, chunks=chunk_summaries, sections=sections, video=video)
+
+
+def _map_in_order(
+    work: Callable[[Chunk], Summary],
+    items: Sequence[Chunk],
+    workers: int,
+    on_done: Callable[[Summary], None],
+) -> list[Summary]:
+    """`work` over `items` on up to `workers` threads; results in input order."""
+    with ThreadPoolExecutor(
+        max_workers=max(1, workers), thread_name_prefix="halo-summarize"
+    ) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            results = []
+            for future in futures:
+                results.append(future.result())
+                on_done(results[-1])
+            return results
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
