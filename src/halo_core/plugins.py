@@ -240,6 +240,11 @@ def get_registry() -> Registry:
     return _registry_cache[key]
 
 
+def not_loaded_entry_points() -> list[metadata.EntryPoint]:
+    """Installed `halo` entry points that HALO_LOAD_PLUGINS keeps from loading."""
+    return [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if not _allowed(ep)]
+
+
 def plugin_sources() -> dict[str, PluginSource]:
     """Every registered plugin's source, by plugin name (built-ins, then installed)."""
     load_plugins()
@@ -250,6 +255,7 @@ def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
     known = registry.names(kind)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     label = kind.replace("_", " ")
+    plural = "vector indexes" if kind == "vector_index" else f"{label}s"
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     other = next((k for k in KINDS if k != kind and name in registry.components[k]), None)
     if other:
@@ -257,7 +263,7 @@ def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
     provider = KNOWN_PROVIDERS.get(name)
     if provider and not close:
         hint += f" It is provided by the {provider} plugin: pip install {provider}"
-    return f"unknown {label} {name!r}.{hint} Installed {label}s: {', '.join(known) or '(none)'}."
+    return f"unknown {label} {name!r}.{hint} Installed {plural}: {', '.join(known) or '(none)'}."
 
 
 # Where components named in the docs come from, so a spec naming one that is not installed gets
