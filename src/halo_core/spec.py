@@ -565,32 +565,38 @@ class Report:
     media: list[Media] = field(default_factory=list)
 
 
-def _component_refs(data: dict[str, Any]) -> Iterator[tuple[Kind, NodePath, dict[str, Any]]]:
+def _component_refs(
+    data: dict[str, Any],
+) -> Iterator[tuple[Kind, NodePath, dict[str, Any], bool]]:
+    """(kind, path, ref, is_default) for every component the spec uses, defaults included."""
     for field_name, kind in COMPONENT_FIELDS.items():
         value = data.get(field_name)
         if field_name == "extractors":
             for index, ref in enumerate(value if isinstance(value, list) else []):
                 if isinstance(ref, dict):
-                    yield kind, (field_name, index), ref
+                    yield kind, (field_name, index), ref, False
         elif isinstance(value, dict):
-            yield kind, (field_name,), value
+            yield kind, (field_name,), value, False
         elif value is None:  # not in the spec: the model's default component
             default = PipelineSpec.model_fields[field_name].get_default(call_default_factory=True)
-            yield kind, (field_name,), default.model_dump(by_alias=True)
+            yield kind, (field_name,), default.model_dump(by_alias=True), True
 
 
 def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
     report = Report()
     locations = loaded.locations
     built: dict[NodePath, tuple[ComponentInfo, Any]] = {}
-    for kind, path, ref in _component_refs(loaded.data):
+    for kind, path, ref, is_default in _component_refs(loaded.data):
         name = ref.get("use")
         if not isinstance(name, str):
             continue  # a shape problem, already reported
         where = locations.of((*path, "use"))
         info = registry.components[kind].get(name)
         if info is None:
-            report.problems.append(problem(where, unknown_component_message(registry, kind, name)))
+            what = unknown_component_message(registry, kind, name)
+            if is_default:
+                what = f"the spec has no `{path[0]}:`, so the default is used: {what}"
+            report.problems.append(problem(where, what))
             continue
         report.components.append(ComponentUse(kind, name, info.distribution, info.source.version))
         options = ref.get("with") or {}

@@ -16,7 +16,9 @@ from . import global_options
 @click.option("--input", "inputs", multiple=True, metavar="FILE",
               help="Media file or glob, replacing the spec's inputs (repeatable).")
 @click.option("--out", default=None, metavar="DIR", help="Output folder, replacing the spec's.")
-def command(spec: str, overrides: tuple[str, ...], inputs: tuple[str, ...], out: str | None) -> None:
+def command(
+    spec: str, overrides: tuple[str, ...], inputs: tuple[str, ...], out: str | None
+) -> None:
     """Report every problem in SPEC at once (file:line:column), or a short summary when it is OK.
 
     Checks component names, each component's options, requires/provides between extractors,
