@@ -1,0 +1,375 @@
+"""Shared chunking machinery: where a chunk may end, what evidence each place has, and how a list
+of cut times becomes chunks.
+
+A chunker (rules, fixed, or a learned one) works in three steps:
+
+1. `transcript_units(timeline)`: the transcript as timed units (words when the transcript has
+   word timestamps, else segments), each with its speaker.
+2. `candidates(timeline, duration)`: the only places a cut may go. Between two units only at a
+   sentence end, a pause, or a speaker change, so no cut falls inside a sentence; in speech-free
+   stretches (or a timeline without a transcript) at scene cuts, topic starts and speaker changes.
+   Each candidate carries its evidence as features in [0, 1].
+3. `build_chunks(timeline, duration, cut_times, ...)`: chunks that tile [0, duration] exactly,
+   every unit in exactly one chunk (the one holding its midpoint).
+
+`boundary_f1` scores predicted boundary times against reference times.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .model import Boundary, BoundaryReason, Chunk, Timeline
+from .text import ends_sentence
+from .tokens import CHARS_PER_TOKEN
+
+TRANSCRIPT, SPEAKERS, SCENES, TOPICS = "transcript", "speakers", "scenes", "topics"
+
+DEFAULT_WINDOW = 3.0
+"""Seconds around a candidate in which a scene cut or topic start counts as evidence for it."""
+DEFAULT_PAUSE_THRESHOLD = 0.6
+"""A gap between words at least this long (seconds) is a candidate even without punctuation."""
+DEFAULT_LONG_PAUSE = 2.0
+"""A pause this long (seconds) or longer has pause feature 1."""
+
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One timed piece of transcript: a word, or a whole segment when it has no word timings."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    sentence_end: bool
+
+    @property
+    def mid(self) -> float:
+        return (self.start + self.end) / 2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place a chunk may end, with the evidence for ending it there (features in [0, 1])."""
+
+    time: float
+    scene: float
+    """strength of the strongest scene cut within the window, fading with distance"""
+    speaker: float
+    """1 when the speaker before differs from the speaker after"""
+    topic: float
+    """strength of the strongest topic start within the window, fading with distance"""
+    pause: float
+    """length of the silence the candidate sits in, divided by the long-pause length, capped at 1"""
+    pause_s: float
+    """that silence in seconds"""
+    sentence_end: bool
+    """the unit before ends with sentence-final punctuation"""
+    seconds_since_prev: float
+    """seconds since the previous candidate (or since 0)"""
+    tokens_before: int
+    """estimated tokens of the transcript before this candidate"""
+    units_before: int
+    """transcript units (words or segments) whose midpoint is before this candidate"""
+
+
+def transcript_units(timeline: Timeline) -> list[Unit]:
+    """The transcript's words (or, for segments without words, the segments), sorted by time."""
+    turns = _speaker_turns(timeline)
+    units: list[Unit] = []
+    for segment in timeline.track(TRANSCRIPT):
+        if segment.words:
+            last = len(segment.words) - 1
+            for i, word in enumerate(segment.words):
+                if not word.text.strip():
+                    continue
+                speaker = word.speaker or segment.speaker
+                sentence_end = ends_sentence(word.text) or (
+                    i == last and ends_sentence(segment.text)
+                )
+                units.append(Unit(word.start, word.end, word.text.strip(), speaker, sentence_end))
+        elif segment.text.strip():
+            units.append(
+                Unit(segment.start, segment.end, segment.text.strip(), segment.speaker, True)
+            )
+    units.sort(key=lambda u: (u.mid, u.start))
+    if turns and not any(u.speaker for u in units):
+        units = [
+            Unit(u.start, u.end, u.text, _speaker_at(turns, u.mid), u.sentence_end) for u in units
+        ]
+    return units
+
+
+def candidates(
+    timeline: Timeline,
+    duration: float,
+    window: float = DEFAULT_WINDOW,
+    pause_threshold: float = DEFAULT_PAUSE_THRESHOLD,
+    long_pause: float = DEFAULT_LONG_PAUSE,
+) -> list[Candidate]:
+    """Every place a cut may go, in time order, strictly inside (0, duration)."""
+    units = transcript_units(timeline)
+    events = _events(timeline)
+    event_times = [t for t, _ in events]
+    times: list[tuple[float, float]] = []  # (cut time, pause seconds around it)
+
+    def events_between(lo: float, hi: float) -> list[float]:
+        return event_times[
+            bisect.bisect_left(event_times, lo) : bisect.bisect_right(event_times, hi)
+        ]
+
+    if not units:
+        times = [(t, 0.0) for t in events_between(0.0, duration)]
+    else:
+        first, last = units[0], units[-1]
+        # speech-free stretches at the ends: only events can open or close a chunk there
+        times += [(t, first.start) for t in events_between(0.0, min(first.start, first.mid - _EPS))]
+        for before, after in zip(units, units[1:], strict=False):
+            gap = after.start - before.end
+            speaker_change = bool(
+                before.speaker and after.speaker and before.speaker != after.speaker
+            )
+            if not (before.sentence_end or gap >= pause_threshold or speaker_change):
+                continue
+            lo, hi = before.mid + _EPS, after.mid  # a cut here keeps each unit whole
+            if lo > hi:
+                continue
+            inside = [t for t in events_between(before.end, after.start) if lo <= t <= hi]
+            middle = min(max((before.end + after.start) / 2, lo), hi)
+            times += [(t, max(gap, 0.0)) for t in inside or [middle]]
+        trailing = duration - last.end
+        times += [(t, trailing) for t in events_between(max(last.end, last.mid + _EPS), duration)]
+
+    mids = [u.mid for u in units]
+    chars = char_prefix(units)
+    speaker_change = _SpeakerChanges(_speaker_marks(timeline, units))
+    scene_strength = _Nearby(_scene_cuts(timeline), window)
+    topic_strength = _Nearby(_topic_starts(timeline), window)
+    result: list[Candidate] = []
+    previous = 0.0
+    for t, pause_s in sorted(times):
+        if not (_EPS < t < duration - _EPS) or (result and t - result[-1].time < _EPS):
+            continue
+        n_before = bisect.bisect_left(mids, t)
+        result.append(
+            Candidate(
+                time=t,
+                scene=scene_strength(t),
+                speaker=speaker_change(t),
+                topic=topic_strength(t),
+                pause=min(1.0, pause_s / long_pause) if units else 0.0,
+                pause_s=pause_s,
+                sentence_end=bool(n_before and units[n_before - 1].sentence_end),
+                seconds_since_prev=t - previous,
+                tokens_before=tokens_of_chars(chars[n_before]),
+                units_before=n_before,
+            )
+        )
+        previous = t
+    return result
+
+
+def tokens_of_chars(chars: int) -> int:
+    """`estimate_tokens` of a text `chars` characters long."""
+    return math.ceil(chars / CHARS_PER_TOKEN) if chars > 0 else 0
+
+
+def char_prefix(units: Sequence[Unit]) -> list[int]:
+    """prefix[i] = characters of units[:i] joined by spaces, as `build_chunks` joins them.
+
+    Units [a, b) hold prefix[b] - prefix[a] - (1 if 0 < a < b else 0) characters.
+    """
+    prefix = [0]
+    for i, unit in enumerate(units):
+        prefix.append(prefix[-1] + len(unit.text) + (1 if i else 0))
+    return prefix
+
+
+def unit_gaps(units: Sequence[Unit], lo: float, hi: float) -> list[float]:
+    """Cut times between consecutive units (any two words, sentence end or not) inside (lo, hi)."""
+    gaps = []
+    for before, after in zip(units, units[1:], strict=False):
+        t = min(max((before.end + after.start) / 2, before.mid + _EPS), after.mid)
+        if before.mid + _EPS <= t and lo < t < hi:
+            gaps.append(t)
+    return gaps
+
+
+def build_chunks(
+    timeline: Timeline,
+    duration: float,
+    cut_times: Sequence[float],
+    reasons_by_time: Mapping[float, Sequence[BoundaryReason]],
+    scores_by_time: Mapping[float, float] | None = None,
+) -> list[Chunk]:
+    """Chunks tiling [0, duration] at `cut_times` (increasing, strictly inside (0, duration)).
+
+    Each transcript unit goes to the chunk holding its midpoint. `reasons_by_time[t]` says why the
+    cut at t was placed; its boundary score is `scores_by_time[t]`, or its strongest reason's.
+    """
+    cuts = list(cut_times)
+    for a, b in zip([0.0, *cuts], [*cuts, duration], strict=True):
+        if not b > a and duration > 0:
+            raise ValueError(f"cut times must increase strictly inside (0, {duration}): {cuts}")
+    edges = [0.0, *cuts, duration]
+    units = transcript_units(timeline)
+    members: list[list[Unit]] = [[] for _ in range(len(edges) - 1)]
+    for unit in units:
+        members[min(bisect.bisect_right(cuts, unit.mid), len(members) - 1)].append(unit)
+
+    def boundary(t: float, kind: str) -> Boundary:
+        if kind in ("start", "end"):
+            return Boundary(time=t, score=1.0, reasons=[BoundaryReason(kind=kind, score=1.0)])  # type: ignore[arg-type]
+        reasons = list(reasons_by_time.get(t, ()))
+        score = (scores_by_time or {}).get(t, max((r.score for r in reasons), default=0.0))
+        return Boundary(time=t, score=score, reasons=reasons)
+
+    scene_cuts = [t for t, _ in _scene_cuts(timeline)]
+    turns = _speaker_turns(timeline)
+    chunks = []
+    for i, (start, end) in enumerate(zip(edges, edges[1:], strict=False)):
+        inside = members[i]
+        text = " ".join(u.text for u in inside)
+        speakers = list(dict.fromkeys(u.speaker for u in inside if u.speaker))
+        if not inside:
+            speakers = list(dict.fromkeys(s for s0, s1, s in turns if s0 < end and s1 > start))
+        chunks.append(
+            Chunk(
+                id=f"c{i:04d}",
+                index=i,
+                start=start,
+                end=end,
+                text=text,
+                opened_by=boundary(start, "start" if i == 0 else "cut"),
+                closed_by=boundary(end, "end" if i == len(members) - 1 else "cut"),
+                token_estimate=tokens_of_chars(len(text)),
+                speakers=speakers,
+                scene_cuts=[t for t in scene_cuts if start <= t < end],
+                topics=list(
+                    dict.fromkeys(
+                        s.label for s in timeline.track(TOPICS) if s.start < end and s.end > start
+                    )
+                ),
+                word_count=len(text.split()),
+            )
+        )
+    return chunks
+
+
+def boundary_f1(
+    predicted: Sequence[float], truth: Sequence[float], tolerance: float
+) -> tuple[float, float, float]:
+    """(precision, recall, F1) of boundary times, matched one-to-one within ±tolerance seconds.
+
+    Matching is greedy: the closest remaining (predicted, true) pair first. Empty predictions
+    against empty truth score 1.
+    """
+    pairs = sorted(
+        (abs(p - t), i, j)
+        for i, p in enumerate(predicted)
+        for j, t in enumerate(truth)
+        if abs(p - t) <= tolerance
+    )
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+    matched = len(used_p)
+    precision = matched / len(predicted) if predicted else float(not truth)
+    recall = matched / len(truth) if truth else float(not predicted)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+
+def _scene_cuts(timeline: Timeline) -> list[tuple[float, float]]:
+    """(cut time, strength) of every scene cut; a scene starting at 0 is not a cut."""
+    return sorted((s.start, s.score) for s in timeline.track(SCENES) if s.start > 0)
+
+
+def _topic_starts(timeline: Timeline) -> list[tuple[float, float]]:
+    return sorted((s.start, s.score) for s in timeline.track(TOPICS) if s.start > 0)
+
+
+def _speaker_turns(timeline: Timeline) -> list[tuple[float, float, str]]:
+    return sorted((s.start, s.end, s.speaker) for s in timeline.track(SPEAKERS))
+
+
+def _speaker_changes(timeline: Timeline) -> list[tuple[float, float]]:
+    """(time, 1.0) where one speaker's turn gives way to another's (the middle of the handover)."""
+    turns = _speaker_turns(timeline)
+    return [
+        ((a_end + b_start) / 2 if b_start >= a_end else b_start, 1.0)
+        for (_, a_end, a), (b_start, _, b) in zip(turns, turns[1:], strict=False)
+        if a != b
+    ]
+
+
+def _events(timeline: Timeline) -> list[tuple[float, float]]:
+    """Evidence that can open a chunk without speech: scene cuts, topic and speaker changes."""
+    return sorted(_scene_cuts(timeline) + _topic_starts(timeline) + _speaker_changes(timeline))
+
+
+def has_signal(timeline: Timeline, signal: str) -> bool:
+    """Whether the timeline carries any evidence of this kind: scene, speaker, topic or pause."""
+    if signal == "scene":
+        return bool(_scene_cuts(timeline))
+    if signal == "topic":
+        return bool(_topic_starts(timeline))
+    if signal == "speaker":
+        return len({s for _, s in _speaker_marks(timeline, transcript_units(timeline))}) > 1
+    if signal == "pause":
+        return bool(timeline.track(TRANSCRIPT))
+    raise ValueError(f"unknown signal {signal!r}")
+
+
+class _Nearby:
+    """The strongest event within `window` seconds of a time, fading linearly with distance."""
+
+    def __init__(self, events: list[tuple[float, float]], window: float) -> None:
+        self.events, self.window = events, window
+        self.times = [e for e, _ in events]
+
+    def __call__(self, t: float) -> float:
+        if self.window <= 0:
+            return 0.0
+        lo = bisect.bisect_left(self.times, t - self.window)
+        hi = bisect.bisect_right(self.times, t + self.window)
+        return max(
+            (max(0.0, min(1.0, s)) * (1 - abs(e - t) / self.window) for e, s in self.events[lo:hi]),
+            default=0.0,
+        )
+
+
+def _speaker_at(turns: list[tuple[float, float, str]], t: float) -> str | None:
+    return next((s for start, end, s in turns if start <= t <= end), None)
+
+
+def _speaker_marks(timeline: Timeline, units: Sequence[Unit]) -> list[tuple[float, str]]:
+    """(time, speaker) observations: each unit's speaker, or turn starts and ends without them."""
+    if any(u.speaker for u in units):
+        return [(u.mid, u.speaker) for u in units if u.speaker]
+    return sorted((t, s) for start, end, s in _speaker_turns(timeline) for t in (start, end))
+
+
+class _SpeakerChanges:
+    """1 when the last speaker observed before a time differs from the first one after it."""
+
+    def __init__(self, marks: list[tuple[float, str]]) -> None:
+        self.marks = marks
+        self.times = [m for m, _ in marks]
+
+    def __call__(self, t: float) -> float:
+        i = bisect.bisect_left(self.times, t)
+        if i == 0 or i == len(self.marks):
+            return 0.0
+        return 1.0 if self.marks[i - 1][1] != self.marks[i][1] else 0.0

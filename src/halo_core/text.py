@@ -1,0 +1,78 @@
+"""Small text helpers shared by the built-ins: sentence ends, sentence splitting, word tokens."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ? ! or … possibly followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.?!…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def ends_sentence(text: str) -> bool:
+    """True when `text` (a word or a segment) ends with sentence-final punctuation."""
+    return bool(_SENTENCE_END.search(text.strip()))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split running text into sentences at . ? ! followed by a capitalized word (heuristic)."""
+    text = " ".join(text.split())
+    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()] if text else []
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits; inner apostrophes kept)."""
+    return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+
+
+_SUFFIXES = (
+    "ational",
+    "ization",
+    "fulness",
+    "ousness",
+    "iveness",
+    "ingly",
+    "ments",
+    "ation",
+    "ness",
+    "ment",
+    "ings",
+    "edly",
+    "ies",
+    "ing",
+    "ers",
+    "ed",
+    "es",
+    "er",
+    "ly",
+    "s",
+)
+
+
+def stem(token: str) -> str:
+    """A light suffix-stripping stemmer: enough to match 'tides' with 'tide'."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)]
+            break
+    return token[:-1] if len(token) > 4 and token.endswith("e") else token
+
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i i'm
+    if in into is it it's its itself just let let's me more most my myself no nor not now of
+    off on once one only or other our ours ourselves out over own same she should so some
+    such than that that's the their theirs them themselves then there there's these they
+    they're this those through to too two under until up us very was we we're were what when
+    where which while who whom why will with would you you're your yours yourself yourselves
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed tokens of `text` without stopwords: what term-overlap scoring compares."""
+    return [stem(t) for t in tokenize(text) if t not in STOPWORDS]
