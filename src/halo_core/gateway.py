@@ -1,4 +1,8 @@
-"""Every LLM call goes through the gateway: cache lookup, the backend call, usage accounting."""
+"""Every LLM call goes through the gateway: the cache tiers, the backend call, usage accounting.
+
+The tiers themselves (L1 exact, L2 semantic, L3 summaries) are in `tiered_cache.py`; the
+gateway decides when each one is consulted and counts hits and misses per tier.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,22 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 
-from .components import CacheBackend, LLMBackend
+from .components import CacheBackend, Embedder, LLMBackend, VectorIndex
 from .model import LLMRequest, LLMResponse, ModelUsage, TierStats
+from .tiered_cache import (
+    L1_NAMESPACE,
+    STATS_NAMESPACE,
+    TIERS,
+    SemanticCache,
+    SemanticQuery,
+    SummaryCache,
+    read_entry,
+    tier_entry_counts,
+)
 
-L1_NAMESPACE = "llm-l1"
+__all__ = ["L1_NAMESPACE", "LLMGateway", "SemanticQuery", "normalize_prompt", "stable_hash"]
 
 
 def normalize_prompt(text: str) -> str:
@@ -27,14 +42,46 @@ class LLMGateway:
 
     `context_id` names what the answer may depend on beyond the request itself (media, chunk
     set, conversation state); entries are only shared between requests with the same one.
+    L2 (semantic) is consulted only for calls that pass a `semantic` query and only once an
+    embedder is attached (`use_embedder`): a summarize call must never be answered by another
+    chunk's summary because the prompts read alike.
     """
 
-    def __init__(self, backend: LLMBackend, cache: CacheBackend | None = None) -> None:
+    def __init__(
+        self,
+        backend: LLMBackend,
+        cache: CacheBackend | None = None,
+        *,
+        embedder: Embedder | None = None,
+        index_factory: Callable[[], VectorIndex] | None = None,
+        l2_threshold: float = 0.75,
+    ) -> None:
         self.backend = backend
         self.cache = cache
         self.usage_by_model: dict[str, ModelUsage] = {}
-        self.tiers: dict[str, TierStats] = {"l1": TierStats()}
+        self.semantic: SemanticCache | None = None
+        self.summaries: SummaryCache | None = SummaryCache(cache) if cache is not None else None
+        self._counts: dict[str, TierStats] = {tier: TierStats() for tier in TIERS}
+        self._flushed: dict[str, TierStats] = {tier: TierStats() for tier in TIERS}
         self._lock = threading.Lock()
+        if embedder is not None and index_factory is not None:
+            self.use_embedder(embedder, index_factory, threshold=l2_threshold)
+
+    def use_embedder(self, embedder: Embedder, index_factory: Callable[[], VectorIndex], *,
+                     threshold: float = 0.75) -> None:
+        """Turn on L2: questions are embedded with `embedder` and mirrored in fresh indexes."""
+        if self.cache is not None:
+            self.semantic = SemanticCache(self.cache, embedder, index_factory, threshold=threshold)
+
+    @property
+    def tiers(self) -> dict[str, TierStats]:
+        """Hits and misses per tier in this process, with the entries the backend holds now."""
+        with self._lock:
+            stats = {tier: s.model_copy() for tier, s in self._counts.items()}
+        if self.cache is not None:
+            for tier, n in tier_entry_counts(self.cache).items():
+                stats[tier].entries = n
+        return stats
 
     def l1_key(self, request: LLMRequest, context_id: str) -> str:
         return stable_hash(
@@ -51,28 +98,77 @@ class LLMGateway:
             }
         )
 
-    def generate(self, request: LLMRequest, *, context_id: str = "") -> LLMResponse:
+    def l2_scope(self, request: LLMRequest, context_id: str) -> str:
+        """Everything but the question and its retrieved context: what a semantic hit must share."""
+        assert self.semantic is not None
+        return stable_hash(
+            {
+                "backend": self.backend.identity(),
+                "model": request.model or self.backend.model,
+                "system": request.system,
+                "params": [request.task, request.max_output_tokens, request.temperature,
+                           request.options],
+                "context_id": context_id,
+                "embedder": self.semantic.embedder.identity(),
+                "threshold": self.semantic.threshold,
+            }
+        )
+
+    def generate(self, request: LLMRequest, *, context_id: str = "",
+                 semantic: SemanticQuery | None = None) -> LLMResponse:
         key = self.l1_key(request, context_id)
         if self.cache is not None:
-            stored = self.cache.get(L1_NAMESPACE, key)
+            stored = read_entry(self.cache, L1_NAMESPACE, key, LLMResponse)
+            self.count_tier("l1", hit=stored is not None)
             if stored is not None:
-                hit = LLMResponse.model_validate(stored).model_copy(update={"cache_tier": "l1"})
-                self._count_tier("l1", hit=True)
-                return hit
-            self._count_tier("l1", hit=False)
+                return stored.model_copy(update={"cache_tier": "l1"})
+        scope = None
+        if semantic is not None and self.semantic is not None:
+            scope = self.l2_scope(request, context_id)
+            hit = self.semantic.lookup(scope, semantic)
+            self.count_tier("l2", hit=hit is not None)
+            if hit is not None:
+                response = LLMResponse.model_validate(hit.value)
+                return response.model_copy(update={"cache_tier": "l2"})
         response = self.backend.generate(request)
         self._account(response)
         if self.cache is not None:
-            self.cache.set(L1_NAMESPACE, key, response.model_dump(mode="json"))
+            stored_value = response.model_dump(mode="json")
+            self.cache.set(L1_NAMESPACE, key, stored_value)
+            if scope is not None and self.semantic is not None and semantic is not None:
+                self.semantic.store(scope, semantic, stored_value)
         return response
 
-    def _count_tier(self, tier: str, *, hit: bool) -> None:
+    def count_tier(self, tier: str, *, hit: bool) -> None:
         with self._lock:
-            stats = self.tiers.setdefault(tier, TierStats())
+            stats = self._counts.setdefault(tier, TierStats())
             if hit:
                 stats.hits += 1
             else:
                 stats.misses += 1
+
+    def flush_stats(self) -> None:
+        """Add this process's hit/miss counts to the totals kept in the cache (`halo cache stats`).
+
+        Read-modify-write: two processes flushing at the same instant may lose one's counts;
+        these are statistics, not accounting.
+        """
+        if self.cache is None:
+            return
+        with self._lock:
+            new = {
+                tier: (s.hits - self._flushed.get(tier, TierStats()).hits,
+                       s.misses - self._flushed.get(tier, TierStats()).misses)
+                for tier, s in self._counts.items()
+            }
+            self._flushed = {tier: s.model_copy() for tier, s in self._counts.items()}
+        for tier, (hits, misses) in new.items():
+            if hits == 0 and misses == 0:
+                continue
+            total = read_entry(self.cache, STATS_NAMESPACE, tier, TierStats) or TierStats()
+            total.hits += hits
+            total.misses += misses
+            self.cache.set(STATS_NAMESPACE, tier, total.model_dump(mode="json", exclude={"entries"}))
 
     def _account(self, response: LLMResponse) -> None:
         with self._lock:

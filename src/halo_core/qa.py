@@ -1,0 +1,574 @@
+"""Questions about a finished run, answered from the smallest context that holds the answer.
+
+Everything comes from the run folder (`halo run` wrote it), so `halo ask` works in a new
+process: `run.json` rebuilds the pipeline (embedder, index, cache, LLM), `chunks.json` and
+`timeline.json` give the text with its times, `index/` the chunk vectors, `summaries.json` the
+chunk / section / video summaries.
+
+Retrieval ranks *passages* (transcript sentences, each scored with its own embedding plus its
+chunk's best score over the chunk text and the chunk summary) and builds the context from windows
+of neighbouring sentences around the best ones, under a token budget. So a question costs a few
+sentences, not a chunk, and far less than the whole transcript (the naive baseline, reported with
+each answer). Broad questions ("what are the main topics?") are answered from the section and
+video summaries instead, held in the L3 tier as compressed context.
+
+Sessions (`<run>/sessions/<name>.json`, written atomically) keep the conversation: a follow-up
+("and when did that happen?") is retrieved together with the question it follows, and its cache
+scope includes that conversation state, so it can never be answered from another conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from .artifacts import atomic_write_json
+from .components import CacheBackend, VectorIndex
+from .errors import ComponentUnavailable, HaloError
+from .gateway import LLMGateway, stable_hash
+from .model import (
+    Answer,
+    Chunk,
+    ChunkSet,
+    Citation,
+    LLMRequest,
+    Media,
+    Summaries,
+    Summary,
+    Timeline,
+    Usage,
+)
+from .pipeline import Pipeline
+from .summarize import span_label
+from .text import split_sentences
+from .tiered_cache import SemanticQuery, text_sha256
+from .tokens import estimate_tokens
+
+DEFAULT_BUDGET = 400
+"""Context tokens a question may use (`--budget`); the best window is always included."""
+WINDOW_NEIGHBOURS = 1
+"""Sentences either side of a retrieved sentence that go into its window."""
+MAX_WINDOWS = 3
+WINDOW_MARGIN = 0.08
+"""A further window is included only when it scores within this of the best one."""
+CHUNK_WEIGHT = 0.5
+"""How much a passage's chunk score (text or summary) adds to the passage's own score."""
+
+SYSTEM = (
+    "Answer the question from the transcript excerpts only, in one or two sentences. Each "
+    "excerpt starts with its time span. If the excerpts do not hold the answer, say so."
+)
+BROAD_SYSTEM = (
+    "Answer the question from the summaries of the video's sections only. Each summary starts "
+    "with its time span."
+)
+
+_BROAD = re.compile(
+    r"\b(main (topics?|points?|ideas?|themes?)|summar(y|ise|ize)|overview|outline|key points|"
+    r"(what|which) (topics|subjects)|what is (this|the) (video|lecture|talk|meeting) about)\b",
+    re.IGNORECASE,
+)
+_FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about)\b", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"\b(it|its|that|this|those|these|they|them|their|he|she|him|her|his|there|then)\b",
+    re.IGNORECASE,
+)
+SHORT_QUESTION_WORDS = 6
+
+log = logging.getLogger("halo.qa")
+
+
+# --- the run folder -----------------------------------------------------------------------------
+
+
+@dataclass
+class RunData:
+    """What `halo run` left in one run folder."""
+
+    folder: Path
+    record: dict[str, Any]
+    media: Media
+    chunks: list[Chunk]
+    timeline: Timeline | None
+    summaries: Summaries | None
+
+    @property
+    def chunk_set_id(self) -> str:
+        return stable_hash([c.model_dump(mode="json") for c in self.chunks])
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HaloError(
+            f"cannot read {path.name}: {exc}",
+            where=str(path),
+            fix="run the pipeline again (`halo run SPEC`) to rewrite the run folder",
+        ) from None
+
+
+def load_run(folder: Path) -> RunData:
+    """The run in `folder`, or a HaloError saying what is missing and how to get it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise HaloError(
+            "no such run folder",
+            where=str(folder),
+            fix="pass a folder written by `halo run`, e.g. runs/lecture/lecture",
+        )
+    for required in ("run.json", "chunks.json"):
+        if not (folder / required).is_file():
+            raise HaloError(
+                f"not a finished run folder: {required} is missing",
+                where=str(folder),
+                fix="pass a folder written by `halo run` (runs/<spec>/<media>/), or finish the run",
+            )
+    record = _read_json(folder / "run.json")
+    try:
+        media = Media.model_validate(record["media"])
+        chunks = ChunkSet.model_validate(_read_json(folder / "chunks.json")).chunks
+        timeline = (Timeline.model_validate(_read_json(folder / "timeline.json"))
+                    if (folder / "timeline.json").is_file() else None)
+        summaries = (Summaries.model_validate(_read_json(folder / "summaries.json"))
+                     if (folder / "summaries.json").is_file() else None)
+    except (KeyError, ValidationError) as exc:
+        raise HaloError(
+            f"the run folder does not match this version of halo: {str(exc).splitlines()[0]}",
+            where=str(folder),
+            fix="run the pipeline again (`halo run SPEC --force`) to rewrite the run folder",
+        ) from None
+    return RunData(folder, record, media, chunks, timeline, summaries)
+
+
+def run_working_dir(run: RunData) -> Path:
+    """The folder `halo run` ran in: relative paths in the stored spec are relative to it."""
+    if "cwd" in run.record:
+        return Path(run.record["cwd"])
+    outputs = Path(run.record.get("spec", {}).get("outputs", "runs"))
+    if outputs.is_absolute():
+        return Path.cwd()
+    # the folder is <cwd>/<outputs>/<spec name>/<media stem>
+    return run.folder.resolve().parents[len(outputs.parts) + 1]
+
+
+def stored_spec_data(run: RunData) -> dict[str, Any]:
+    """The run's spec as stored in run.json, with a relative cache path made absolute."""
+    data: dict[str, Any] = json.loads(json.dumps(run.record["spec"]))
+    cache_options = data.get("cache", {}).get("with", {})
+    path = cache_options.get("path")
+    if isinstance(path, str) and not Path(path).is_absolute():
+        cache_options["path"] = str(run_working_dir(run) / path)
+    return data
+
+
+def open_pipeline(run: RunData) -> Pipeline:
+    """The run's pipeline, rebuilt from run.json in this process."""
+    from .pipeline import build_pipeline
+    from .spec import load_stored_spec
+
+    return build_pipeline(load_stored_spec(stored_spec_data(run), run.folder).spec)
+
+
+def open_cache(run: RunData) -> CacheBackend:
+    """Only the run's cache backend (no models, no LLM checks): for `halo cache`."""
+    from .plugins import get_registry
+    from .spec import load_stored_spec
+
+    spec = load_stored_spec(stored_spec_data(run), run.folder).spec
+    cache: CacheBackend = get_registry().build("cache", spec.cache.use, spec.cache.with_)
+    return cache
+
+
+def open_qa(run_dir: Path, budget: int = DEFAULT_BUDGET) -> QA:
+    """Everything `halo ask` needs, from the run folder alone (close with `QA.close`)."""
+    run = load_run(run_dir)
+    pipeline = open_pipeline(run)
+    problems = pipeline.cache.check()
+    if problems:
+        raise ComponentUnavailable("; ".join(problems), where=f"cache {pipeline.cache.name!r}",
+                                   fix="make the run's cache reachable again (see above)")
+    return QA(run, pipeline, LLMGateway(pipeline.llm, pipeline.cache), budget=budget)
+
+
+# --- passages and their vectors -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    chunk_id: str
+    start: float
+    end: float
+    text: str
+
+
+def passages_of(run: RunData) -> list[Passage]:
+    """Transcript sentences with their times and chunk; chunks split evenly when there are none."""
+    transcript = run.timeline.track("transcript") if run.timeline is not None else []
+    passages: list[Passage] = []
+    if transcript:
+        chunk_index = 0
+        for n, segment in enumerate(transcript):
+            middle = (segment.start + segment.end) / 2
+            while chunk_index < len(run.chunks) - 1 and run.chunks[chunk_index].end <= middle:
+                chunk_index += 1
+            chunk = run.chunks[chunk_index]
+            passages.append(Passage(f"p{n:05d}", chunk.id, segment.start, segment.end,
+                                    " ".join(segment.text.split())))
+        return passages
+    for chunk in run.chunks:
+        sentences = split_sentences(chunk.text) or [chunk.text]
+        step = chunk.duration / len(sentences)
+        for k, sentence in enumerate(sentences):
+            passages.append(Passage(f"p{len(passages):05d}", chunk.id, chunk.start + k * step,
+                                    chunk.start + (k + 1) * step, sentence))
+    return passages
+
+
+def _fresh_index(pipeline: Pipeline) -> VectorIndex:
+    return type(pipeline.index)(pipeline.index.config)
+
+
+def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.asarray(pipeline.embedder.embed(texts), dtype=np.float32)
+
+
+def stored_index(folder: Path, key: str, pipeline: Pipeline,
+                 build: Any) -> VectorIndex:
+    """The index saved in `folder` when its stage.json carries `key`; else built and saved."""
+    index = _fresh_index(pipeline)
+    record = folder / "stage.json"
+    try:
+        if record.is_file() and json.loads(record.read_text())["key"] == key:
+            index.load(folder)
+            return index
+    except Exception as exc:  # an unreadable saved index is rebuilt, never fatal
+        log.warning("rebuilding the index in %s (%s)", folder, exc)
+        index = _fresh_index(pipeline)
+    ids, vectors = build()
+    if ids:
+        index.add(ids, vectors)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        index.save(folder)
+        atomic_write_json(record, {"key": key})
+    except OSError as exc:  # a read-only run folder only costs the rebuild next time
+        log.warning("cannot save the index in %s (%s)", folder, exc)
+    return index
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+class Turn(BaseModel):
+    question: str
+    retrieval_query: str
+    answer: str
+    citations: list[Citation] = []
+    asked_at: str
+
+
+class Session(BaseModel):
+    name: str
+    turns: list[Turn] = []
+
+
+_SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def session_path(run_folder: Path, name: str) -> Path:
+    if not _SESSION_NAME.match(name):
+        raise HaloError(
+            f"bad session name {name!r}",
+            fix="use letters, digits, '.', '_' or '-' (up to 64), e.g. --session lecture-notes",
+        )
+    return run_folder / "sessions" / f"{name}.json"
+
+
+def load_session(run_folder: Path, name: str) -> Session:
+    path = session_path(run_folder, name)
+    if not path.is_file():
+        return Session(name=name)
+    try:
+        return Session.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HaloError(
+            f"session {name!r} cannot be read: {str(exc).splitlines()[0]}",
+            where=str(path),
+            fix=f"move the file away to start the session afresh (it is left untouched)",
+        ) from None
+
+
+def save_session(run_folder: Path, session: Session) -> None:
+    atomic_write_json(session_path(run_folder, session.name), session.model_dump(mode="json"))
+
+
+def is_follow_up(question: str) -> bool:
+    if _FOLLOW_UP_START.search(question):
+        return True
+    return bool(_PRONOUN.search(question)) and len(question.split()) <= SHORT_QUESTION_WORDS
+
+
+# --- answering ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Retrieved:
+    windows: list[tuple[Passage, ...]]
+    """in time order"""
+    evidence: tuple[str, ...]
+    """the windows' chunk ids, best first: what L2 checks a cached answer against"""
+
+
+@dataclass
+class QA:
+    """Answers questions about one run; build once, ask many times."""
+
+    run: RunData
+    pipeline: Pipeline
+    gateway: LLMGateway
+    budget: int = DEFAULT_BUDGET
+    _summaries: list[Summary] = field(default_factory=list)
+    _summary_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    _summaries_from_l3: bool = False
+
+    def __post_init__(self) -> None:
+        if self.gateway.semantic is None:
+            self.gateway.use_embedder(self.pipeline.embedder, lambda: _fresh_index(self.pipeline))
+        self.passages = passages_of(self.run)
+        self._position = {p.id: n for n, p in enumerate(self.passages)}
+        self._chunk_by_id = {c.id: c for c in self.run.chunks}
+        embedder_id = stable_hash(self.pipeline.embedder.identity())
+        self.passage_index = stored_index(
+            self.run.folder / "qa" / "passages",
+            stable_hash([embedder_id, self.run.chunk_set_id, [p.text for p in self.passages],
+                         self.pipeline.index.identity()]),
+            self.pipeline,
+            lambda: ([p.id for p in self.passages], _embed(self.pipeline, [p.text for p in self.passages])),
+        )
+        self.chunk_index = stored_index(
+            self.run.folder / "index",
+            self._run_index_key(),
+            self.pipeline,
+            lambda: ([c.id for c in self.run.chunks], _embed(self.pipeline, [c.text for c in self.run.chunks])),
+        )
+        self._load_summaries()
+
+    def close(self) -> None:
+        """Add this process's cache statistics to the cache's totals, then close the cache."""
+        try:
+            self.gateway.flush_stats()
+        finally:
+            self.pipeline.cache.close()
+
+    # -- identities --
+
+    @property
+    def context_id(self) -> str:
+        """Media and chunk set: what every answer about this run depends on."""
+        return stable_hash({"media": self.run.media.sha256, "chunks": self.run.chunk_set_id,
+                            "qa": [self.budget, WINDOW_NEIGHBOURS, MAX_WINDOWS]})
+
+    def _run_index_key(self) -> str:
+        """The key `halo run` wrote into index/stage.json, when it indexed with this embedder."""
+        record = self.run.folder / "index" / "stage.json"
+        try:
+            data = json.loads(record.read_text())
+            if data.get("embedder") == self.pipeline.embedder.identity() and \
+                    data.get("ids") == [c.id for c in self.run.chunks]:
+                return str(data["key"])
+        except (OSError, ValueError, KeyError):
+            pass
+        return "rebuilt-" + stable_hash([self.pipeline.embedder.identity(), self.run.chunk_set_id])
+
+    # -- L3: summaries as compressed context --
+
+    def _load_summaries(self) -> None:
+        """Chunk/section/video summaries with their vectors, from L3 when they are there.
+
+        A summary is reused only while the text it summarised is unchanged. Missing ones come
+        from summaries.json; without it (a run with `summarize: false`) there are none, and broad
+        questions fall back to passages.
+        """
+        store = self.gateway.summaries
+        scope = stable_hash({"media": self.run.media.sha256, "chunks": self.run.chunk_set_id,
+                             "llm": self.pipeline.llm.identity(),
+                             "embedder": self.pipeline.embedder.identity()})
+        wanted = self._summary_sources()
+        found: dict[str, tuple[Summary, np.ndarray | None]] = {}
+        if store is not None:
+            for summary_id, sha in wanted.items():
+                entry = store.get(scope, summary_id, sha)
+                if entry is not None:
+                    vector = np.asarray(entry.vector, dtype=np.float32) if entry.vector else None
+                    found[summary_id] = (entry.summary, vector)
+        all_found = bool(wanted) and len(found) == len(wanted)
+        if wanted:
+            self.gateway.count_tier("l3", hit=all_found)
+        if not all_found and self.run.summaries is not None:
+            fresh = [s for s in self._all_summaries(self.run.summaries) if s.id not in found]
+            vectors = _embed(self.pipeline, [_summary_text(s) for s in fresh])
+            for summary, vector in zip(fresh, vectors, strict=True):
+                found[summary.id] = (summary, vector)
+                if store is not None and summary.id in wanted:
+                    store.put(scope, summary, wanted[summary.id], vector.tolist())
+        self._summaries_from_l3 = all_found
+        self._summaries = [found[i][0] for i in wanted if i in found]
+        self._summary_vectors = {i: v for i, (_, v) in found.items() if v is not None}
+
+    def _summary_sources(self) -> dict[str, str]:
+        """Each summary id the run has, with the hash of the text it summarised."""
+        if self.run.summaries is None:
+            return {}
+        by_chunk = {c.id: c.text for c in self.run.chunks}
+        sources: dict[str, str] = {}
+        for s in self._all_summaries(self.run.summaries):
+            source = by_chunk.get(s.id, "") if s.level == "chunk" else "|".join(s.children)
+            sources[s.id] = text_sha256(f"{s.level}:{s.start}:{s.end}:{source}")
+        return sources
+
+    @staticmethod
+    def _all_summaries(summaries: Summaries) -> list[Summary]:
+        return [*summaries.chunks, *summaries.sections,
+                *([summaries.video] if summaries.video else [])]
+
+    # -- retrieval --
+
+    def retrieve(self, query: str) -> Retrieved:
+        q = _embed(self.pipeline, [query])
+        chunk_scores = {cid: s for cid, s in self.chunk_index.search(q, len(self.run.chunks))[0]}
+        for s in self._summaries:
+            vector = self._summary_vectors.get(s.id)
+            if s.level == "chunk" and vector is not None:
+                chunk_scores[s.id] = max(chunk_scores.get(s.id, -1.0), float(vector @ q[0]))
+        ranked = self.passage_index.search(q, len(self.passages))[0]
+        scored = sorted(
+            ((score + CHUNK_WEIGHT * chunk_scores.get(self.passages[self._position[pid]].chunk_id, 0.0),
+              pid) for pid, score in ranked),
+            reverse=True,
+        )
+        windows: list[tuple[Passage, ...]] = []
+        scores: list[float] = []
+        used: set[str] = set()
+        tokens = 0
+        for score, pid in scored:
+            if len(windows) == MAX_WINDOWS or (scores and score < scores[0] - WINDOW_MARGIN):
+                break
+            if pid in used:
+                continue
+            window = self._window(pid)
+            cost = sum(estimate_tokens(p.text) for p in window if p.id not in used)
+            if windows and tokens + cost > self.budget:
+                break
+            windows.append(window)
+            scores.append(score)
+            used.update(p.id for p in window)
+            tokens += cost
+        evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
+        windows.sort(key=lambda w: w[0].start)
+        return Retrieved(self._merge(windows), evidence)
+
+    def _window(self, pid: str) -> tuple[Passage, ...]:
+        n = self._position[pid]
+        chunk_id = self.passages[n].chunk_id
+        lo, hi = max(0, n - WINDOW_NEIGHBOURS), min(len(self.passages), n + WINDOW_NEIGHBOURS + 1)
+        window = [p for p in self.passages[lo:hi] if p.chunk_id == chunk_id]
+        # The budget bounds the context: drop neighbours before the retrieved sentence itself.
+        while len(window) > 1 and sum(estimate_tokens(p.text) for p in window) > self.budget:
+            window.remove(max((p for p in window if p.id != pid), key=lambda p: abs(self._position[p.id] - n)))
+        return tuple(window)
+
+    @staticmethod
+    def _merge(windows: list[tuple[Passage, ...]]) -> list[tuple[Passage, ...]]:
+        """Windows sorted by time, with overlapping or touching ones of one chunk joined."""
+        merged: list[list[Passage]] = []
+        for window in windows:
+            if merged and merged[-1][-1].chunk_id == window[0].chunk_id and \
+                    window[0].start <= merged[-1][-1].end + 0.01:
+                merged[-1].extend(p for p in window if p not in merged[-1])
+            else:
+                merged.append(list(window))
+        return [tuple(w) for w in merged]
+
+    # -- answering --
+
+    def naive_input_tokens(self, question: str) -> int:
+        transcript = "\n".join(c.text for c in self.run.chunks)
+        return self.pipeline.llm.count_tokens(
+            LLMRequest(task="answer", prompt=question, system=SYSTEM, context=transcript))
+
+    def ask(self, question: str, session: Session | None = None) -> Answer:
+        question = " ".join(question.split())
+        if not question:
+            raise HaloError("the question is empty", fix='ask something, e.g. halo ask RUN "What is X?"')
+        previous = session.turns[-1] if session is not None and session.turns else None
+        follow_up = previous is not None and is_follow_up(question)
+        retrieval_query = f"{question} ({previous.retrieval_query})" if follow_up and previous else question
+        conversation = (stable_hash([[t.retrieval_query, t.answer] for t in session.turns])
+                        if follow_up and session is not None else "")
+        context_id = stable_hash([self.context_id, conversation])
+        prompt = question if not follow_up or previous is None else (
+            f"{question}\n(Follow-up to the question: {previous.question} "
+            f"— answered: {previous.answer})")
+
+        broad = bool(_BROAD.search(question)) and any(s.level == "section" for s in self._summaries)
+        if broad:
+            sections = [s for s in self._summaries if s.level in ("section", "video")]
+            context = "\n\n".join(f"{span_label(s.start, s.end)} {_summary_text(s)}" for s in sections)
+            citations = [Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
+                         for s in sections if s.level == "section"]
+            request = LLMRequest(task="answer", prompt=prompt, system=BROAD_SYSTEM, context=context)
+            response = self.gateway.generate(request, context_id=context_id)
+            evidence: tuple[str, ...] = ()
+        else:
+            retrieved = self.retrieve(retrieval_query)
+            context = "\n\n".join(
+                f"{span_label(w[0].start, w[-1].end)} {' '.join(p.text for p in w)}" for w in retrieved.windows
+            )
+            citations = [Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
+                         for w in retrieved.windows]
+            evidence = retrieved.evidence
+            request = LLMRequest(task="answer", prompt=prompt, system=SYSTEM, context=context)
+            response = self.gateway.generate(
+                request, context_id=context_id, semantic=SemanticQuery(retrieval_query, evidence))
+        tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
+        cited = " ".join(span_label(c.start, c.end) for c in citations)
+        answer = Answer(
+            question=question,
+            answer=f"{response.text.strip()} {cited}".strip(),
+            citations=citations,
+            usage=response.usage if response.cache_tier is None else Usage(),
+            cost_usd=response.cost_usd if response.cache_tier is None else 0.0,
+            cache_tier=tier,
+            naive_input_tokens=self.naive_input_tokens(question),
+        )
+        if session is not None:
+            session.turns.append(Turn(
+                question=question, retrieval_query=retrieval_query, answer=response.text.strip(),
+                citations=citations, asked_at=datetime.now(UTC).isoformat(timespec="seconds")))
+        return answer
+
+
+def _summary_text(summary: Summary) -> str:
+    points = "; ".join(summary.key_points)
+    head = f"{summary.title}: " if summary.title else ""
+    return f"{head}{summary.text}" + (f" Key points: {points}." if points else "")
+
+
+def answer_questions(run_dir: Path, questions: list[str], pipeline: Pipeline,
+                     gateway: LLMGateway) -> list[Answer]:
+    """Answer each question independently (no conversation), for `tasks.ask` in `halo run`."""
+    qa = QA(load_run(run_dir), pipeline, gateway)
+    return [qa.ask(q) for q in questions]
+

@@ -1,0 +1,315 @@
+"""The cache tiers above one `CacheBackend`: L1 exact, L2 semantic, L3 summaries.
+
+All three tiers live in the same backend (memory, sqlite, redis), in their own namespaces, so
+they share its size bound, LRU order and TTL, and behave the same whichever backend holds them:
+
+- L1 `llm-l1`: one entry per exact request key (the gateway computes the key).
+- L2 `llm-l2:<scope>`: one entry per answered question, holding the question, its embedding and
+  the response. `scope` hashes the context identity (media, chunk set, model, conversation
+  state, embedder), so a lookup only ever sees questions asked about the very same thing.
+- L3 `llm-l3:<scope>`: chunk / section / video summaries with the embedding of their text,
+  reused as compressed context for later questions.
+
+The L2 vector index is a per-process mirror of the backend, never the source of truth: a
+candidate is returned only after its entry was read back from the backend, and a vector whose
+entry is gone (evicted by LRU, expired, cleared by another process) is dropped on sight. The
+mirror is rebuilt from a scan of the scope's namespace when first used and every
+`sync_interval` seconds, which is how entries written by other processes become visible.
+
+A value that cannot be decoded or does not have the expected shape is a corrupted entry: it is
+logged, deleted, and treated as a miss, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from .components import CacheBackend, Embedder, VectorIndex
+from .model import JSONValue, Summary
+
+L1_NAMESPACE = "llm-l1"
+L2_PREFIX = "llm-l2:"
+L3_PREFIX = "llm-l3:"
+STATS_NAMESPACE = "halo-cache-stats"
+TIERS = ("l1", "l2", "l3")
+
+log = logging.getLogger("halo.cache")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def tier_of_namespace(namespace: str) -> str | None:
+    if namespace == L1_NAMESPACE:
+        return "l1"
+    if namespace.startswith(L2_PREFIX):
+        return "l2"
+    if namespace.startswith(L3_PREFIX):
+        return "l3"
+    return None
+
+
+def tier_namespaces(cache: CacheBackend, tier: str) -> list[str]:
+    """The backend's namespaces that belong to `tier` (L2/L3 have one per scope)."""
+    return [ns for ns in cache.stats() if tier_of_namespace(ns) == tier]
+
+
+def tier_entry_counts(cache: CacheBackend) -> dict[str, int]:
+    counts = dict.fromkeys(TIERS, 0)
+    for namespace, n in cache.stats().items():
+        tier = tier_of_namespace(namespace)
+        if tier is not None:
+            counts[tier] += n
+    return counts
+
+
+def clear_tier(cache: CacheBackend, tier: str | None = None) -> int:
+    """Delete every entry of one tier (every tier when None); return how many."""
+    removed = 0
+    for namespace in list(cache.stats()):
+        found = tier_of_namespace(namespace)
+        if found is not None and (tier is None or found == tier):
+            removed += cache.clear(namespace)
+    return removed
+
+
+def read_entry(cache: CacheBackend, namespace: str, key: str, model: type[M]) -> M | None:
+    """The entry at (namespace, key) as `model`; a corrupted one is logged, deleted and a miss."""
+    try:
+        value = cache.get(namespace, key)
+        if value is None:
+            return None
+        return model.model_validate(value)
+    except (ValueError, TypeError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        log.warning("corrupted cache entry %s/%s removed (%s)", namespace, key[:16],
+                    str(exc).splitlines()[0])
+        cache.delete(namespace, key)
+        return None
+
+
+# --- L2 -----------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
+    "ninety hundred thousand million billion trillion first second third half quarter"
+).split()
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:%s)\b" % "|".join(_NUMBER_WORDS), re.IGNORECASE)
+# Question words that ask for different kinds of answer; `what` / `which` are neutral.
+_ASKS_FOR = {"who": "person", "whom": "person", "when": "time", "where": "place", "why": "reason",
+             "how many": "count", "how much": "amount", "how long": "duration"}
+_ASKS_FOR_PATTERN = re.compile(r"\b(how many|how much|how long|who|whom|when|where|why)\b",
+                               re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|without|n't)\b|n't\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+")
+_LEADING_FUNCTION_WORDS = {"what", "which", "who", "whom", "when", "where", "why", "how", "is",
+                           "are", "was", "were", "do", "does", "did", "can", "could", "name",
+                           "in", "on", "at", "the", "a", "an", "and", "i", "during", "for"}
+
+
+def normalize_question(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def question_features(text: str) -> dict[str, Any]:
+    """What a semantic hit must agree on exactly: numbers, names, question type, negation."""
+    words = text.split()
+    names = {
+        re.sub(r"'s$", "", m.group(0).lower())
+        for m in _NAME.finditer(text)
+        # A capitalised first word is just the start of the sentence, unless it is a name.
+        if not (m.start() == 0 and words and m.group(0).lower() in _LEADING_FUNCTION_WORDS)
+        and m.group(0).lower() not in _LEADING_FUNCTION_WORDS
+    }
+    return {
+        "numbers": sorted({m.group(0).lower().replace(",", "") for m in _NUMBER.finditer(text)}),
+        "names": sorted(names),
+        "asks_for": sorted({_ASKS_FOR[m.group(1).lower()] for m in _ASKS_FOR_PATTERN.finditer(text)}),
+        "negated": bool(_NEGATION.search(text)),
+    }
+
+
+def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
+    """Why a semantically close cached question may still ask something else, or None."""
+    # One-sided numbers are often incidental ("the two strands"); two different ones never are.
+    if new["numbers"] and cached["numbers"] and new["numbers"] != cached["numbers"]:
+        return "different numbers"
+    if new["negated"] != cached["negated"]:
+        return "negation differs"
+    if new["asks_for"] and cached["asks_for"] and not set(new["asks_for"]) & set(cached["asks_for"]):
+        return "asks for a different kind of answer"
+    a, b = set(new["names"]), set(cached["names"])
+    if a and b and not (a <= b or b <= a):
+        return "different names"
+    return None
+
+
+@dataclass(frozen=True)
+class SemanticQuery:
+    """A question for L2: its text, and the ids of the evidence retrieval found for it.
+
+    When both the new and the cached question carry evidence, a hit also needs their top
+    evidence to agree: two questions that read alike but are answered by different parts of
+    the video are different questions.
+    """
+
+    text: str
+    evidence: tuple[str, ...] = ()
+
+
+class L2Entry(BaseModel):
+    question: str
+    vector: list[float]
+    features: dict[str, Any]
+    evidence: list[str] = []
+    value: JSONValue
+
+
+@dataclass
+class _Mirror:
+    index: VectorIndex
+    synced_at: float
+
+
+@dataclass
+class L2Hit:
+    value: JSONValue
+    question: str
+    score: float
+
+
+@dataclass
+class SemanticCache:
+    """L2: questions answered before in the same scope, found by embedding similarity."""
+
+    cache: CacheBackend
+    embedder: Embedder
+    index_factory: Callable[[], VectorIndex]
+    threshold: float = 0.75
+    sync_interval: float = 30.0
+    candidates: int = 5
+    _mirrors: dict[str, _Mirror] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def lookup(self, scope: str, query: SemanticQuery) -> L2Hit | None:
+        namespace = L2_PREFIX + scope
+        vector = self._embed(query.text)
+        features = question_features(query.text)
+        with self._lock:
+            mirror = self._mirror(namespace)
+            if len(mirror.index) == 0:
+                return None
+            found = mirror.index.search(vector[None, :], self.candidates)[0]
+        for key, score in found:
+            if score < self.threshold:
+                break
+            entry = read_entry(self.cache, namespace, key, L2Entry)
+            if entry is None:  # evicted, expired, cleared or corrupted: never answer from it
+                with self._lock:
+                    mirror.index.remove([key])
+                continue
+            reason = guard_rejects(features, entry.features)
+            if reason is None and query.evidence and entry.evidence and \
+                    query.evidence[0] not in entry.evidence[:3] and entry.evidence[0] not in query.evidence[:3]:
+                reason = "answered from different evidence"
+            if reason is not None:
+                log.debug("L2 candidate %r (%.3f) rejected: %s", entry.question, score, reason)
+                continue
+            return L2Hit(entry.value, entry.question, float(score))
+        return None
+
+    def store(self, scope: str, query: SemanticQuery, value: JSONValue) -> None:
+        namespace = L2_PREFIX + scope
+        vector = self._embed(query.text)
+        key = hashlib.sha256(normalize_question(query.text).encode()).hexdigest()
+        entry = L2Entry(
+            question=query.text,
+            vector=[round(float(x), 6) for x in vector],
+            features=question_features(query.text),
+            evidence=list(query.evidence),
+            value=value,
+        )
+        self.cache.set(namespace, key, entry.model_dump(mode="json"))
+        with self._lock:
+            self._mirror(namespace).index.add([key], vector[None, :])
+
+    def forget(self) -> None:
+        """Drop every mirror (after a clear), so the next lookup rebuilds from the backend."""
+        with self._lock:
+            self._mirrors.clear()
+
+    def _embed(self, text: str) -> np.ndarray:
+        return np.asarray(self.embedder.embed([normalize_question(text)])[0], dtype=np.float32)
+
+    def _mirror(self, namespace: str) -> _Mirror:
+        mirror = self._mirrors.get(namespace)
+        now = time.monotonic()
+        if mirror is None or now - mirror.synced_at > self.sync_interval:
+            mirror = _Mirror(self._rebuild(namespace), now)
+            self._mirrors[namespace] = mirror
+        return mirror
+
+    def _rebuild(self, namespace: str) -> VectorIndex:
+        index = self.index_factory()
+        keys: list[str] = []
+        vectors: list[list[float]] = []
+        for key, value in self.cache.scan(namespace):
+            try:
+                vector = L2Entry.model_validate(value).vector
+            except ValidationError:
+                log.warning("corrupted cache entry %s/%s removed", namespace, key[:16])
+                self.cache.delete(namespace, key)
+                continue
+            keys.append(key)
+            vectors.append(vector)
+        if keys:
+            index.add(keys, np.asarray(vectors, dtype=np.float32))
+        return index
+
+
+# --- L3 -----------------------------------------------------------------------------------------
+
+
+class L3Entry(BaseModel):
+    summary: Summary
+    source_sha256: str
+    vector: list[float] | None = None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class SummaryCache:
+    """L3: summaries of chunks and sections, kept per scope with the hash of their source text.
+
+    A stored summary is only reused while its source text is unchanged (`source_sha256`), so a
+    re-chunked video never gets the old summaries back.
+    """
+
+    cache: CacheBackend
+
+    def get(self, scope: str, summary_id: str, source_sha256: str) -> L3Entry | None:
+        entry = read_entry(self.cache, L3_PREFIX + scope, summary_id, L3Entry)
+        if entry is None or entry.source_sha256 != source_sha256:
+            return None
+        return entry
+
+    def put(self, scope: str, summary: Summary, source_sha256: str,
+            vector: Sequence[float] | None = None) -> None:
+        entry = L3Entry(
+            summary=summary,
+            source_sha256=source_sha256,
+            vector=[round(float(x), 6) for x in vector] if vector is not None else None,
+        )
+        self.cache.set(L3_PREFIX + scope, summary.id, entry.model_dump(mode="json"))
