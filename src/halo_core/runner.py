@@ -60,6 +60,10 @@ ARTIFACTS_DIR = ".halo/artifacts"
 SUMMARIZE_VERSION = stable_hash(PROMPTS)[:12]
 """Part of the summarize stage's key: changing the prompts invalidates stored summaries."""
 
+REWRITTEN_LAST = ("report.json", "summaries.json", "answers.json", "notes.md", "timeline.svg")
+"""Outputs of the later stages: removed when a run starts, so a run stopped half-way never leaves
+a previous run's files beside its own."""
+
 _segments = TypeAdapter(list[Segment])
 _answers = TypeAdapter(list[Answer])
 
@@ -200,9 +204,12 @@ class InputRun:
         except BaseException:
             self.cancelled.set()  # long-running components check it and stop early
             raise
+        finally:
+            self.gateway.flush_stats()  # this run's cache hits/misses into `halo cache stats`
 
     def _stages(self, media: Media, started_at: str, t0: float) -> RunResult:
         pipeline, spec = self.pipeline, self.loaded.spec
+        self.folder.remove(*REWRITTEN_LAST)  # a folder without report.json is unfinished
         timeline = self._extract(media)
         self.folder.write_model("timeline.json", timeline)
 
@@ -253,6 +260,7 @@ class InputRun:
         report = self._report(
             media, started_at, time.monotonic() - t0, timeline, chunks, summaries, answers
         )
+        self._write_run_record(media)  # again, now with every stage's key
         self.folder.write_model("report.json", report)
         return RunResult(self.path, self.folder.path, report=report)
 
@@ -487,6 +495,7 @@ class InputRun:
                 "schema_version": 1,
                 "spec": self.loaded.storable(),
                 "spec_path": str(self.loaded.path),
+                "cwd": str(Path.cwd()),  # relative paths in the spec (the cache's) start here
                 "media": media.model_dump(mode="json"),
                 "components": {
                     "extractors": [e.identity() for e in pipeline.extractors],
@@ -524,10 +533,6 @@ class InputRun:
             if requests
             else 0
         )
-        cache_stats = {tier: stats.model_copy() for tier, stats in self.gateway.tiers.items()}
-        entries = self.pipeline.cache.stats()
-        for tier, stats in cache_stats.items():
-            stats.entries = entries.get(f"llm-{tier}")
         return RunReport(
             spec=self.loaded.spec.name,
             media=media,
@@ -536,7 +541,7 @@ class InputRun:
             peak_rss_mb=round(peak_rss_mb(), 1),
             stages=self.stages,
             llm={m: u.model_copy() for m, u in self.gateway.usage_by_model.items()},
-            cache=cache_stats,
+            cache=self.gateway.tiers,
             chunk_count=len(chunks),
             naive_input_tokens=naive_each * requests,
         )

@@ -64,5 +64,7 @@ def command(
                 f"{result.input}: outputs in {result.run_dir} ({reused} of {total} stages reused)"
             )
         else:
-            click.echo(f"{result.input}: {result.error.message}", err=True)
+            message = result.error.message
+            named = str(result.input) in message or str(result.input.resolve()) in message
+            click.echo(message if named else f"{result.input}: {message}", err=True)
     return max((r.exit_code for r in results), default=0)

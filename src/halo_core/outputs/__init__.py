@@ -35,6 +35,10 @@ class RunFolder:
     def write_json(self, name: str, value: JSONValue) -> Path:
         return self.write_text(name, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
+    def remove(self, *names: str) -> None:
+        for name in names:
+            (self.path / name).unlink(missing_ok=True)
+
     def write_text(self, name: str, text: str) -> Path:
         target = self.path / name
         atomic_write_text(target, self.redact(text))

@@ -1,0 +1,107 @@
+"""First run vs re-run of `halo run`: how much of the work a second run of the same spec redoes.
+
+Runs `halo run SPEC` twice into a fresh outputs folder (and a fresh working directory, so the LLM
+cache starts empty too), then prints each run's wall time — of the whole process and of the
+runner itself (report.json `wall_s`) — and the ratios. Target: re-run / first run < 0.05.
+
+    .venv/bin/python benchmarks/bench_rerun.py                     # pipelines/lecture.yaml, sample
+    .venv/bin/python benchmarks/bench_rerun.py --minutes 10        # a generated 10-minute lecture
+    .venv/bin/python benchmarks/bench_rerun.py --spec pipelines/subtitles.yaml
+
+Generated lectures go to benchmarks/media/ (made with the shared make_lecture.py when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HALO = Path(sys.executable).with_name("halo")
+MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
+
+
+def generated_lecture(minutes: int) -> Path:
+    folder = ROOT / "benchmarks" / "media" / f"lecture-{minutes}min"
+    video = folder / "lecture.mp4"
+    if not video.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(MAKE_LECTURE),
+                "--out",
+                str(folder),
+                "--seed",
+                "7",
+                "--topics",
+                str(max(3, minutes // 2)),
+                "--minutes",
+                str(minutes),
+            ],
+            check=True,
+        )
+    return video
+
+
+def halo_run(spec: Path, out: Path, cwd: Path, inputs: list[Path]) -> tuple[float, list[dict]]:
+    """(process wall seconds, the reports written) of one `halo run`."""
+    args = [str(HALO), "run", str(spec), "--out", str(out), "-q"]
+    for path in inputs:
+        args += ["--input", str(path)]
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"halo run failed ({done.returncode}):\n{done.stderr}")
+    reports = [json.loads(p.read_text()) for p in sorted(out.glob("*/*/report.json"))]
+    return wall, reports
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, default=ROOT / "pipelines" / "lecture.yaml")
+    parser.add_argument(
+        "--minutes",
+        type=int,
+        default=0,
+        help="run on a generated lecture of this length instead of the spec's inputs",
+    )
+    options = parser.parse_args()
+    spec = options.spec.resolve()
+    inputs = [generated_lecture(options.minutes)] if options.minutes else []
+
+    with tempfile.TemporaryDirectory(prefix="bench-rerun-") as scratch:
+        cwd = Path(scratch)
+        out = cwd / "runs"
+        first_wall, first = halo_run(spec, out, cwd, inputs)
+        second_wall, second = halo_run(spec, out, cwd, inputs)
+
+    media_s = sum(r["media"]["duration"] for r in first)
+    first_runner = sum(r["wall_s"] for r in first)
+    second_runner = sum(r["wall_s"] for r in second)
+    reused = sum(s["reused"] for r in second for s in r["stages"])
+    stages = sum(len(r["stages"]) for r in second)
+    llm_calls = [sum(m["requests"] for m in r["llm"].values()) for r in (*first, *second)]
+    print(f"spec: {spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec}")
+    print(f"media: {media_s:.1f} s in {len(first)} input(s)")
+    print(
+        f"first run:  process {first_wall:7.2f} s   runner {first_runner:7.3f} s   "
+        f"LLM requests {sum(llm_calls[: len(first)])}"
+    )
+    print(
+        f"second run: process {second_wall:7.2f} s   runner {second_runner:7.3f} s   "
+        f"LLM requests {sum(llm_calls[len(first) :])}   stages reused {reused}/{stages}"
+    )
+    print(
+        f"ratio (second / first): process {second_wall / first_wall:.3f}   "
+        f"runner {second_runner / first_runner:.3f}   (target < 0.05)"
+    )
+
+
+if __name__ == "__main__":
+    main()

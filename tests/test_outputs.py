@@ -1,0 +1,131 @@
+"""The output contract of a run folder, validated against the models; notes.md, timeline.svg, and
+secrets kept out of every file written."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from test_resume import LECTURE, halo_test_plugin, plugin_dir, write_spec
+
+from halo_core.model import ChunkSet, RunReport, Summaries, Timeline
+from halo_core.runner import RunResult, run
+from halo_core.spec import load_spec
+
+__all__ = ["halo_test_plugin", "plugin_dir"]
+
+SVG = "{http://www.w3.org/2000/svg}"
+CONTRACT = (
+    "timeline.json",
+    "chunks.json",
+    "summaries.json",
+    "notes.md",
+    "report.json",
+    "timeline.svg",
+    "run.json",
+)
+
+
+@pytest.fixture(scope="module")
+def lecture_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    result = run(load_spec(write_spec(tmp_path_factory.mktemp("outputs"))))[0]
+    assert result.error is None, result.error
+    return result
+
+
+def test_the_run_folder_holds_the_contract_and_every_json_validates(lecture_run: RunResult) -> None:
+    folder = lecture_run.run_dir
+    assert folder.parts[-2:] == ("lecture", "lecture")  # <outputs>/<spec name>/<media stem>
+    for name in CONTRACT:
+        assert (folder / name).is_file(), name
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    chunk_set = ChunkSet.model_validate_json((folder / "chunks.json").read_text())
+    summaries = Summaries.model_validate_json((folder / "summaries.json").read_text())
+    report = RunReport.model_validate_json((folder / "report.json").read_text())
+
+    assert timeline.track("transcript")
+    chunks = chunk_set.chunks
+    assert chunks[0].start == 0 and chunks[-1].end == pytest.approx(timeline.duration)
+    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:], strict=False))
+    assert [s.id for s in summaries.chunks] == [c.id for c in chunks]
+    assert summaries.sections and summaries.video is not None
+    assert report.chunk_count == len(chunks)
+    assert report.media.sha256 == lecture_run.report.media.sha256
+    assert [s.stage for s in report.stages] == ["transcript", "chunk", "index", "summarize"]
+    assert all(s.distribution == "halo-core" for s in report.stages)
+    assert report.peak_rss_mb > 0 and report.wall_s > 0
+    assert sum(u.requests for u in report.llm.values()) == (
+        len(summaries.chunks) + len(summaries.sections) + 1
+    )
+    assert report.naive_input_tokens > sum(u.usage.input_tokens for u in report.llm.values()) / 2
+    assert "l1" in report.cache
+
+
+def test_run_json_lets_a_new_process_rebuild_the_pipeline(lecture_run: RunResult) -> None:
+    record = json.loads((lecture_run.run_dir / "run.json").read_text())
+    assert record["spec"]["name"] == "lecture"
+    assert record["spec"]["inputs"] == [str(LECTURE)]
+    assert record["media"]["sha256"] == lecture_run.report.media.sha256
+    assert record["components"]["chunker"]["name"] == "rules"
+    assert record["components"]["llm"]["name"] == "extractive"
+    assert [e["name"] for e in record["components"]["extractors"]] == ["subtitles"]
+    index = json.loads((lecture_run.run_dir / "index" / "stage.json").read_text())
+    assert index["ids"] == [
+        c["id"] for c in json.loads((lecture_run.run_dir / "chunks.json").read_text())["chunks"]
+    ]
+    assert index["key"] == record["stage_keys"]["index"]
+
+
+def test_notes_have_a_title_the_summary_timestamped_sections_and_the_chunks(
+    lecture_run: RunResult,
+) -> None:
+    notes = (lecture_run.run_dir / "notes.md").read_text()
+    summaries = Summaries.model_validate_json((lecture_run.run_dir / "summaries.json").read_text())
+    assert notes.startswith("# lecture: lecture\n")
+    assert "## Summary" in notes and summaries.video.text in notes
+    headings = re.findall(r"^### \[(\d\d:\d\d)\u2013(\d\d:\d\d)\]", notes, flags=re.MULTILINE)
+    assert len(headings) == len(summaries.sections)
+    assert headings[0][0] == "00:00" and headings[-1][1] == "02:28"
+    for section in summaries.sections:
+        for point in section.key_points:
+            assert f"- {point}" in notes
+    chunk_lines = notes.split("## Chunks", 1)[1].strip().splitlines()
+    assert len(chunk_lines) == len(summaries.chunks)
+
+
+def test_the_svg_draws_each_track_the_chunks_their_boundaries_and_a_time_axis(
+    lecture_run: RunResult,
+) -> None:
+    root = ET.fromstring((lecture_run.run_dir / "timeline.svg").read_text())
+    chunk_count = lecture_run.report.chunk_count
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    assert "transcript" in labels and "chunks" in labels
+    assert "0:00" in labels and "2:00" in labels
+    boundaries = [line for line in root.iter(f"{SVG}line") if line.get("stroke-dasharray")]
+    assert len(boundaries) == chunk_count - 1
+    tooltips = [t.text for t in root.iter(f"{SVG}title") if t.text and "closed by" in t.text]
+    assert len(tooltips) == chunk_count
+
+
+def test_secrets_never_reach_any_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, halo_test_plugin: ModuleType
+) -> None:
+    secret = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("HALO_TEST_KEY", secret)
+    spec = write_spec(tmp_path, llm='{use: scripted, with: {api_key: "${HALO_TEST_KEY}"}}')
+
+    result = run(load_spec(spec))[0]
+
+    assert result.error is None, result.error
+    # The scripted backend echoes its key into every summary, as a careless plugin might.
+    assert "***" in (result.run_dir / "summaries.json").read_text()
+    written = [p for p in (tmp_path / "runs").rglob("*") if p.is_file()]
+    assert len(written) > len(CONTRACT)
+    for path in written:
+        assert secret not in path.read_text(errors="replace"), path
+    record = json.loads((result.run_dir / "run.json").read_text())
+    assert record["spec"]["llm"]["with"]["api_key"] == "${HALO_TEST_KEY}"

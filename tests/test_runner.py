@@ -1,0 +1,212 @@
+"""The runner end to end on the sample lecture with the built-ins (subtitles + rules + extractive):
+stage reuse, --force, concurrency of independent extractors, media checks, atomic writes, and
+progress output."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from test_resume import HALO, halo_test_plugin, plugin_dir, stage_reuse, write_spec
+
+from halo_core import MediaError, StageFailed
+from halo_core.artifacts import ArtifactStore, atomic_write_bytes, atomic_write_json
+from halo_core.progress import Progress
+from halo_core.runner import ARTIFACTS_DIR, run
+from halo_core.spec import load_spec
+
+__all__ = ["halo_test_plugin", "plugin_dir"]  # fixtures used here, defined in test_resume
+
+
+def test_a_rerun_reuses_every_stage_and_makes_no_llm_request(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+
+    first = run(load_spec(spec))[0]
+    assert not any(stage_reuse(first).values())
+    assert sum(u.requests for u in first.report.llm.values()) > 0
+
+    second = run(load_spec(spec))[0]
+    reuse = stage_reuse(second)
+    assert set(reuse) == {"transcript", "chunk", "index", "summarize"}
+    assert all(reuse.values()), reuse
+    assert sum(u.requests for u in second.report.llm.values()) == 0
+    assert second.report.cache["l1"].hits == 0 and second.report.cache["l1"].misses == 0
+    assert (first.run_dir / "summaries.json").read_text() == (
+        second.run_dir / "summaries.json"
+    ).read_text()
+
+
+def test_force_recomputes_every_stage_and_the_llm_cache_answers(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    first = run(load_spec(spec))[0]
+
+    forced = run(load_spec(spec), force=True)[0]
+
+    assert not any(stage_reuse(forced).values())
+    assert sum(u.requests for u in forced.report.llm.values()) == 0
+    calls = sum(u.requests for u in first.report.llm.values())
+    assert forced.report.cache["l1"].hits == calls
+
+
+def test_a_changed_option_recomputes_only_the_stages_downstream(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    run(load_spec(spec))
+
+    changed = run(load_spec(spec, overrides=["chunker.with.max_duration=60"]))[0]
+
+    reuse = stage_reuse(changed)
+    assert reuse["transcript"] is True
+    assert not (reuse["chunk"] or reuse["index"] or reuse["summarize"])
+    chunks = changed.report.chunk_count
+    assert chunks >= 3  # 148.8 s in chunks of at most 60 s
+
+
+def test_independent_extractors_run_concurrently(
+    tmp_path: Path, halo_test_plugin: ModuleType
+) -> None:
+    # meet-a and meet-b each wait (10 s at most) for the other at a barrier: run one after the
+    # other, the first would time out and fail its stage.
+    spec = write_spec(tmp_path, extractors="[{use: meet-a}, {use: subtitles}, {use: meet-b}]")
+
+    result = run(load_spec(spec))[0]
+
+    assert {"meet_a", "meet_b", "transcript"} <= set(stage_reuse(result))
+
+
+def test_max_workers_1_runs_extractors_one_at_a_time(
+    tmp_path: Path, halo_test_plugin: ModuleType
+) -> None:
+    spec = write_spec(tmp_path, extractors="[{use: meet-a}, {use: meet-b}]")
+    halo_test_plugin.MEETING = type(halo_test_plugin.MEETING)(2, timeout=0.5)
+    try:
+        result = run(load_spec(spec, overrides=["max_workers=1"]))[0]
+    finally:
+        halo_test_plugin.MEETING = type(halo_test_plugin.MEETING)(2, timeout=10)
+    assert isinstance(result.error, StageFailed)
+    assert "BrokenBarrierError" in result.error.message
+
+
+def test_an_extractor_needing_audio_on_a_silent_video_is_a_clear_media_error(
+    tmp_path: Path, halo_test_plugin: ModuleType
+) -> None:
+    silent = tmp_path / "silent.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=64x64:d=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(silent),
+        ],
+        check=True,
+    )
+    spec = write_spec(tmp_path, inputs=[silent], extractors="[{use: needs-audio}]")
+
+    result = run(load_spec(spec))[0]
+
+    assert isinstance(result.error, MediaError)
+    assert result.error.exit_code == 2
+    message = result.error.message
+    assert "'needs-audio'" in message and "audio stream" in message and str(silent) in message
+    assert "fix:" in message
+
+
+def test_halo_run_prints_where_the_outputs_went(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    out = tmp_path / "elsewhere"
+    env = dict(os.environ, HALO_LOAD_PLUGINS="")
+
+    done = subprocess.run(
+        [str(HALO), "run", str(spec), "--out", str(out), "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"outputs in {out / 'lecture' / 'lecture'}" in done.stdout
+    assert done.stderr == ""
+    assert (out / "lecture" / "lecture" / "report.json").exists()
+    assert (out / ARTIFACTS_DIR).is_dir()
+
+
+# --- atomic writes ---------------------------------------------------------------------------
+
+
+def test_an_interrupted_atomic_write_leaves_the_old_file_and_no_partial_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.json"
+    atomic_write_json(target, {"version": "old"})
+
+    def power_cut(fd: int) -> None:
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(os, "fsync", power_cut)
+    with pytest.raises(OSError, match="disk went away"):
+        atomic_write_bytes(target, b'{"version": "new", "half": ')
+    monkeypatch.undo()
+
+    assert target.read_text() == '{\n  "version": "old"\n}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_the_artifact_store_ignores_missing_and_unreadable_artifacts(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path, redact=lambda text: text.replace("s3cret", "***"))
+    assert store.get("nope") is None
+    store.path("broken").write_text('{"half": ')
+    assert store.get("broken") is None
+    store.put("k", {"token": "s3cret", "n": 1})
+    assert store.get("k") == {"token": "***", "n": 1}
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def test_plain_progress_prints_lines_with_media_time_and_at_most_every_interval() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, tty=False, interval=60)
+    progress.start("transcript", 148.8)
+    for done in range(1, 149):
+        progress.update("transcript", float(done), 148.8)
+    progress.finish("transcript", reused=False)
+
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2, lines  # the first update, then nothing for 60 s, then the end
+    assert lines[0].startswith("[transcript] 1% of 148.8 s")
+    assert "ETA" in lines[0]
+    assert lines[1].startswith("[transcript] done in")
+    assert "\r" not in stream.getvalue()
+
+
+def test_tty_progress_redraws_a_bar_in_place() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, tty=True)
+    progress.start("scenes", 100.0)
+    progress.update("scenes", 50.0, 100.0)
+    progress.finish("scenes", reused=False)
+    text = stream.getvalue()
+    assert "\rscenes [##########..........] 50% of 100.0 s" in text
+    assert "\r\x1b[K[scenes] done in" in text
+
+
+def test_quiet_progress_prints_nothing() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, quiet=True)
+    progress.start("x", 10.0)
+    progress.update("x", 5.0, 10.0)
+    progress.finish("x", reused=True)
+    progress.message("hello")
+    assert stream.getvalue() == ""
