@@ -528,9 +528,11 @@ def _pydantic_problems(exc: ValidationError, base: NodePath, model: type[BaseMod
         if error["type"] == "extra_forbidden":
             owner, _ = _field_at(model, loc[:-1])
             known = _keys_of(owner) if owner else []
+            fix = (_did_you_mean(str(loc[-1]), known) if known
+                   else f"{dotted(path[:-1])} takes no options: remove it")
             problems.append(problem(locations.of(path, key=True),
                                     f"{prefix}unknown key {str(loc[-1])!r} in {dotted(path[:-1])}",
-                                    _did_you_mean(str(loc[-1]), known)))
+                                    fix))
         elif error["type"] == "missing":
             _, info = _field_at(model, loc)
             problems.append(problem(locations.of(path[:-1]), f"{prefix}{name} is required",
@@ -585,6 +587,7 @@ def _component_refs(
 def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
     report = Report()
     locations = loaded.locations
+    known: dict[NodePath, ComponentInfo] = {}
     built: dict[NodePath, tuple[ComponentInfo, Any]] = {}
     for kind, path, ref, is_default in _component_refs(loaded.data):
         name = ref.get("use")
@@ -598,6 +601,7 @@ def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
                 what = f"the spec has no `{path[0]}:`, so the default is used: {what}"
             report.problems.append(problem(where, what))
             continue
+        known[path] = info
         report.components.append(ComponentUse(kind, name, info.distribution, info.source.version))
         options = ref.get("with") or {}
         if not isinstance(options, dict):
@@ -611,12 +615,14 @@ def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
             for found in _check(info, instance):
                 report.problems.append(problem(locations.of((*path, "use")), found))
     _check_llm(loaded, registry, built.get(("llm",)), report)
-    _check_tracks(loaded, registry, built, report)
+    _check_tracks(loaded, registry, known, report)
     return report
 
 
 def _subject(info: ComponentInfo) -> str:
-    return f"{info.kind.replace('_', ' ')} {info.name!r} ({info.distribution})"
+    """e.g. `chunker 'rules' (halo-core)`."""
+    distribution = info.distribution.strip("()")  # plugins registered at run time have "(…)"
+    return f"{info.kind.replace('_', ' ')} {info.name!r} ({distribution})"
 
 
 def _build(info: ComponentInfo, options: dict[str, Any], path: NodePath, locations: Locations,
@@ -678,11 +684,11 @@ def _check_llm(loaded: LoadedSpec, registry: Registry,
                               f"({'; '.join(chain[0][1])}); {usable!r} will be used instead")
 
 
-def _check_tracks(loaded: LoadedSpec, registry: Registry,
-                  built: dict[NodePath, tuple[ComponentInfo, Any]], report: Report) -> None:
+def _check_tracks(loaded: LoadedSpec, registry: Registry, known: dict[NodePath, ComponentInfo],
+                  report: Report) -> None:
     """Every track an extractor requires is provided by another extractor, with no cycle."""
     registry_extractors = registry.components["extractor"]
-    extractors = {path: info for path, (info, _) in built.items() if path[0] == "extractors"}
+    extractors = {path: info for path, info in known.items() if path[0] == "extractors"}
     providers: dict[str, list[str]] = {}
     for info in extractors.values():
         providers.setdefault(str(getattr(info.cls, "provides", "")), []).append(info.name)
@@ -692,8 +698,9 @@ def _check_tracks(loaded: LoadedSpec, registry: Registry,
                 continue
             installed = sorted(n for n, e in registry_extractors.items()
                                if getattr(e.cls, "provides", None) == track and n != info.name)
-            fix = (f"add an extractor that provides it, e.g. `- use: {installed[0]}` "
-                   f"(provided by: {', '.join(installed)})" if installed else
+            others = f" (also provided by: {', '.join(installed[1:])})" if installed[1:] else ""
+            fix = (f"add an extractor that provides it: `- use: {installed[0]}`{others}"
+                   if installed else
                    "no installed extractor provides it: install a plugin that does "
                    "(`halo plugins` lists what is installed), or remove this extractor")
             report.problems.append(problem(loaded.locations.of((*path, "use")),
