@@ -1,0 +1,61 @@
+"""Every test drives the real google-genai client against the fake Gemini REST server on
+127.0.0.1 (halo_gemini.fake_server), through `base_url`. Media: the repository's sample lecture
+(samples/lecture/lecture.mp4, 148.8 s), so no fixture files are needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from halo_core import Media, MediaClip
+from halo_core.media import probe
+
+from halo_gemini import GeminiBackend, GeminiConfig
+from halo_gemini.fake_server import FakeGemini
+
+SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
+KEY = "AIzaFAKE-test-key-0123456789abcdef"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGemini]:
+    with FakeGemini(api_key=KEY, processing_polls=1, batch_polls=1) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lecture() -> Media:
+    return probe(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def clip() -> Callable[[Media, float, float], MediaClip]:
+    def make(media: Media, start: float, end: float) -> MediaClip:
+        return MediaClip(path=media.path, sha256=media.sha256, start=start, end=end)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    return KEY
+
+
+@pytest.fixture
+def make_backend(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch,
+                 tmp_path: Path) -> Callable[..., GeminiBackend]:
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+
+    def build(**options: Any) -> GeminiBackend:
+        settings: dict[str, Any] = {
+            "base_url": fake.base_url, "state_path": str(tmp_path / "files.json"),
+            "initial_backoff_s": 0.01, "max_backoff_s": 0.05, "upload_poll_s": 0.01,
+            "batch_poll_s": 0.01,
+        }
+        settings.update(options)
+        return GeminiBackend(GeminiConfig.model_validate(settings))
+
+    return build
