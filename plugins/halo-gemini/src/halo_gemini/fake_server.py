@@ -39,6 +39,8 @@ CHARS_PER_TOKEN = 4
 KNOWN_MODELS = frozenset({"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"})
 THOUGHTS_WHEN_THINKING = 64
 """Thinking tokens the fake reports when the request does not turn thinking off."""
+MAX_INPUT_TOKENS = 1_048_576
+"""The 2.5 models' input context: a longer prompt is refused, as the real API does."""
 BLOCK_TRIGGER = "[[fake:block]]"
 """A prompt containing this is blocked for SAFETY, as the real API does for unsafe prompts."""
 
@@ -203,6 +205,10 @@ class FakeGemini:
                 raise _ApiError(404, "NOT_FOUND", f"CachedContent not found: {name}")
             cached = Counter(self.caches[name]["tokens"])
         prompt = tokens + cached
+        if sum(prompt.values()) > MAX_INPUT_TOKENS:
+            raise _ApiError(400, "INVALID_ARGUMENT",
+                            f"The input token count ({sum(prompt.values())}) exceeds the maximum "
+                            f"number of tokens allowed ({MAX_INPUT_TOKENS}).")
         question = " ".join(p.get("text", "") for c in contents for p in c.get("parts", []))
         if BLOCK_TRIGGER in question:
             entry = LedgerEntry("generateContent", model, sum(prompt.values()), batch=batch)
