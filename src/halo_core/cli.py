@@ -49,7 +49,9 @@ class HaloGroup(click.Group):
         if self._plugins_added:
             return
         self._plugins_added = True
-        from .plugins import call_each, plugin_sources
+        from .plugins import call_each, load_plugins, plugin_sources
+
+        load_plugins()
 
         def failed(plugin_name: str, exc: BaseException) -> None:
             source = plugin_sources().get(plugin_name)

@@ -1,0 +1,218 @@
+"""Plugin loading through real entry points: throwaway distributions (a `.dist-info` folder with
+`entry_points.txt` beside their modules) on PYTHONPATH, found by importlib.metadata exactly as an
+installed plugin is. Loading is cached per process, so each case runs `halo` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from halo_core.plugins import get_registry
+
+GOOD = '''
+import click
+from halo_core import ComponentConfig, Extractor, hookimpl
+
+
+class Claps(Extractor[ComponentConfig]):
+    name = "toy-plug"
+    provides = "claps"
+
+
+@hookimpl
+def register_extractors(register):
+    register(Claps)
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.command("toy-hello")
+    def hello():
+        """Say hello."""
+        click.echo("hello from toyplug")
+'''
+
+BROKEN = '''
+import halo_core
+import not_installed_dependency_xyz  # the plugin's dependency is missing
+'''
+
+MISSPELLED_HOOK = '''
+from halo_core import hookimpl
+
+
+@hookimpl
+def register_extractor(register):  # should be register_extractors
+    pass
+'''
+
+BAD_COMMANDS = '''
+from halo_core import hookimpl
+
+
+@hookimpl
+def register_commands(cli):
+    raise RuntimeError("cannot add commands today")
+'''
+
+PLUGINS = {
+    # distribution: (version, entry point name, module name, source)
+    "halo-toyplug": ("0.3.0", "toyplug", "halo_toyplug", GOOD),
+    "halo-brokenplug": ("0.2.0", "brokenplug", "halo_brokenplug", BROKEN),
+    "halo-typoplug": ("0.1.0", "typoplug", "halo_typoplug", MISSPELLED_HOOK),
+    "halo-badcmds": ("0.1.0", "badcmds", "halo_badcmds", BAD_COMMANDS),
+}
+ALL_TOY = ",".join(entry for _, entry, _, _ in PLUGINS.values())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the throwaway distributions, as site-packages would."""
+    folder = tmp_path_factory.mktemp("site")
+    for distribution, (version, entry, module, source) in PLUGINS.items():
+        info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[halo]\n{entry} = {module}\n")
+        (folder / f"{module}.py").write_text(textwrap.dedent(source))
+    return folder
+
+
+@pytest.fixture
+def halo_with(site: Path, run_halo: Callable[..., Any],
+              isolated_env: Callable[..., dict[str, str]]) -> Callable[..., Any]:
+    """Run halo with the throwaway distributions installed; `load` is HALO_LOAD_PLUGINS."""
+
+    def run(*args: str, load: str | None = ALL_TOY, **env: str | None) -> Any:
+        pythonpath = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+        return run_halo(*args, env=isolated_env(PYTHONPATH=pythonpath, HALO_LOAD_PLUGINS=load,
+                                                **env))
+
+    return run
+
+
+def listing(result: Any) -> dict[str, dict[str, Any]]:
+    assert result.returncode == 0, result.stderr
+    return {entry["name"]: entry for entry in json.loads(result.stdout)}
+
+
+def test_a_broken_plugin_is_reported_and_everything_else_works(halo_with):
+    found = listing(halo_with("plugins", "--json", load=None))  # every installed plugin
+    broken = found["halo-brokenplug"]
+    assert broken["version"] == "0.2.0"
+    assert broken["problems"] == [{
+        "plugin": "brokenplug",
+        "error": "ModuleNotFoundError: No module named 'not_installed_dependency_xyz'",
+    }]
+    assert broken["components"] == {}
+    assert found["halo-toyplug"]["components"] == {"extractor": ["toy-plug"]}
+    assert found["halo-toyplug"]["version"] == "0.3.0"
+    assert found["halo-toyplug"]["problems"] == []
+    assert "cache" in found["halo-core"]["components"]  # built-ins still load
+    assert list(found)[0] == "halo-core"
+
+    hello = halo_with("toy-hello", load=None)
+    assert hello.returncode == 0, hello.stderr
+    assert hello.stdout == "hello from toyplug\n"
+
+
+def test_a_misspelled_hook_is_rejected_by_check_pending(halo_with):
+    typo = listing(halo_with("plugins", "--json"))["halo-typoplug"]
+    [problem] = typo["problems"]
+    assert problem["plugin"] == "typoplug"
+    assert "unknown hook 'register_extractor'" in problem["error"]
+    assert typo["hooks"] == []  # unregistered: none of its hooks is called
+
+
+def test_a_plugin_failing_to_add_commands_is_reported_on_stderr(halo_with):
+    result = halo_with("plugins", "--json")
+    assert result.returncode == 0
+    assert ("halo: plugin 'badcmds' (halo-badcmds) failed to add its commands, skipping it: "
+            "RuntimeError: cannot add commands today") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert halo_with("toy-hello").stdout == "hello from toyplug\n"  # other plugins' commands work
+
+
+def test_allow_list_by_entry_point_or_distribution_name(halo_with):
+    for allow in ("toyplug", "halo-toyplug", " toyplug , "):
+        found = listing(halo_with("plugins", "--json", load=allow))
+        assert list(found) == ["halo-core", "halo-toyplug"], allow
+    with_all = listing(halo_with("plugins", "--json", "--all", load="toyplug"))
+    assert with_all["halo-toyplug"]["loaded"] is True
+    assert with_all["halo-brokenplug"]["loaded"] is False
+    assert with_all["halo-brokenplug"]["problems"] == []  # never imported
+
+
+def test_empty_allow_list_loads_built_ins_only(halo_with):
+    assert list(listing(halo_with("plugins", "--json", load=""))) == ["halo-core"]
+    not_loaded = listing(halo_with("plugins", "--json", "--all", load=""))
+    for distribution in PLUGINS:
+        assert not_loaded[distribution]["loaded"] is False
+    text = halo_with("plugins", "--all", load="")
+    assert "halo-toyplug 0.3.0  (not loaded: not in HALO_LOAD_PLUGINS)" in text.stdout
+
+
+def test_trace_plugins_shows_loading_and_hook_calls(halo_with):
+    result = halo_with("plugins", HALO_TRACE_PLUGINS="1")
+    trace = [line for line in result.stderr.splitlines() if line.startswith("halo-trace: ")]
+    assert "halo-trace: loaded toyplug from halo-toyplug 0.3.0" in trace
+    assert any(line.startswith("halo-trace: failed to load brokenplug (halo-brokenplug)")
+               for line in trace)
+    assert "halo-trace: toyplug.register_extractors(register)" in trace
+    assert any("registered extractor 'toy-plug'" in line for line in trace)
+    assert "halo-trace: toyplug.register_commands()" in trace
+    quiet = halo_with("plugins", HALO_TRACE_PLUGINS=None)
+    assert "halo-trace" not in quiet.stderr
+
+
+def test_plugins_text_output(halo_with):
+    result = halo_with("plugins")
+    assert result.returncode == 0
+    assert "halo-toyplug 0.3.0\n  extractor: toy-plug\n" in result.stdout
+    assert "halo-brokenplug 0.2.0  BROKEN\n  problem (brokenplug): ModuleNotFoundError" \
+        in result.stdout
+
+
+BUILT_INS = {
+    "extractor": ["subtitles"],
+    "chunker": ["fixed", "rules"],
+    "embedder": ["hashing"],
+    "vector_index": ["numpy"],
+    "cache": ["memory", "sqlite"],
+    "llm": ["extractive"],
+}
+
+
+def test_built_ins_are_listed_under_halo_core(halo_with):
+    core = listing(halo_with("plugins", "--json", load=""))["halo-core"]
+    assert core["components"] == BUILT_INS
+    assert core["problems"] == []
+    assert core["version"]
+
+
+def test_a_plugin_registered_at_run_time_is_seen_and_forgotten(register_plugin):
+    from halo_core import ComponentConfig, Extractor, hookimpl
+
+    class Applause(Extractor[ComponentConfig]):
+        name = "test-applause"
+        provides = "applause"
+
+    class Plugin:
+        @hookimpl
+        def register_extractors(self, register: Callable[[type], None]) -> None:
+            register(Applause)
+
+    assert "test-applause" not in get_registry().components["extractor"]
+    name = register_plugin(Plugin())
+    assert get_registry().components["extractor"]["test-applause"].cls is Applause
+    from halo_core.plugins import pm
+
+    pm.unregister(name=name)
+    assert "test-applause" not in get_registry().components["extractor"]
