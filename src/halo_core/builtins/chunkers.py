@@ -281,6 +281,7 @@ class FixedChunker(Chunker[FixedConfig]):
         reasons: dict[float, list[BoundaryReason]] = {}
         for target in targets:
             t = _nearest(snap_to, target, cfg.duration / 2)
+            forced = t is None and cfg.snap
             if t is None:
                 t = _nearest(word_gaps, target, cfg.duration / 2)
             t = target if t is None else t
@@ -291,6 +292,14 @@ class FixedChunker(Chunker[FixedConfig]):
                 f", snapped to {t:.2f} s" if t != target else ""
             )
             reasons[t] = [BoundaryReason(kind="fixed", score=1.0, detail=detail)]
+            if forced:  # no sentence end near the window edge: the window length forced this cut
+                reasons[t].append(
+                    BoundaryReason(
+                        kind="max_duration",
+                        score=1.0,
+                        detail="no sentence end within half a window",
+                    )
+                )
         ctx.progress(duration, duration)
         return build_chunks(timeline, duration, cuts, reasons)
 
