@@ -52,7 +52,7 @@ class TopicsConfig(ComponentConfig):
         "valley depths (higher: fewer topics)",
     )
     min_depth: float = Field(
-        default=0.1, ge=0, description="absolute floor on a boundary's depth, so one-topic talks stay whole"
+        default=0.5, ge=0, description="absolute floor on a boundary's depth, so one-topic talks stay whole"
     )
     min_duration: float = Field(default=20.0, ge=0, description="shortest topic, in seconds")
     label_terms: int = Field(default=3, ge=1, description="salient terms in each topic's label")
@@ -202,7 +202,7 @@ def segments_from_shifts(
 ) -> list[TopicSegment]:
     """Topics that tile [0, duration]: one per shift, plus the opening one."""
     edges = [0.0, *(s.time for s in shifts), duration]
-    scores = [1.0, *(min(1.0, s.depth) for s in shifts)]
+    scores = [1.0, *(min(1.0, s.depth / 2) for s in shifts)]  # a depth is a fall on two sides
     texts = [
         " ".join(u.text for u in units if start <= (u.start + u.end) / 2 < end)
         for start, end in zip(edges, edges[1:])
@@ -214,7 +214,12 @@ def segments_from_shifts(
     ]
 
 
-_WORD = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
+# Words a speaker uses to steer a talk, not to name its subject.
+_SPOKEN_FILLERS = frozenset(
+    "called based let look looks today turn now okay ok right good great question questions answer "
+    "clarify yes thing things way ways kind lot really just say said means mean example also".split()
+)
+_WORD = r"(?u)\b[^\W\d_]{2,}\b"  # letters only: "moon's" counts as "moon"
 
 
 def salient_labels(texts: Sequence[str], n_terms: int) -> list[str]:
@@ -223,8 +228,11 @@ def salient_labels(texts: Sequence[str], n_terms: int) -> list[str]:
 
     if not any(re.search(_WORD, t) for t in texts):
         return ["" for _ in texts]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
     vectorizer = TfidfVectorizer(
-        stop_words="english", ngram_range=(1, 2), sublinear_tf=True, token_pattern=_WORD
+        stop_words=sorted(ENGLISH_STOP_WORDS | _SPOKEN_FILLERS), ngram_range=(1, 2), sublinear_tf=True,
+        token_pattern=_WORD,
     )
     try:
         matrix = vectorizer.fit_transform(texts).toarray()
@@ -240,9 +248,13 @@ def _top_terms(row: np.ndarray, terms: np.ndarray, n_terms: int) -> str:
         if row[index] <= 0 or len(picked) == n_terms:
             break
         term = str(terms[index])
-        words = set(term.split())
-        # "ocean tides" and "tides" say the same thing: keep whichever scored higher.
-        if any(words & set(p.split()) for p in picked):
+        words = {_singular(w) for w in term.split()}
+        # "ocean tides", "tides" and "tide" say the same thing: keep whichever scored higher.
+        if any(words & {_singular(w) for w in p.split()} for p in picked):
             continue
         picked.append(term)
     return ", ".join(picked)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
