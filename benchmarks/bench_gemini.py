@@ -123,6 +123,7 @@ class Row:
     cached: int = 0
     output: int = 0
     cost: float = 0.0
+    per_question: float = 0.0
     wall_s: float = 0.0
     note: str = ""
 
@@ -137,6 +138,7 @@ def run_scenario(label: str, scenario: str, media: Media, chunks: list[Chunk], q
         whole = MediaClip(path=media.path, sha256=media.sha256, start=0.0, end=media.duration)
         started = time.monotonic()
         responses: list[LLMResponse] = []
+        answers: list[LLMResponse] = []
         note = ""
         try:
             if plan in ("halo", "map"):
@@ -144,17 +146,17 @@ def run_scenario(label: str, scenario: str, media: Media, chunks: list[Chunk], q
             if plan == "halo":
                 for question in questions:
                     picked = retrieve(chunks, question, RETRIEVED_CHUNKS)
-                    responses.append(backend.generate(LLMRequest(
+                    answers.append(backend.generate(LLMRequest(
                         task="answer", prompt=question,
                         context="\n\n".join(c.text for c in picked),
                         clips=[_clip(media, c) for c in picked])))
             if plan == "naive-transcript":
                 transcript = " ".join(c.text for c in chunks)
-                responses += [backend.generate(LLMRequest(task="answer", prompt=q, context=transcript))
-                              for q in questions]
+                answers += [backend.generate(LLMRequest(task="answer", prompt=q, context=transcript))
+                            for q in questions]
             if plan == "naive-video":
-                responses += [backend.generate(LLMRequest(task="answer", prompt=q, clips=[whole]))
-                              for q in questions]
+                answers += [backend.generate(LLMRequest(task="answer", prompt=q, clips=[whole]))
+                            for q in questions]
         except HaloError as error:
             note = "refused: " + error.what.split("(")[-1].rstrip(")")[:70]
         totals = fake.totals()
@@ -168,7 +170,9 @@ def run_scenario(label: str, scenario: str, media: Media, chunks: list[Chunk], q
             prompt=totals["prompt_tokens"] + totals["cache_created_tokens"],
             cached=totals["cached_tokens"],
             output=totals["candidates_tokens"] + totals["thoughts_tokens"],
-            cost=sum(r.cost_usd for r in responses), wall_s=time.monotonic() - started, note=note)
+            cost=sum(r.cost_usd for r in responses + answers),
+            per_question=sum(a.cost_usd for a in answers) / len(questions) if answers else 0.0,
+            wall_s=time.monotonic() - started, note=note)
 
 
 def _clip(media: Media, chunk: Chunk) -> MediaClip:
@@ -242,20 +246,22 @@ def main() -> None:
             row = run_scenario(label, scenario, media, chunks, questions, options, plan)
             rows.append(row)
             print(_format(row), flush=True)
-    print("\nratios (cost of the naive approach / HALO's, summary + all questions):")
+    print("\nratios, naive / HALO: total cost (HALO's includes its whole hierarchical summary), "
+          "and cost per question:")
     for label, _ in folders:
         by = {r.scenario: r for r in rows if r.media == label}
         for naive, halo in (("naive/video", "halo/video"), ("naive/video-low", "halo/video-low"),
                             ("naive/video-low+cache", "halo/video-low"),
                             ("naive/transcript", "halo/transcript")):
             if by[naive].cost and by[halo].cost and not by[naive].note:
-                print(f"  {label:15s} {naive:22s} / {halo:16s} = {by[naive].cost / by[halo].cost:7.2f}x")
+                print(f"  {label:15s} {naive:22s} / {halo:16s} = {by[naive].cost / by[halo].cost:7.2f}x"
+                      f" total, {by[naive].per_question / by[halo].per_question:7.2f}x per question")
         batch, interactive = by["halo/map-batch"], by["halo/map-interactive"]
         print(f"  {label:15s} map phase batch / interactive cost = {batch.cost / interactive.cost:.2f}")
 
 
 HEADER = (f"{'media':15s} {'scenario':22s} {'gen':>4s} {'count':>5s} {'other':>5s} {'input tok':>10s} "
-          f"{'cached':>9s} {'output':>7s} {'cost USD':>9s} {'wall s':>6s}")
+          f"{'cached':>9s} {'output':>7s} {'cost USD':>9s} {'USD/quest.':>10s} {'wall s':>6s}")
 
 
 def _format(row: Row) -> str:
@@ -263,7 +269,8 @@ def _format(row: Row) -> str:
         print(HEADER)
         _format.printed = True  # type: ignore[attr-defined]
     return (f"{row.media:15s} {row.scenario:22s} {row.generate:4d} {row.count:5d} {row.other:5d} "
-            f"{row.prompt:10d} {row.cached:9d} {row.output:7d} {row.cost:9.4f} {row.wall_s:6.1f}"
+            f"{row.prompt:10d} {row.cached:9d} {row.output:7d} {row.cost:9.4f} {row.per_question:10.5f} "
+            f"{row.wall_s:6.1f}"
             + (f"  {row.note}" if row.note else ""))
 
 

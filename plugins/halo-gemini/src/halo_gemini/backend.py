@@ -479,7 +479,8 @@ def _about(request: LLMRequest) -> str:
     """One line per thing known about the chunk beyond its text: time span, speakers, scenes."""
     lines = []
     if request.clips:
-        lines.append(f"Time span: {_span(request).removeprefix(' for ')}")
+        spans = ", ".join(f"[{_clock(c.start)}\u2013{_clock(c.end)}]" for c in request.clips)
+        lines.append(f"Time span{'s' if len(request.clips) > 1 else ''}: {spans}")
     options = request.options
     if speakers := options.get("speakers"):
         lines.append(f"Speakers: {', '.join(map(str, speakers))}")

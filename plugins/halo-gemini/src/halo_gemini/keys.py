@@ -23,18 +23,17 @@ class KeyLookup:
 
 
 def find_api_key(configured: SecretStr | None) -> KeyLookup:
-    """The spec's `api_key` (a literal, or `${VAR}` when the spec loader left it unresolved),
-    else the first of GEMINI_API_KEY / GOOGLE_API_KEY that is set."""
-    if configured is not None:
-        value = configured.get_secret_value().strip()
+    """The spec's `api_key` (a literal, or `${VAR}` when the spec loader left it unresolved);
+    when unset or empty (`${GEMINI_API_KEY:-}`), the first of GEMINI_API_KEY / GOOGLE_API_KEY."""
+    value = configured.get_secret_value().strip() if configured is not None else ""
+    if value:
         reference = _REFERENCE.match(value)
-        if reference is None and value:
+        if reference is None:
             return KeyLookup(value)
-        variable = reference.group(1) if reference else None
-        if variable and os.environ.get(variable, "").strip():
+        variable = reference.group(1)
+        if os.environ.get(variable, "").strip():
             return KeyLookup(os.environ[variable].strip())
-        return KeyLookup(None, f"llm.with.api_key refers to ${{{variable}}}, which is not set"
-                         if variable else "llm.with.api_key is empty")
+        return KeyLookup(None, f"llm.with.api_key refers to ${{{variable}}}, which is not set")
     for variable in ENV_VARS:
         if os.environ.get(variable, "").strip():
             return KeyLookup(os.environ[variable].strip())
