@@ -141,7 +141,8 @@ def test_log_filter_masks_secrets(toy_spec, monkeypatch, caplog):
     assert "sk-toy-123456" not in caplog.text and "***" in caplog.text
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Cn"]),
                     max_size=30))
 def test_any_string_survives_the_storable_round_trip(toy_spec, tmp_path, text):
@@ -324,6 +325,15 @@ def test_malformed_yaml_points_at_the_line(toy_spec):
     assert only.startswith(f"{spec}:5:1: malformed YAML:")
 
 
+def test_unquoted_interpolation_in_a_flow_mapping_gets_a_quoting_hint(toy_spec):
+    spec = toy_spec(replace={"{use: toy-offline}": "{use: toy-cloud, with: {api_key: ${KEY}}}"})
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec)
+    assert caught.value.problems[0].endswith(
+        '(fix: quote values holding ${VAR} inside {...} or [...], e.g. '
+        'api_key: "${GEMINI_API_KEY}")')
+
+
 def test_a_spec_that_is_not_a_mapping(toy_spec):
     spec = toy_spec("- just\n- a list\n")
     with pytest.raises(SpecError, match="the spec is a list, not a mapping"):
@@ -359,3 +369,20 @@ def test_media_problems_when_probing(toy_spec, tmp_path):
     assert validate(loaded) == []  # inputs are only probed when asked
     [only] = validate(loaded, media=True)
     assert only.startswith(f"{location(spec, 'notes.mp4')}: {text_file}: not a media file")
+
+
+def test_paths_from_the_environment_are_not_secrets(toy_spec, sample_dir, monkeypatch):
+    monkeypatch.setenv("TOY_MEDIA_DIR", str(sample_dir))
+    monkeypatch.setenv("TOY_API_KEY", "sk-toy-123456")
+    spec = toy_spec(media='"${TOY_MEDIA_DIR}/lecture.mp4"', replace={
+        "{use: toy-offline}": '{use: toy-cloud, with: {api_key: "${TOY_API_KEY}"}}'})
+    loaded = load_and_validate(spec)
+    assert loaded.inputs == [sample_dir / "lecture.mp4"]
+    assert loaded.secrets == {"sk-toy-123456"}
+    assert loaded.redact(f"{sample_dir}/lecture.mp4") == f"{sample_dir}/lecture.mp4"
+
+
+def test_a_recursive_alias_is_a_problem_not_a_crash(toy_spec):
+    spec = toy_spec(append="tasks: &loop {ask: [*loop]}\n")
+    with pytest.raises(SpecError, match="a YAML alias contains itself"):
+        load_spec(spec)

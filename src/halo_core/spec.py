@@ -10,8 +10,9 @@ shape. `validate()` then checks what building and running would need: component 
 component's `with:` against its `Config`, requires/provides between extractors, each component's
 `check()`, LLM fallbacks, and (optionally) that every input is media the extractors can read.
 
-Values that came from the environment are secrets: `LoadedSpec.redact()` masks them and
-`LoadedSpec.storable()` writes them back as their `${VAR}` text, so a stored spec never holds them.
+Values that came from the environment are secrets (except in the path fields `inputs` and
+`outputs`): `LoadedSpec.redact()` masks them and `LoadedSpec.storable()` writes every interpolated
+value back as its `${VAR}` text, so a stored spec never holds them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ COMPONENT_FIELDS: dict[str, Kind] = {
 # Environment values shorter than this are not masked by `redact`: masking every "1" or "on" in
 # a log would garble it, and no real secret is that short.
 MIN_REDACTED_LENGTH = 4
+
+# Top-level fields holding paths: what is interpolated into them is not treated as a secret.
+PATH_FIELDS = {("inputs",), ("outputs",)}
 
 _INTERPOLATION = re.compile(r"\$\$|\$\{([^}]*)\}")
 _REFERENCE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
@@ -162,11 +166,13 @@ def _parse(text: str, file: str) -> tuple[Any, Locations]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise SpecError(
-            [problem(_mark(file, mark), f"malformed YAML: {what}",
-                     "check the indentation and quoting at that line")],
-            path=file,
-        ) from None
+        lines = text.splitlines()
+        line = lines[mark.line] if mark and mark.line < len(lines) else ""
+        fix = ("quote values holding ${VAR} inside {...} or [...], e.g. "
+               'api_key: "${GEMINI_API_KEY}"' if "${" in line
+               else "check the indentation and quoting at that line")
+        raise SpecError([problem(_mark(file, mark), f"malformed YAML: {what}", fix)],
+                        path=file) from None
     except yaml.YAMLError as exc:
         raise SpecError([problem(file, f"malformed YAML: {exc}")], path=file) from None
     finally:
@@ -177,17 +183,22 @@ def _parse(text: str, file: str) -> tuple[Any, Locations]:
     return data, locations
 
 
-def _record_marks(node: yaml.Node, path: NodePath, file: str, locations: Locations) -> None:
+def _record_marks(node: yaml.Node, path: NodePath, file: str, locations: Locations,
+                  ancestors: frozenset[int] = frozenset()) -> None:
     locations.values[path] = _mark(file, node.start_mark)
+    if id(node) in ancestors:  # an alias to its own ancestor: the data would be infinite
+        raise SpecError([problem(_mark(file, node.start_mark), "a YAML alias contains itself",
+                                 "copy the values instead of using a recursive alias")], path=file)
+    inside = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 child = (*path, key_node.value)
                 locations.keys[child] = _mark(file, key_node.start_mark)
-                _record_marks(value_node, child, file, locations)
+                _record_marks(value_node, child, file, locations, inside)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_marks(item, (*path, index), file, locations)
+            _record_marks(item, (*path, index), file, locations, inside)
 
 
 def _read(path: Path) -> str:
@@ -361,7 +372,12 @@ def _interpolate(value: Any, path: NodePath, locations: Locations, secrets: set[
                 for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
         raw[path] = value
-        return _interpolate_text(value, locations.of(path), path, secrets, problems)
+        # Paths (e.g. ${HOME}/videos) are not secrets: masking them would garble every output.
+        found: set[str] = set()
+        text = _interpolate_text(value, locations.of(path), path, found, problems)
+        if path[:1] not in PATH_FIELDS:
+            secrets |= found
+        return text
     return value
 
 
