@@ -184,7 +184,7 @@ class RulesChunker(Chunker[RulesConfig]):
                 for t in grid:
                     i = bisect.bisect_right(mids, t)
                     inside_unit = any(
-                        units[j].start < t < units[j].end for j in (i - 1, i) if 0 <= j < len(units)
+                        units[j].start <= t <= units[j].end for j in (i - 1, i) if 0 <= j < len(units)
                     )
                     points.setdefault(t, 2 if inside_unit else 1)
                 for t in sorted(points):
