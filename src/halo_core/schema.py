@@ -20,28 +20,18 @@ from .artifacts import atomic_write_text
 from .components import KINDS, Kind
 from .model import OUTPUT_MODELS, SCHEMA_VERSION
 from .plugins import Registry
+from .spec import COMPONENT_FIELDS
 from .spec_model import PipelineSpec
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PIPELINE_SCHEMA_VERSION = 1
 PIPELINE_SCHEMA_FILE = "pipeline.schema.json"
 
-# The spec fields that name a component, and which kind (the field's schema gets replaced by a
-# per-kind schema that knows each component's options).
-_REF_FIELDS: dict[str, Kind] = {
-    "extractors": "extractor",
-    "chunker": "chunker",
-    "embedder": "embedder",
-    "index": "vector_index",
-    "cache": "cache",
-    "llm": "llm",
-}
-
-
 def schema_id(name: str, version: int) -> str:
     return f"urn:halo:schema:{name}:v{version}"
 
 
+# Each kind's reference schema (replacing the generic ComponentRef where the spec names one).
 _REF_DEF_NAMES: dict[Kind, str] = {
     "extractor": "ExtractorRef",
     "chunker": "ChunkerRef",
@@ -63,7 +53,7 @@ def pipeline_schema(registry: Registry) -> dict[str, Any]:
     # The generic references are replaced by one schema per kind, below.
     model_defs = {name: defs.pop(name) for name in ("ComponentRef", "LLMRef")}
 
-    for field_name, kind in _REF_FIELDS.items():
+    for field_name, kind in COMPONENT_FIELDS.items():
         base = copy.deepcopy(model_defs["LLMRef" if kind == "llm" else "ComponentRef"])
         names = sorted(registry.components[kind])
         label = kind.replace("_", " ")
