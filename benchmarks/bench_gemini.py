@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from halo_core import HaloError, LLMRequest, LLMResponse, Media, MediaClip
-from halo_core.media import probe
-
 from halo_gemini import GeminiBackend, GeminiConfig
 from halo_gemini.fake_server import FakeGemini
+
+from halo_core import HaloError, LLMRequest, LLMResponse, Media, MediaClip
+from halo_core.media import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "lecture"
@@ -71,7 +71,7 @@ def parse_srt(path: Path) -> list[Chunk]:
         if times is None:
             continue
         start, end = (_srt_seconds(t) for t in times.split("-->"))
-        text = " ".join(lines[lines.index(times) + 1:]).strip()
+        text = " ".join(lines[lines.index(times) + 1 :]).strip()
         cues.append(Chunk(start, end, text))
     return cues
 
@@ -82,7 +82,7 @@ def _srt_seconds(stamp: str) -> float:
 
 
 def make_chunks(cues: list[Chunk], duration: float) -> list[Chunk]:
-    """Cues grouped into 60-120 s chunks, cut at the widest pause once past 60 s; tiling [0, end]."""
+    """Cues grouped into 60-120 s chunks, cut at a pause once past 60 s; tiling [0, end]."""
     chunks: list[Chunk] = []
     current: list[Chunk] = []
     start = 0.0
@@ -102,7 +102,9 @@ def make_chunks(cues: list[Chunk], duration: float) -> list[Chunk]:
 def retrieve(chunks: list[Chunk], question: str, k: int) -> list[Chunk]:
     """The k chunks sharing most words with the question (a stand-in for HALO's retrieval)."""
     words = set(re.findall(r"[a-z]{4,}", question.lower()))
-    scored = sorted(chunks, key=lambda c: -len(words & set(re.findall(r"[a-z]{4,}", c.text.lower()))))
+    scored = sorted(
+        chunks, key=lambda c: -len(words & set(re.findall(r"[a-z]{4,}", c.text.lower())))
+    )
     return sorted(scored[:k], key=lambda c: c.start)
 
 
@@ -128,13 +130,32 @@ class Row:
     note: str = ""
 
 
-def run_scenario(label: str, scenario: str, media: Media, chunks: list[Chunk], questions: list[str],
-                 options: dict[str, Any], plan: str) -> Row:
-    with FakeGemini(api_key=KEY, processing_polls=0, batch_polls=0) as fake, \
-            tempfile.TemporaryDirectory() as state:
-        backend = GeminiBackend(GeminiConfig.model_validate({
-            "base_url": fake.base_url, "api_key": KEY, "state_path": f"{state}/files.json",
-            "batch_poll_s": 0.01, "upload_poll_s": 0.01, "max_attempts": 1, **options}))
+def run_scenario(
+    label: str,
+    scenario: str,
+    media: Media,
+    chunks: list[Chunk],
+    questions: list[str],
+    options: dict[str, Any],
+    plan: str,
+) -> Row:
+    with (
+        FakeGemini(api_key=KEY, processing_polls=0, batch_polls=0) as fake,
+        tempfile.TemporaryDirectory() as state,
+    ):
+        backend = GeminiBackend(
+            GeminiConfig.model_validate(
+                {
+                    "base_url": fake.base_url,
+                    "api_key": KEY,
+                    "state_path": f"{state}/files.json",
+                    "batch_poll_s": 0.01,
+                    "upload_poll_s": 0.01,
+                    "max_attempts": 1,
+                    **options,
+                }
+            )
+        )
         whole = MediaClip(path=media.path, sha256=media.sha256, start=0.0, end=media.duration)
         started = time.monotonic()
         responses: list[LLMResponse] = []
@@ -146,57 +167,91 @@ def run_scenario(label: str, scenario: str, media: Media, chunks: list[Chunk], q
             if plan == "halo":
                 for question in questions:
                     picked = retrieve(chunks, question, RETRIEVED_CHUNKS)
-                    answers.append(backend.generate(LLMRequest(
-                        task="answer", prompt=question,
-                        context="\n\n".join(c.text for c in picked),
-                        clips=[_clip(media, c) for c in picked])))
+                    answers.append(
+                        backend.generate(
+                            LLMRequest(
+                                task="answer",
+                                prompt=question,
+                                context="\n\n".join(c.text for c in picked),
+                                clips=[_clip(media, c) for c in picked],
+                            )
+                        )
+                    )
             if plan == "naive-transcript":
                 transcript = " ".join(c.text for c in chunks)
-                answers += [backend.generate(LLMRequest(task="answer", prompt=q, context=transcript))
-                            for q in questions]
+                answers += [
+                    backend.generate(LLMRequest(task="answer", prompt=q, context=transcript))
+                    for q in questions
+                ]
             if plan == "naive-video":
-                answers += [backend.generate(LLMRequest(task="answer", prompt=q, clips=[whole]))
-                            for q in questions]
+                answers += [
+                    backend.generate(LLMRequest(task="answer", prompt=q, clips=[whole]))
+                    for q in questions
+                ]
         except HaloError as error:
             note = "refused: " + error.what.split("(")[-1].rstrip(")")[:70]
         totals = fake.totals()
         requests = totals["requests"]
         return Row(
-            media=label, scenario=scenario,
-            generate=requests.get("generateContent", 0) + sum(
-                1 for e in fake.ledger if e.batch),
+            media=label,
+            scenario=scenario,
+            generate=requests.get("generateContent", 0) + sum(1 for e in fake.ledger if e.batch),
             count=requests.get("countTokens", 0),
-            other=sum(n for k, n in requests.items() if k not in ("generateContent", "countTokens")),
+            other=sum(
+                n for k, n in requests.items() if k not in ("generateContent", "countTokens")
+            ),
             prompt=totals["prompt_tokens"] + totals["cache_created_tokens"],
             cached=totals["cached_tokens"],
             output=totals["candidates_tokens"] + totals["thoughts_tokens"],
             cost=sum(r.cost_usd for r in responses + answers),
             per_question=sum(a.cost_usd for a in answers) / len(questions) if answers else 0.0,
-            wall_s=time.monotonic() - started, note=note)
+            wall_s=time.monotonic() - started,
+            note=note,
+        )
 
 
 def _clip(media: Media, chunk: Chunk) -> MediaClip:
     return MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
 
 
-def summarize(backend: GeminiBackend, media: Media, chunks: list[Chunk],
-              *, with_levels: bool) -> list[LLMResponse]:
+def summarize(
+    backend: GeminiBackend, media: Media, chunks: list[Chunk], *, with_levels: bool
+) -> list[LLMResponse]:
     """The core's hierarchy: chunk summaries (map phase, through generate_many), sections, video."""
-    chunk_requests = [LLMRequest(task="summarize", prompt="Summarize this part of the video.",
-                                 context=c.text, clips=[_clip(media, c)], options={"level": "chunk"})
-                      for c in chunks]
+    chunk_requests = [
+        LLMRequest(
+            task="summarize",
+            prompt="Summarize this part of the video.",
+            context=c.text,
+            clips=[_clip(media, c)],
+            options={"level": "chunk"},
+        )
+        for c in chunks
+    ]
     chunk_answers = backend.generate_many(chunk_requests)
     if not with_levels:
         return chunk_answers
     sections = []
     for first in range(0, len(chunks), SECTION_SIZE):
-        digest = "\n\n".join(a.text for a in chunk_answers[first:first + SECTION_SIZE])
-        sections.append(backend.generate(LLMRequest(
-            task="summarize", prompt="Summarize this section from the summaries of its parts.",
-            context=digest, options={"level": "section"})))
-    video = backend.generate(LLMRequest(
-        task="summarize", prompt="Summarize the whole video from its sections.",
-        context="\n\n".join(s.text for s in sections), options={"level": "video"}))
+        digest = "\n\n".join(a.text for a in chunk_answers[first : first + SECTION_SIZE])
+        sections.append(
+            backend.generate(
+                LLMRequest(
+                    task="summarize",
+                    prompt="Summarize this section from the summaries of its parts.",
+                    context=digest,
+                    options={"level": "section"},
+                )
+            )
+        )
+    video = backend.generate(
+        LLMRequest(
+            task="summarize",
+            prompt="Summarize the whole video from its sections.",
+            context="\n\n".join(s.text for s in sections),
+            options={"level": "video"},
+        )
+    )
     return [*chunk_answers, *sections, video]
 
 
@@ -206,15 +261,36 @@ SCENARIOS: list[tuple[str, dict[str, Any], str]] = [
     ("halo/video-low", {"mode": "video", "media_resolution": "low"}, "halo"),
     ("halo/map-interactive", {"mode": "transcript"}, "map"),
     ("halo/map-batch", {"mode": "transcript", "batch": True}, "map"),
-    ("naive/transcript", {"mode": "transcript", "escalate_above_tokens": NO_ESCALATION,
-                          "context_cache": False}, "naive-transcript"),
-    ("naive/video", {"mode": "video", "escalate_above_tokens": NO_ESCALATION,
-                     "context_cache": False}, "naive-video"),
-    ("naive/video-low", {"mode": "video", "media_resolution": "low",
-                         "escalate_above_tokens": NO_ESCALATION, "context_cache": False}, "naive-video"),
-    ("naive/video-low+cache", {"mode": "video", "media_resolution": "low",
-                               "escalate_above_tokens": NO_ESCALATION, "context_cache": True},
-     "naive-video"),
+    (
+        "naive/transcript",
+        {"mode": "transcript", "escalate_above_tokens": NO_ESCALATION, "context_cache": False},
+        "naive-transcript",
+    ),
+    (
+        "naive/video",
+        {"mode": "video", "escalate_above_tokens": NO_ESCALATION, "context_cache": False},
+        "naive-video",
+    ),
+    (
+        "naive/video-low",
+        {
+            "mode": "video",
+            "media_resolution": "low",
+            "escalate_above_tokens": NO_ESCALATION,
+            "context_cache": False,
+        },
+        "naive-video",
+    ),
+    (
+        "naive/video-low+cache",
+        {
+            "mode": "video",
+            "media_resolution": "low",
+            "escalate_above_tokens": NO_ESCALATION,
+            "context_cache": True,
+        },
+        "naive-video",
+    ),
 ]
 
 
@@ -222,8 +298,21 @@ def ensure_long_lecture() -> Path:
     if not (LONG / "lecture.mp4").is_file():
         print(f"generating {LONG} (60 minutes, about 2-3 minutes of CPU) ...", flush=True)
         LONG.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(MAKE_LECTURE), "--out", str(LONG), "--seed", "60",
-                        "--topics", "8", "--minutes", "60"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(MAKE_LECTURE),
+                "--out",
+                str(LONG),
+                "--seed",
+                "60",
+                "--topics",
+                "8",
+                "--minutes",
+                "60",
+            ],
+            check=True,
+        )
     return LONG
 
 
@@ -240,38 +329,55 @@ def main() -> None:
         media = probe(folder / "lecture.mp4")
         chunks = make_chunks(parse_srt(folder / "lecture.srt"), media.duration)
         questions = questions_for(folder)
-        print(f"\n{label}: {media.duration:.1f} s, {len(chunks)} chunks, {len(questions)} questions",
-              flush=True)
+        print(
+            f"\n{label}: {media.duration:.1f} s, {len(chunks)} chunks, {len(questions)} questions",
+            flush=True,
+        )
         for scenario, options, plan in SCENARIOS:
             row = run_scenario(label, scenario, media, chunks, questions, options, plan)
             rows.append(row)
             print(_format(row), flush=True)
-    print("\nratios, naive / HALO: total cost (HALO's includes its whole hierarchical summary), "
-          "and cost per question:")
+    print(
+        "\nratios, naive / HALO: total cost (HALO's includes its whole hierarchical summary), "
+        "and cost per question:"
+    )
     for label, _ in folders:
         by = {r.scenario: r for r in rows if r.media == label}
-        for naive, halo in (("naive/video", "halo/video"), ("naive/video-low", "halo/video-low"),
-                            ("naive/video-low+cache", "halo/video-low"),
-                            ("naive/transcript", "halo/transcript")):
+        for naive, halo in (
+            ("naive/video", "halo/video"),
+            ("naive/video-low", "halo/video-low"),
+            ("naive/video-low+cache", "halo/video-low"),
+            ("naive/transcript", "halo/transcript"),
+        ):
             if by[naive].cost and by[halo].cost and not by[naive].note:
-                print(f"  {label:15s} {naive:22s} / {halo:16s} = {by[naive].cost / by[halo].cost:7.2f}x"
-                      f" total, {by[naive].per_question / by[halo].per_question:7.2f}x per question")
+                print(
+                    f"  {label:15s} {naive:22s} / {halo:16s} = "
+                    f"{by[naive].cost / by[halo].cost:7.2f}x total, "
+                    f"{by[naive].per_question / by[halo].per_question:7.2f}x per question"
+                )
         batch, interactive = by["halo/map-batch"], by["halo/map-interactive"]
-        print(f"  {label:15s} map phase batch / interactive cost = {batch.cost / interactive.cost:.2f}")
+        print(
+            f"  {label:15s} map phase batch / interactive cost = "
+            f"{batch.cost / interactive.cost:.2f}"
+        )
 
 
-HEADER = (f"{'media':15s} {'scenario':22s} {'gen':>4s} {'count':>5s} {'other':>5s} {'input tok':>10s} "
-          f"{'cached':>9s} {'output':>7s} {'cost USD':>9s} {'USD/quest.':>10s} {'wall s':>6s}")
+HEADER = (
+    f"{'media':15s} {'scenario':22s} {'gen':>4s} {'count':>5s} {'other':>5s} {'input tok':>10s} "
+    f"{'cached':>9s} {'output':>7s} {'cost USD':>9s} {'USD/quest.':>10s} {'wall s':>6s}"
+)
 
 
 def _format(row: Row) -> str:
     if not hasattr(_format, "printed"):
         print(HEADER)
         _format.printed = True  # type: ignore[attr-defined]
-    return (f"{row.media:15s} {row.scenario:22s} {row.generate:4d} {row.count:5d} {row.other:5d} "
-            f"{row.prompt:10d} {row.cached:9d} {row.output:7d} {row.cost:9.4f} {row.per_question:10.5f} "
-            f"{row.wall_s:6.1f}"
-            + (f"  {row.note}" if row.note else ""))
+    return (
+        f"{row.media:15s} {row.scenario:22s} {row.generate:4d} {row.count:5d} {row.other:5d} "
+        f"{row.prompt:10d} {row.cached:9d} {row.output:7d} {row.cost:9.4f} "
+        f"{row.per_question:10.5f} "
+        f"{row.wall_s:6.1f}" + (f"  {row.note}" if row.note else "")
+    )
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from halo_core import Media, MediaClip
-from halo_core.media import probe
-
 from halo_gemini import GeminiBackend, GeminiConfig
 from halo_gemini.fake_server import FakeGemini
+
+from halo_core import Media, MediaClip
+from halo_core.media import probe
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
 KEY = "AIzaFAKE-test-key-0123456789abcdef"
@@ -44,15 +44,19 @@ def api_key() -> str:
 
 
 @pytest.fixture
-def make_backend(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch,
-                 tmp_path: Path) -> Callable[..., GeminiBackend]:
+def make_backend(
+    fake: FakeGemini, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., GeminiBackend]:
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
 
     def build(**options: Any) -> GeminiBackend:
         settings: dict[str, Any] = {
-            "base_url": fake.base_url, "state_path": str(tmp_path / "files.json"),
-            "initial_backoff_s": 0.01, "max_backoff_s": 0.05, "upload_poll_s": 0.01,
+            "base_url": fake.base_url,
+            "state_path": str(tmp_path / "files.json"),
+            "initial_backoff_s": 0.01,
+            "max_backoff_s": 0.05,
+            "upload_poll_s": 0.01,
             "batch_poll_s": 0.01,
         }
         settings.update(options)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from halo_gemini import GeminiBackend, GeminiConfig
+
 from halo_core import ComponentUnavailable
 from halo_core.pipeline import build_llm
 from halo_core.plugins import get_registry
 from halo_core.spec_model import PipelineSpec
-
-from halo_gemini import GeminiBackend, GeminiConfig
 
 
 @pytest.fixture
@@ -63,6 +63,7 @@ def test_without_a_key_the_spec_fails_clearly_or_falls_back(no_key: None) -> Non
     if "extractive" in registry.names("llm"):
         notices: list[str] = []
         chained = PipelineSpec.model_validate(
-            {"name": "t", "llm": {"use": "gemini", "fallback": ["extractive"]}})
+            {"name": "t", "llm": {"use": "gemini", "fallback": ["extractive"]}}
+        )
         assert build_llm(chained, registry, notices).name == "extractive"
         assert "falling back" in notices[0]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from halo_gemini.pricing import (
     DEFAULT_PRICES,
     ModelPrice,
@@ -14,6 +11,8 @@ from halo_gemini.pricing import (
     price_for,
     worst_case_cost_usd,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 FLASH = DEFAULT_PRICES["gemini-2.5-flash"]
 PRO = DEFAULT_PRICES["gemini-2.5-pro"]
@@ -42,18 +41,27 @@ def test_audio_tokens_use_the_audio_rates() -> None:
 
 def test_versioned_model_names_find_their_family_price() -> None:
     assert price_for(DEFAULT_PRICES, "models/gemini-2.5-flash-001") is FLASH
-    assert price_for(DEFAULT_PRICES, "gemini-2.5-flash-lite") is DEFAULT_PRICES["gemini-2.5-flash-lite"]
+    assert (
+        price_for(DEFAULT_PRICES, "gemini-2.5-flash-lite")
+        is DEFAULT_PRICES["gemini-2.5-flash-lite"]
+    )
     assert price_for(DEFAULT_PRICES, "gemini-1.0-ultra") is None
 
 
 counts_strategy = st.builds(
     lambda prompt, cached_share, audio_share, candidates, thoughts: TokenCounts(
-        prompt=prompt, cached=int(prompt * cached_share),
+        prompt=prompt,
+        cached=int(prompt * cached_share),
         audio_prompt=int(prompt * audio_share),
         audio_cached=int(min(prompt * cached_share, prompt * audio_share) * 0.5),
-        candidates=candidates, thoughts=thoughts),
-    st.integers(0, 2_000_000), st.floats(0, 1), st.floats(0, 1),
-    st.integers(0, 65_536), st.integers(0, 32_768),
+        candidates=candidates,
+        thoughts=thoughts,
+    ),
+    st.integers(0, 2_000_000),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.integers(0, 65_536),
+    st.integers(0, 32_768),
 )
 
 
@@ -61,11 +69,19 @@ counts_strategy = st.builds(
 def test_cost_is_never_negative_nor_above_the_worst_case(counts: TokenCounts, model: str) -> None:
     price: ModelPrice = DEFAULT_PRICES[model]
     cost = cost_usd(price, counts)
-    assert 0 <= cost <= worst_case_cost_usd(price, counts.prompt, counts.candidates + counts.thoughts) + 1e-12
+    assert (
+        0
+        <= cost
+        <= worst_case_cost_usd(price, counts.prompt, counts.candidates + counts.thoughts) + 1e-12
+    )
 
 
 @given(counts_strategy)
 def test_caching_never_costs_more_than_sending(counts: TokenCounts) -> None:
-    uncached = TokenCounts(prompt=counts.prompt, candidates=counts.candidates,
-                           thoughts=counts.thoughts, audio_prompt=counts.audio_prompt)
+    uncached = TokenCounts(
+        prompt=counts.prompt,
+        candidates=counts.candidates,
+        thoughts=counts.thoughts,
+        audio_prompt=counts.audio_prompt,
+    )
     assert cost_usd(FLASH, counts) <= cost_usd(FLASH, uncached) + 1e-12

@@ -5,23 +5,28 @@ from __future__ import annotations
 import math
 
 import pytest
-from halo_core import LLMRequest
-
 from halo_gemini.fake_server import FakeGemini
 from halo_gemini.pricing import DEFAULT_PRICES, TokenCounts, cost_usd
+
+from halo_core import LLMRequest
 
 
 def parts_of(body: dict) -> list[dict]:
     return [p for c in body["contents"] for p in c["parts"]]
 
 
-def test_transcript_mode_sends_text_with_speaker_and_scene_context(fake: FakeGemini, make_backend,
-                                                                    lecture, clip) -> None:
+def test_transcript_mode_sends_text_with_speaker_and_scene_context(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     backend = make_backend(mode="transcript", thinking_budget=0)
-    request = LLMRequest(task="summarize", prompt="Summarize this part.", system="Be brief.",
-                         context="Today we talk about caches. They make repeated reads cheap.",
-                         clips=[clip(lecture, 30.0, 75.5)],
-                         options={"speakers": ["A", "B"], "scene_cuts": [42.0, 61.0]})
+    request = LLMRequest(
+        task="summarize",
+        prompt="Summarize this part.",
+        system="Be brief.",
+        context="Today we talk about caches. They make repeated reads cheap.",
+        clips=[clip(lecture, 30.0, 75.5)],
+        options={"speakers": ["A", "B"], "scene_cuts": [42.0, 61.0]},
+    )
     answer = backend.generate(request)
 
     body = fake.calls("generateContent")[0].body
@@ -37,25 +42,43 @@ def test_transcript_mode_sends_text_with_speaker_and_scene_context(fake: FakeGem
     assert fake.calls("countTokens"), "the prompt is counted before it is sent"
 
     served = fake.ledger[-1]
-    assert (answer.usage.input_tokens, answer.usage.output_tokens) == (served.prompt, served.candidates)
+    assert (answer.usage.input_tokens, answer.usage.output_tokens) == (
+        served.prompt,
+        served.candidates,
+    )
     assert answer.usage.thoughts_tokens == 0 and answer.model == "gemini-2.5-flash"
     assert answer.cost_usd == pytest.approx((served.prompt * 0.30 + served.candidates * 2.50) / 1e6)
     assert answer.text.startswith("Title:")
 
 
-def test_video_mode_uploads_once_and_sends_clip_offsets(fake: FakeGemini, make_backend, lecture, clip) -> None:
+def test_video_mode_uploads_once_and_sends_clip_offsets(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     backend = make_backend(mode="video", fps=2.0, media_resolution="low", max_concurrency=2)
-    requests = [LLMRequest(task="summarize", prompt="Summarize.", context=f"part {i}",
-                           clips=[clip(lecture, start, end)])
-                for i, (start, end) in enumerate([(0.0, 30.0), (30.0, 62.5), (62.5, 148.8)])]
+    requests = [
+        LLMRequest(
+            task="summarize",
+            prompt="Summarize.",
+            context=f"part {i}",
+            clips=[clip(lecture, start, end)],
+        )
+        for i, (start, end) in enumerate([(0.0, 30.0), (30.0, 62.5), (62.5, 148.8)])
+    ]
     answers = backend.generate_many(requests)
 
     assert len(fake.calls("upload")) == 2, "one resumable upload: start + upload/finalize"
     assert backend.files.uploads == 1
-    bodies = sorted((c.body for c in fake.calls("generateContent")),
-                    key=lambda b: float(parts_of(b)[0]["videoMetadata"]["start_offset"][:-1]))
-    offsets = [(parts_of(b)[0]["videoMetadata"]["start_offset"],
-                parts_of(b)[0]["videoMetadata"]["end_offset"]) for b in bodies]
+    bodies = sorted(
+        (c.body for c in fake.calls("generateContent")),
+        key=lambda b: float(parts_of(b)[0]["videoMetadata"]["start_offset"][:-1]),
+    )
+    offsets = [
+        (
+            parts_of(b)[0]["videoMetadata"]["start_offset"],
+            parts_of(b)[0]["videoMetadata"]["end_offset"],
+        )
+        for b in bodies
+    ]
     assert offsets == [("0s", "30s"), ("30s", "62.5s"), ("62.5s", "148.8s")]
     for body in bodies:
         video = parts_of(body)[0]
@@ -69,8 +92,9 @@ def test_video_mode_uploads_once_and_sends_clip_offsets(fake: FakeGemini, make_b
     assert [a.text for a in answers] and all(a.model == "gemini-2.5-flash" for a in answers)
 
 
-def test_upload_is_reused_across_runs_through_the_state_file(fake: FakeGemini, make_backend,
-                                                             lecture, clip) -> None:
+def test_upload_is_reused_across_runs_through_the_state_file(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     request = LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 10)])
     make_backend(mode="video").generate(request)
     fresh = make_backend(mode="video")  # a new process would build a new backend like this
@@ -79,37 +103,61 @@ def test_upload_is_reused_across_runs_through_the_state_file(fake: FakeGemini, m
     assert len(fake.calls("upload")) == 2 and len(fake.files) == 1
 
 
-def test_audio_tokens_are_priced_at_the_audio_rate(fake: FakeGemini, make_backend, lecture, clip) -> None:
+def test_audio_tokens_are_priced_at_the_audio_rate(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     answer = make_backend(mode="video").generate(
-        LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 20)]))
+        LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 20)])
+    )
     served = fake.ledger[-1]
     assert served.video == 20 * 258 and served.audio == 20 * 32
-    expected = ((served.prompt - served.audio) * 0.30 + served.audio * 1.00
-                + (served.candidates + served.thoughts) * 2.50) / 1e6
+    expected = (
+        (served.prompt - served.audio) * 0.30
+        + served.audio * 1.00
+        + (served.candidates + served.thoughts) * 2.50
+    ) / 1e6
     assert answer.cost_usd == pytest.approx(expected)
 
 
-def test_top_level_and_large_requests_escalate_to_the_pro_model(fake: FakeGemini, make_backend,
-                                                                 lecture, clip) -> None:
+def test_top_level_and_large_requests_escalate_to_the_pro_model(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     backend = make_backend(mode="video", escalate_above_tokens=10_000)
-    top = backend.generate(LLMRequest(task="summarize", prompt="Whole video.", context="sections",
-                                      options={"level": "video"}))
-    small = backend.generate(LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 10)]))
-    large = backend.generate(LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 60)]))
-    assert (top.model, small.model, large.model) == ("gemini-2.5-pro", "gemini-2.5-flash",
-                                                    "gemini-2.5-pro")
+    top = backend.generate(
+        LLMRequest(
+            task="summarize", prompt="Whole video.", context="sections", options={"level": "video"}
+        )
+    )
+    small = backend.generate(
+        LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 10)])
+    )
+    large = backend.generate(
+        LLMRequest(task="summarize", prompt="S.", clips=[clip(lecture, 0, 60)])
+    )
+    assert (top.model, small.model, large.model) == (
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+        "gemini-2.5-pro",
+    )
     paths = [c.path for c in fake.calls("generateContent")]
     assert "gemini-2.5-pro:generateContent" in paths[0] and "flash:generateContent" in paths[1]
     served = fake.ledger[-1]
     assert large.cost_usd == pytest.approx(
-        (served.prompt * 1.25 + (served.candidates + served.thoughts) * 10.0) / 1e6)
+        (served.prompt * 1.25 + (served.candidates + served.thoughts) * 10.0) / 1e6
+    )
 
 
-def test_repeated_video_context_is_cached_explicitly(fake: FakeGemini, make_backend, lecture, clip) -> None:
+def test_repeated_video_context_is_cached_explicitly(
+    fake: FakeGemini, make_backend, lecture, clip
+) -> None:
     backend = make_backend(mode="video", cache_ttl_s=600)
     whole = clip(lecture, 0, lecture.duration)
-    answers = [backend.generate(LLMRequest(task="answer", prompt=f"Question {i}?", system="Cite times.",
-                                           clips=[whole])) for i in range(3)]
+    answers = [
+        backend.generate(
+            LLMRequest(task="answer", prompt=f"Question {i}?", system="Cite times.", clips=[whole])
+        )
+        for i in range(3)
+    ]
 
     creates = [c for c in fake.calls("cachedContents") if c.method == "POST"]
     assert len(creates) == 1, "created once, on the second use (cache_min_uses=2)"
@@ -127,9 +175,14 @@ def test_repeated_video_context_is_cached_explicitly(fake: FakeGemini, make_back
     third = fake.ledger[-1]
     assert answers[2].usage.cached_tokens == third.cached == cached_tokens
     price = DEFAULT_PRICES["gemini-2.5-flash"]
-    counts = TokenCounts(prompt=third.prompt, candidates=third.candidates, cached=third.cached,
-                         thoughts=third.thoughts, audio_prompt=third.audio,
-                         audio_cached=cached["AUDIO"])
+    counts = TokenCounts(
+        prompt=third.prompt,
+        candidates=third.candidates,
+        cached=third.cached,
+        thoughts=third.thoughts,
+        audio_prompt=third.audio,
+        audio_cached=cached["AUDIO"],
+    )
     assert answers[2].cost_usd == pytest.approx(cost_usd(price, counts))
     assert answers[2].cost_usd < answers[0].cost_usd / 3
     storage = cached_tokens * 1.00 * (600 / 3600) / 1e6
@@ -143,10 +196,17 @@ def test_small_contexts_are_not_cached(fake: FakeGemini, make_backend) -> None:
     assert not fake.calls("cachedContents")
 
 
-def test_batch_option_sends_the_map_phase_through_the_batch_api(fake: FakeGemini, make_backend) -> None:
-    requests = [LLMRequest(task="summarize", prompt="Summarize.",
-                           context=f"Part {i} explains an idea in one long sentence about caching.")
-                for i in range(4)]
+def test_batch_option_sends_the_map_phase_through_the_batch_api(
+    fake: FakeGemini, make_backend
+) -> None:
+    requests = [
+        LLMRequest(
+            task="summarize",
+            prompt="Summarize.",
+            context=f"Part {i} explains an idea in one long sentence about caching.",
+        )
+        for i in range(4)
+    ]
     batched = make_backend(batch=True).generate_many(requests)
     creates = [c for c in fake.calls("batches") if c.method == "POST"]
     assert len(creates) == 1 and not fake.calls("generateContent")
@@ -163,4 +223,6 @@ def test_batch_option_sends_the_map_phase_through_the_batch_api(fake: FakeGemini
 def test_count_tokens_follows_the_published_video_rates(make_backend, lecture, clip) -> None:
     backend = make_backend(mode="video")
     request = LLMRequest(task="answer", prompt="", clips=[clip(lecture, 10, 40)])
-    assert backend.count_tokens(request) == 30 * 258 + 30 * 32 + math.ceil(len("Time span: [00:10\u201300:40]") / 4)
+    assert backend.count_tokens(request) == 30 * 258 + 30 * 32 + math.ceil(
+        len("Time span: [00:10\u201300:40]") / 4
+    )

@@ -6,12 +6,14 @@ import logging
 import traceback
 
 import pytest
-from halo_core import BudgetExceeded, ComponentUnavailable, HaloError, LLMRequest, TransientLLMError
-
 from halo_gemini import GeminiBackend
 from halo_gemini.fake_server import BLOCK_TRIGGER, FakeGemini
 
-REQUEST = LLMRequest(task="summarize", prompt="Summarize.", context="A sentence that is long enough.")
+from halo_core import BudgetExceeded, ComponentUnavailable, HaloError, LLMRequest, TransientLLMError
+
+REQUEST = LLMRequest(
+    task="summarize", prompt="Summarize.", context="A sentence that is long enough."
+)
 
 
 def recording_sleeps(backend: GeminiBackend) -> list[float]:
@@ -57,8 +59,9 @@ def test_persistent_failure_gives_up_with_a_transient_error(fake: FakeGemini, ma
     assert len(fake.calls("generateContent")) == 3
 
 
-def test_a_rejected_key_fails_at_once_and_never_shows(fake: FakeGemini, make_backend, monkeypatch,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_rejected_key_fails_at_once_and_never_shows(
+    fake: FakeGemini, make_backend, monkeypatch, caplog: pytest.LogCaptureFixture
+) -> None:
     wrong = "AIzaWRONG-secret-value-that-must-not-leak"
     monkeypatch.setenv("GEMINI_API_KEY", wrong)
     backend = make_backend()
@@ -67,17 +70,27 @@ def test_a_rejected_key_fails_at_once_and_never_shows(fake: FakeGemini, make_bac
         backend.generate(REQUEST)
     assert len(fake.requests) == 1, "not retried"
     error = raised.value
-    shown = "\n".join([str(error), repr(error), error.message,
-                       "".join(traceback.format_exception(error)), caplog.text,
-                       repr(backend), repr(backend.config), str(backend.identity()),
-                       backend.config.model_dump_json()])
+    shown = "\n".join(
+        [
+            str(error),
+            repr(error),
+            error.message,
+            "".join(traceback.format_exception(error)),
+            caplog.text,
+            repr(backend),
+            repr(backend.config),
+            str(backend.identity()),
+            backend.config.model_dump_json(),
+        ]
+    )
     assert "rejected the API key" in str(error) and "[redacted]" in str(error)
     assert wrong not in shown
     assert error.__cause__ is None and error.__context__ is None
 
 
-def test_a_key_echoed_by_a_retried_error_is_redacted_in_logs(fake: FakeGemini, make_backend, api_key,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_a_key_echoed_by_a_retried_error_is_redacted_in_logs(
+    fake: FakeGemini, make_backend, api_key, caplog: pytest.LogCaptureFixture
+) -> None:
     backend = make_backend(max_attempts=2)
     fake.inject("generateContent", 500, times=5)
     caplog.set_level(logging.DEBUG)

@@ -18,15 +18,18 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from google import genai
 from google.genai import types
+from pydantic import Field, SecretStr, field_validator
+
 from halo_core import (
     BudgetExceeded,
-    ComponentUnavailable,
     ComponentConfig,
+    ComponentUnavailable,
     HaloError,
     LLMBackend,
     LLMRequest,
@@ -34,7 +37,6 @@ from halo_core import (
     TransientLLMError,
     Usage,
 )
-from pydantic import Field, SecretStr, field_validator
 
 from .keys import KeyLookup, find_api_key, redact
 from .pricing import (
@@ -58,59 +60,85 @@ BLOCKED_FINISH_REASONS = frozenset(
 TERMINAL_BATCH_STATES = frozenset(
     {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"}
 )
-RESOLUTIONS = {"low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
-               "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
-               "default": None}
+RESOLUTIONS = {
+    "low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
+    "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
+    "default": None,
+}
 
 
 class GeminiConfig(ComponentConfig):
     api_key: SecretStr | None = Field(
         default=None,
         description="API key, normally `${GEMINI_API_KEY}`; unset: GEMINI_API_KEY, then "
-                    "GOOGLE_API_KEY. Never written to outputs, logs or errors.")
-    base_url: str | None = Field(default=None, description="API endpoint (proxies, the fake server)")
+        "GOOGLE_API_KEY. Never written to outputs, logs or errors.",
+    )
+    base_url: str | None = Field(
+        default=None, description="API endpoint (proxies, the fake server)"
+    )
     api_version: str = Field(default="v1beta", description="API version in request paths")
     model: str = Field(default="gemini-2.5-flash", description="default model")
-    escalation_model: str = Field(default="gemini-2.5-pro",
-                                  description="model for large requests and the top summary level")
-    escalate_above_tokens: int = Field(default=120_000, ge=0,
-                                       description="prompt tokens above which escalation_model is used")
-    escalate_levels: list[str] = Field(default=["video"],
-                                       description="`options.level` values sent to escalation_model")
+    escalation_model: str = Field(
+        default="gemini-2.5-pro", description="model for large requests and the top summary level"
+    )
+    escalate_above_tokens: int = Field(
+        default=120_000, ge=0, description="prompt tokens above which escalation_model is used"
+    )
+    escalate_levels: list[str] = Field(
+        default=["video"], description="`options.level` values sent to escalation_model"
+    )
     mode: Literal["transcript", "video"] = Field(
         default="transcript",
-        description="transcript: send chunk text; video: send the uploaded video's clip of the chunk")
+        description="transcript: send chunk text; video: send the chunk's clip of the video",
+    )
     media_resolution: Literal["low", "medium", "default"] = Field(
-        default="default", description="video frame resolution: low = 66 tokens/frame, default = 258")
+        default="default",
+        description="video frame resolution: low = 66 tokens/frame, default = 258",
+    )
     fps: float = Field(default=1.0, gt=0, le=24, description="frames per second sampled from clips")
-    max_output_tokens: int = Field(default=1024, ge=1,
-                                   description="output allowance (includes thinking tokens)")
+    max_output_tokens: int = Field(
+        default=1024, ge=1, description="output allowance (includes thinking tokens)"
+    )
     thinking_budget: int | None = Field(
-        default=None, ge=-1, description="thinking tokens; 0 = off (Flash), None = model default")
+        default=None, ge=-1, description="thinking tokens; 0 = off (Flash), None = model default"
+    )
     max_cost_usd: float | None = Field(
-        default=None, ge=0, description="run budget: stop before a call that could exceed it")
-    max_concurrency: int = Field(default=4, ge=1, le=64,
-                                 description="parallel requests in the per-chunk (map) phase")
+        default=None, ge=0, description="run budget: stop before a call that could exceed it"
+    )
+    max_concurrency: int = Field(
+        default=4, ge=1, le=64, description="parallel requests in the per-chunk (map) phase"
+    )
     max_attempts: int = Field(default=6, ge=1, description="tries per call on 429/5xx/timeouts")
     initial_backoff_s: float = Field(default=1.0, ge=0, description="first retry delay")
     max_backoff_s: float = Field(default=60.0, ge=0, description="longest backoff between retries")
     timeout_s: float = Field(default=120.0, gt=0, description="per HTTP request")
     context_cache: bool = Field(
-        default=True, description="cache a repeated context (caches.create) once it is large enough")
-    cache_min_uses: int = Field(default=2, ge=1,
-                                description="create the cache on this use of the same context")
+        default=True, description="cache a repeated context (caches.create) once it is large enough"
+    )
+    cache_min_uses: int = Field(
+        default=2, ge=1, description="create the cache on this use of the same context"
+    )
     cache_ttl_s: int = Field(default=600, ge=60, description="context cache lifetime (billed)")
-    batch: bool = Field(default=False,
-                        description="send generate_many() through the Batch API (half price, slow)")
+    batch: bool = Field(
+        default=False, description="send generate_many() through the Batch API (half price, slow)"
+    )
     batch_poll_s: float = Field(default=10.0, gt=0, description="batch status polling interval")
-    batch_timeout_s: float = Field(default=24 * 3600.0, gt=0, description="give up on a batch after")
-    upload_poll_s: float = Field(default=2.0, gt=0, description="upload processing polling interval")
-    upload_timeout_s: float = Field(default=600.0, gt=0, description="wait for an upload to be ACTIVE")
+    batch_timeout_s: float = Field(
+        default=24 * 3600.0, gt=0, description="give up on a batch after"
+    )
+    upload_poll_s: float = Field(
+        default=2.0, gt=0, description="upload processing polling interval"
+    )
+    upload_timeout_s: float = Field(
+        default=600.0, gt=0, description="wait for an upload to be ACTIVE"
+    )
     state_path: str | None = Field(
         default=".halo/gemini-files.json",
-        description="remembers uploaded files across runs (48 h); null: memory only")
+        description="remembers uploaded files across runs (48 h); null: memory only",
+    )
     prices: dict[str, ModelPrice] = Field(
-        default={}, description="USD per 1M tokens by model, merged over the published defaults")
+        default={}, description="USD per 1M tokens by model, merged over the published defaults"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -143,8 +171,9 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         super().__init__(config)
         self.max_concurrency = self.config.max_concurrency  # type: ignore[misc]  # per instance
         self.prices = {**DEFAULT_PRICES, **self.config.prices}
-        self.retry_policy = RetryPolicy(self.config.max_attempts, self.config.initial_backoff_s,
-                                        self.config.max_backoff_s)
+        self.retry_policy = RetryPolicy(
+            self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
+        )
         self.sleep: Callable[[float], Any] = time.sleep
         self._lock = threading.Lock()
         self._client_instance: genai.Client | None = None
@@ -157,9 +186,11 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         self.files = UploadedFiles(
             Path(self.config.state_path) if self.config.state_path else None,
             scope=f"{self.config.base_url or 'https://generativelanguage.googleapis.com'}"
-                  f"/{self.config.api_version}",
+            f"/{self.config.api_version}",
             call=lambda what, fn: self._call(what, self.config.model, fn),
-            poll_s=self.config.upload_poll_s, active_timeout_s=self.config.upload_timeout_s)
+            poll_s=self.config.upload_poll_s,
+            active_timeout_s=self.config.upload_timeout_s,
+        )
 
     def __repr__(self) -> str:
         return f"GeminiBackend(model={self.model!r}, mode={self.config.mode!r})"
@@ -182,15 +213,27 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             problems.append(lookup.problem)
         for model in (self.config.model, self.config.escalation_model):
             if price_for(self.prices, model) is None:
-                problems.append(f"no price for model {model!r}: add it under llm.with.prices "
-                                f"(USD per 1M tokens: input, output, cached_input)")
+                problems.append(
+                    f"no price for model {model!r}: add it under llm.with.prices "
+                    f"(USD per 1M tokens: input, output, cached_input)"
+                )
         return problems
 
     def identity(self) -> dict[str, Any]:
         """What decides the answers (never the key, budget or retry settings)."""
-        keep = ("base_url", "api_version", "model", "escalation_model", "escalate_above_tokens",
-                "escalate_levels", "mode", "media_resolution", "fps", "max_output_tokens",
-                "thinking_budget")
+        keep = (
+            "base_url",
+            "api_version",
+            "model",
+            "escalation_model",
+            "escalate_above_tokens",
+            "escalate_levels",
+            "mode",
+            "media_resolution",
+            "fps",
+            "max_output_tokens",
+            "thinking_budget",
+        )
         options = self.config.model_dump(mode="json", include=set(keep))
         return {"name": self.name, "version": self.version, "config": options}
 
@@ -200,26 +243,36 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def generate(self, request: LLMRequest) -> LLMResponse:
         prepared = self._prepare(request)
         cache_key = self._cache_candidate(prepared)
-        worst = worst_case_cost_usd(prepared.price, prepared.prompt_tokens, prepared.max_output_tokens)
+        worst = worst_case_cost_usd(
+            prepared.price, prepared.prompt_tokens, prepared.max_output_tokens
+        )
         if cache_key is not None:
             worst += self._cache_creation_cost(prepared, prepared.prompt_tokens)
         self._reserve(worst, prepared)
         actual = 0.0
         try:
             cache_name, actual, creation_tokens = (
-                self._cached_context(prepared, cache_key) if cache_key else (None, 0.0, 0))
+                self._cached_context(prepared, cache_key) if cache_key else (None, 0.0, 0)
+            )
             parts = [prepared.question] if cache_name else [*prepared.prefix, prepared.question]
             config = self._generation_config(prepared, cached=cache_name)
-            response = self._call("generateContent", prepared.model, lambda: self._client().models
-                                  .generate_content(model=prepared.model,
-                                                    contents=[types.Content(role="user", parts=parts)],
-                                                    config=config))
+            response = self._call(
+                "generateContent",
+                prepared.model,
+                lambda: self._client().models.generate_content(
+                    model=prepared.model,
+                    contents=[types.Content(role="user", parts=parts)],
+                    config=config,
+                ),
+            )
             answer = self._response(prepared, response, batch=False)
             actual += answer.cost_usd
-            return answer.model_copy(update={
-                "cost_usd": actual,
-                "usage": answer.usage + Usage(input_tokens=creation_tokens),
-            })
+            return answer.model_copy(
+                update={
+                    "cost_usd": actual,
+                    "usage": answer.usage + Usage(input_tokens=creation_tokens),
+                }
+            )
         finally:
             self._settle(worst, actual)
 
@@ -246,70 +299,106 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             model = self.config.escalation_model
         price = price_for(self.prices, model)
         if price is None:
-            raise HaloError(f"no price for model {model!r}", where="llm gemini",
-                            fix=f"add llm.with.prices.{model}: {{input: ..., output: ..., "
-                                f"cached_input: ...}} (USD per 1M tokens)")
-        return _Prepared(request, model, price, prefix, question, tokens,
-                         request.max_output_tokens or self.config.max_output_tokens)
+            raise HaloError(
+                f"no price for model {model!r}",
+                where="llm gemini",
+                fix=f"add llm.with.prices.{model}: {{input: ..., output: ..., "
+                f"cached_input: ...}} (USD per 1M tokens)",
+            )
+        return _Prepared(
+            request,
+            model,
+            price,
+            prefix,
+            question,
+            tokens,
+            request.max_output_tokens or self.config.max_output_tokens,
+        )
 
     def _prefix_parts(self, request: LLMRequest) -> list[types.Part]:
         parts: list[types.Part] = []
         if self.config.mode == "video":
             for clip in request.clips:
                 uploaded = self.files.file_for(self._client(), clip)
-                parts.append(types.Part(
-                    file_data=types.FileData(file_uri=uploaded.uri, mime_type=uploaded.mime_type),
-                    video_metadata=types.VideoMetadata(start_offset=_offset(clip.start),
-                                                       end_offset=_offset(clip.end),
-                                                       fps=self.config.fps)))
+                parts.append(
+                    types.Part(
+                        file_data=types.FileData(
+                            file_uri=uploaded.uri, mime_type=uploaded.mime_type
+                        ),
+                        video_metadata=types.VideoMetadata(
+                            start_offset=_offset(clip.start),
+                            end_offset=_offset(clip.end),
+                            fps=self.config.fps,
+                        ),
+                    )
+                )
         about = _about(request)
         text = "\n".join(t for t in (about, request.context.strip()) if t)
         if text:
             parts.append(types.Part(text=text))
         return parts
 
-    def _generation_config(self, prepared: _Prepared, *, cached: str | None) -> types.GenerateContentConfig:
+    def _generation_config(
+        self, prepared: _Prepared, *, cached: str | None
+    ) -> types.GenerateContentConfig:
         request = prepared.request
-        thinking = (types.ThinkingConfig(thinking_budget=self.config.thinking_budget)
-                    if self.config.thinking_budget is not None else None)
+        thinking = (
+            types.ThinkingConfig(thinking_budget=self.config.thinking_budget)
+            if self.config.thinking_budget is not None
+            else None
+        )
         return types.GenerateContentConfig(
             system_instruction=None if cached else request.system,
             cached_content=cached,
             temperature=request.temperature,
             max_output_tokens=prepared.max_output_tokens,
             media_resolution=RESOLUTIONS[self.config.media_resolution]
-            if self.config.mode == "video" else None,
+            if self.config.mode == "video"
+            else None,
             thinking_config=thinking,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
 
-    def _count(self, model: str, prefix: list[types.Part], question: types.Part,
-               system: str | None) -> int:
+    def _count(
+        self, model: str, prefix: list[types.Part], question: types.Part, system: str | None
+    ) -> int:
         contents = [types.Content(role="user", parts=[*prefix, question])]
-        counted = self._call("countTokens", model, lambda: self._client().models.count_tokens(
-            model=model, contents=contents))
+        counted = self._call(
+            "countTokens",
+            model,
+            lambda: self._client().models.count_tokens(model=model, contents=contents),
+        )
         # countTokens on the Gemini API takes no system instruction: add its size estimate.
         return int(counted.total_tokens or 0) + (math.ceil(len(system) / 4) if system else 0)
 
     # --- responses, cost, budget -----------------------------------------------------------
 
-    def _response(self, prepared: _Prepared, response: types.GenerateContentResponse,
-                  *, batch: bool) -> LLMResponse:
+    def _response(
+        self, prepared: _Prepared, response: types.GenerateContentResponse, *, batch: bool
+    ) -> LLMResponse:
         counts = _token_counts(response.usage_metadata)
         cost = cost_usd(prepared.price, counts, batch=batch)
-        usage = Usage(input_tokens=counts.prompt, output_tokens=counts.candidates,
-                      cached_tokens=counts.cached, thoughts_tokens=counts.thoughts)
+        usage = Usage(
+            input_tokens=counts.prompt,
+            output_tokens=counts.candidates,
+            cached_tokens=counts.cached,
+            thoughts_tokens=counts.thoughts,
+        )
         blocked = _blocked_reason(response)
         if blocked:
             with self._lock:
                 self._spent_usd += cost  # a blocked prompt is still billed
             raise HaloError(
-                f"Gemini blocked the {prepared.request.task} request ({blocked}){_span(prepared.request)}",
+                f"Gemini blocked the {prepared.request.task} request ({blocked})"
+                f"{_span(prepared.request)}",
                 where=f"llm gemini, model {prepared.model}",
-                fix="this is not retried; rephrase the prompt, or use a fallback LLM for this media")
+                fix="this is not retried; rephrase the prompt, or use another LLM for this media",
+            )
         text = response.text or ""
         if not text:
-            log.warning("gemini %s: empty reply (finish reason %s)", prepared.model, _finish(response))
+            log.warning(
+                "gemini %s: empty reply (finish reason %s)", prepared.model, _finish(response)
+            )
         return LLMResponse(text=text, model=prepared.model, usage=usage, cost_usd=cost)
 
     def _reserve(self, worst_usd: float, prepared: _Prepared) -> None:
@@ -323,7 +412,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                     f"${self._spent_usd:.4f} spent of the ${limit:.4f} budget"
                     + (f" (${self._reserved_usd:.4f} in flight)" if self._reserved_usd else ""),
                     where="llm gemini max_cost_usd",
-                    fix="raise llm.with.max_cost_usd, or use mode: transcript / media_resolution: low",
+                    fix="raise llm.with.max_cost_usd, or use mode: transcript or "
+                    "media_resolution: low",
                 )
             self._reserved_usd += worst_usd
 
@@ -349,8 +439,9 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
 
     def _cache_creation_cost(self, prepared: _Prepared, tokens: int) -> float:
         """Creating a cache bills its tokens at the input rate, plus storage for the whole TTL."""
-        return (cost_usd(prepared.price, TokenCounts(prompt=tokens))
-                + cache_storage_cost_usd(prepared.price, tokens, self.config.cache_ttl_s))
+        return cost_usd(prepared.price, TokenCounts(prompt=tokens)) + cache_storage_cost_usd(
+            prepared.price, tokens, self.config.cache_ttl_s
+        )
 
     def _cached_context(self, prepared: _Prepared, key: str) -> tuple[str, float, int]:
         """(cache name, creation cost, cached tokens): a live cache costs nothing more."""
@@ -360,26 +451,41 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             live = self._context_caches.get(key)
             if live is not None and live[1] - time.monotonic() > 30:
                 return live[0], 0.0, 0
-            created = self._call("caches.create", prepared.model, lambda: self._client().caches.create(
-                model=prepared.model,
-                config=types.CreateCachedContentConfig(
-                    contents=[types.Content(role="user", parts=prepared.prefix)],
-                    system_instruction=prepared.request.system,
-                    ttl=f"{self.config.cache_ttl_s}s",
-                    display_name=f"halo-{key[:16]}")))
+            created = self._call(
+                "caches.create",
+                prepared.model,
+                lambda: self._client().caches.create(
+                    model=prepared.model,
+                    config=types.CreateCachedContentConfig(
+                        contents=[types.Content(role="user", parts=prepared.prefix)],
+                        system_instruction=prepared.request.system,
+                        ttl=f"{self.config.cache_ttl_s}s",
+                        display_name=f"halo-{key[:16]}",
+                    ),
+                ),
+            )
             usage = created.usage_metadata
             tokens = int((usage.total_token_count if usage else 0) or 0)
-            self._context_caches[key] = (str(created.name), time.monotonic() + self.config.cache_ttl_s)
-        log.info("gemini: cached a %d-token context as %s for %d s", tokens, created.name,
-                 self.config.cache_ttl_s)
+            self._context_caches[key] = (
+                str(created.name),
+                time.monotonic() + self.config.cache_ttl_s,
+            )
+        log.info(
+            "gemini: cached a %d-token context as %s for %d s",
+            tokens,
+            created.name,
+            self.config.cache_ttl_s,
+        )
         return str(created.name), self._cache_creation_cost(prepared, tokens), tokens
 
     # --- the Batch API -----------------------------------------------------------------------
 
     def _generate_batch(self, requests: list[LLMRequest]) -> list[LLMResponse]:
         prepared = [self._prepare(r) for r in requests]
-        worst = sum(worst_case_cost_usd(p.price, p.prompt_tokens, p.max_output_tokens, batch=True)
-                    for p in prepared)
+        worst = sum(
+            worst_case_cost_usd(p.price, p.prompt_tokens, p.max_output_tokens, batch=True)
+            for p in prepared
+        )
         self._reserve(worst, prepared[0])
         answers: dict[int, LLMResponse] = {}
         actual = 0.0
@@ -388,46 +494,66 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             for index, p in enumerate(prepared):
                 by_model.setdefault(p.model, []).append(index)
             for model, indexes in by_model.items():
-                for index, answer in self._run_batch(model, [prepared[i] for i in indexes], indexes):
+                for index, answer in self._run_batch(
+                    model, [prepared[i] for i in indexes], indexes
+                ):
                     answers[index] = answer
                     actual += answer.cost_usd
         finally:
             self._settle(worst, actual)
         # Items the batch could not answer are sent one by one, at the interactive price.
-        return [answers[i] if i in answers else self.generate(requests[i]) for i in range(len(requests))]
+        return [
+            answers[i] if i in answers else self.generate(requests[i]) for i in range(len(requests))
+        ]
 
-    def _run_batch(self, model: str, items: list[_Prepared],
-                   indexes: list[int]) -> list[tuple[int, LLMResponse]]:
+    def _run_batch(
+        self, model: str, items: list[_Prepared], indexes: list[int]
+    ) -> list[tuple[int, LLMResponse]]:
         inlined = [
             types.InlinedRequest(
                 contents=[types.Content(role="user", parts=[*p.prefix, p.question])],
                 config=self._generation_config(p, cached=None),
-                metadata={"key": str(index)})
+                metadata={"key": str(index)},
+            )
             for p, index in zip(items, indexes, strict=True)
         ]
-        job = self._call("batches.create", model, lambda: self._client().batches.create(
-            model=model, src=inlined,
-            config=types.CreateBatchJobConfig(display_name=f"halo-{len(inlined)}-requests")))
+        job = self._call(
+            "batches.create",
+            model,
+            lambda: self._client().batches.create(
+                model=model,
+                src=inlined,
+                config=types.CreateBatchJobConfig(display_name=f"halo-{len(inlined)}-requests"),
+            ),
+        )
         log.info("gemini: batch %s with %d requests submitted", job.name, len(inlined))
         deadline = time.monotonic() + self.config.batch_timeout_s
         while _enum(job.state) not in TERMINAL_BATCH_STATES:
             if time.monotonic() > deadline:
-                raise TransientLLMError(f"Gemini batch {job.name} not done after "
-                                        f"{self.config.batch_timeout_s:.0f} s")
+                raise TransientLLMError(
+                    f"Gemini batch {job.name} not done after {self.config.batch_timeout_s:.0f} s"
+                )
             self.sleep(self.config.batch_poll_s)
-            name = job.name
-            job = self._call("batches.get", model, lambda: self._client().batches.get(name=name))
+            job = self._call(
+                "batches.get", model, partial(self._client().batches.get, name=str(job.name))
+            )
         if _enum(job.state) != "JOB_STATE_SUCCEEDED":
-            log.warning("gemini: batch %s ended %s; sending its requests one by one",
-                        job.name, _enum(job.state))
+            log.warning(
+                "gemini: batch %s ended %s; sending its requests one by one",
+                job.name,
+                _enum(job.state),
+            )
             return []
         by_key = {p_index: p for p, p_index in zip(items, indexes, strict=True)}
         results = []
         for item in (job.dest.inlined_responses if job.dest else None) or []:
             index = int((item.metadata or {}).get("key", -1))
             if index not in by_key or item.response is None:
-                log.warning("gemini: batch item %s failed (%s)", index,
-                            redact(str(item.error), self._api_key()))
+                log.warning(
+                    "gemini: batch item %s failed (%s)",
+                    index,
+                    redact(str(item.error), self._api_key()),
+                )
                 continue
             results.append((index, self._response(by_key[index], item.response, batch=True)))
         return results
@@ -444,19 +570,30 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             if self._client_instance is None:
                 key = self._api_key()
                 if key is None:
-                    raise ComponentUnavailable(str(self._key.problem if self._key else "no key"),
-                                               where="llm gemini",
-                                               fix="set GEMINI_API_KEY, or add a fallback: "
-                                                   "`llm: {use: gemini, fallback: [extractive]}`")
-                options = types.HttpOptions(base_url=self.config.base_url,
-                                            api_version=self.config.api_version,
-                                            timeout=int(self.config.timeout_s * 1000))
+                    raise ComponentUnavailable(
+                        str(self._key.problem if self._key else "no key"),
+                        where="llm gemini",
+                        fix="set GEMINI_API_KEY, or add a fallback: "
+                        "`llm: {use: gemini, fallback: [extractive]}`",
+                    )
+                options = types.HttpOptions(
+                    base_url=self.config.base_url,
+                    api_version=self.config.api_version,
+                    timeout=int(self.config.timeout_s * 1000),
+                )
                 self._client_instance = genai.Client(api_key=key, http_options=options)
             return self._client_instance
 
     def _call(self, what: str, model: str, operation: Callable[[], T]) -> T:
-        return call_with_retries(operation, self.retry_policy, what=what, model=model,
-                                 key=self._api_key(), log=log, sleep=self.sleep)
+        return call_with_retries(
+            operation,
+            self.retry_policy,
+            what=what,
+            model=model,
+            key=self._api_key(),
+            log=log,
+            sleep=self.sleep,
+        )
 
 
 def _offset(seconds: float) -> str:
@@ -492,10 +629,14 @@ def _about(request: LLMRequest) -> str:
 
 
 def _prefix_key(prepared: _Prepared) -> str:
-    encoded = json.dumps({
-        "model": prepared.model, "system": prepared.request.system,
-        "prefix": [p.model_dump(mode="json", exclude_none=True) for p in prepared.prefix],
-    }, sort_keys=True)
+    encoded = json.dumps(
+        {
+            "model": prepared.model,
+            "system": prepared.request.system,
+            "prefix": [p.model_dump(mode="json", exclude_none=True) for p in prepared.prefix],
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 

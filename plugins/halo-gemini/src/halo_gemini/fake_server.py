@@ -48,7 +48,7 @@ BLOCK_TRIGGER = "[[fake:block]]"
 @dataclass
 class Fault:
     endpoint: str
-    """`generateContent`, `countTokens`, `upload`, `files.get`, `cachedContents`, `batches`, or `*`."""
+    """generateContent, countTokens, upload, files.get, cachedContents, batches, or `*` (any)."""
     status: int = 429
     retry_after: str | None = None
     delay_s: float = 0.0
@@ -139,8 +139,15 @@ class FakeGemini:
 
     # --- test helpers ----------------------------------------------------------------------
 
-    def inject(self, endpoint: str, status: int = 429, *, retry_after: str | None = None,
-               delay_s: float = 0.0, times: int = 1) -> None:
+    def inject(
+        self,
+        endpoint: str,
+        status: int = 429,
+        *,
+        retry_after: str | None = None,
+        delay_s: float = 0.0,
+        times: int = 1,
+    ) -> None:
         with self._lock:
             self.faults.append(Fault(endpoint, status, retry_after, delay_s, times))
 
@@ -157,25 +164,32 @@ class FakeGemini:
             "cached_tokens": sum(e.cached for e in generated),
             "candidates_tokens": sum(e.candidates for e in generated),
             "thoughts_tokens": sum(e.thoughts for e in generated),
-            "cache_created_tokens": sum(e.prompt for e in self.ledger if e.endpoint == "cachedContents"),
+            "cache_created_tokens": sum(
+                e.prompt for e in self.ledger if e.endpoint == "cachedContents"
+            ),
             "by_model": dict(Counter(e.model for e in generated)),
         }
 
     # --- token accounting ------------------------------------------------------------------
 
-    def count(self, contents: list[dict[str, Any]], system: dict[str, Any] | None,
-              resolution: str) -> Counter[str]:
+    def count(
+        self, contents: list[dict[str, Any]], system: dict[str, Any] | None, resolution: str
+    ) -> Counter[str]:
         """Tokens by modality (TEXT, VIDEO, AUDIO) of contents and a system instruction."""
         tokens: Counter[str] = Counter()
-        for part in [p for c in contents for p in c.get("parts", [])] + (system or {}).get("parts", []):
+        for part in [p for c in contents for p in c.get("parts", [])] + (system or {}).get(
+            "parts", []
+        ):
             if "text" in part:
                 tokens["TEXT"] += math.ceil(len(part["text"]) / CHARS_PER_TOKEN)
             elif (data := _get(part, "fileData", "file_data")) is not None:
                 stored = self._file_for_uri(_get(data, "fileUri", "file_uri"))
                 meta = _get(part, "videoMetadata", "video_metadata") or {}
                 start = _seconds(_get(meta, "startOffset", "start_offset"), 0.0)
-                end = min(_seconds(_get(meta, "endOffset", "end_offset"), stored.duration),
-                          stored.duration)
+                end = min(
+                    _seconds(_get(meta, "endOffset", "end_offset"), stored.duration),
+                    stored.duration,
+                )
                 fps = float(meta.get("fps", 1.0))
                 seconds = max(0.0, end - start)
                 tokens["VIDEO"] += math.ceil(seconds * fps) * VIDEO_TOKENS_PER_FRAME[resolution]
@@ -185,7 +199,9 @@ class FakeGemini:
     def _file_for_uri(self, uri: str | None) -> StoredFile:
         name = "files/" + str(uri).rsplit("files/", 1)[-1]
         if name not in self.files:
-            raise _ApiError(400, "INVALID_ARGUMENT", f"File {name} does not exist or is not ACTIVE.")
+            raise _ApiError(
+                400, "INVALID_ARGUMENT", f"File {name} does not exist or is not ACTIVE."
+            )
         stored = self.files[name]
         if stored.polls_left > 0:
             raise _ApiError(400, "FAILED_PRECONDITION", f"File {name} is not in an ACTIVE state.")
@@ -206,26 +222,48 @@ class FakeGemini:
             cached = Counter(self.caches[name]["tokens"])
         prompt = tokens + cached
         if sum(prompt.values()) > MAX_INPUT_TOKENS:
-            raise _ApiError(400, "INVALID_ARGUMENT",
-                            f"The input token count ({sum(prompt.values())}) exceeds the maximum "
-                            f"number of tokens allowed ({MAX_INPUT_TOKENS}).")
+            raise _ApiError(
+                400,
+                "INVALID_ARGUMENT",
+                f"The input token count ({sum(prompt.values())}) exceeds the maximum "
+                f"number of tokens allowed ({MAX_INPUT_TOKENS}).",
+            )
         question = " ".join(p.get("text", "") for c in contents for p in c.get("parts", []))
         if BLOCK_TRIGGER in question:
             entry = LedgerEntry("generateContent", model, sum(prompt.values()), batch=batch)
             self.ledger.append(entry)
-            return {"promptFeedback": {"blockReason": "SAFETY"},
-                    "usageMetadata": _usage(prompt, cached, 0, 0), "modelVersion": model}
+            return {
+                "promptFeedback": {"blockReason": "SAFETY"},
+                "usageMetadata": _usage(prompt, cached, 0, 0),
+                "modelVersion": model,
+            }
         limit = int(config.get("maxOutputTokens", 8192))
         thinking = _get(config.get("thinkingConfig", {}), "thinkingBudget", "thinking_budget")
         thoughts = 0 if thinking == 0 else min(THOUGHTS_WHEN_THINKING, limit // 2)
         reply = _reply(contents, prompt, limit - thoughts)
         candidates = math.ceil(len(reply) / CHARS_PER_TOKEN)
-        self.ledger.append(LedgerEntry(
-            "generateContent", model, sum(prompt.values()), candidates, sum(cached.values()),
-            thoughts, prompt["VIDEO"], prompt["AUDIO"], prompt["TEXT"], batch))
+        self.ledger.append(
+            LedgerEntry(
+                "generateContent",
+                model,
+                sum(prompt.values()),
+                candidates,
+                sum(cached.values()),
+                thoughts,
+                prompt["VIDEO"],
+                prompt["AUDIO"],
+                prompt["TEXT"],
+                batch,
+            )
+        )
         return {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": reply}]},
-                            "finishReason": "STOP", "index": 0}],
+            "candidates": [
+                {
+                    "content": {"role": "model", "parts": [{"text": reply}]},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
             "usageMetadata": _usage(prompt, cached, candidates, thoughts),
             "modelVersion": model,
             "responseId": uuid.uuid4().hex[:12],
@@ -234,8 +272,10 @@ class FakeGemini:
     def count_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         _check_model(model)
         tokens = self.count(body.get("contents", []), None, "default")
-        return {"totalTokens": sum(tokens.values()),
-                "promptTokensDetails": [{"modality": m, "tokenCount": n} for m, n in tokens.items()]}
+        return {
+            "totalTokens": sum(tokens.values()),
+            "promptTokensDetails": [{"modality": m, "tokenCount": n} for m, n in tokens.items()],
+        }
 
     def create_cache(self, body: dict[str, Any]) -> dict[str, Any]:
         model = str(body.get("model", "")).removeprefix("models/")
@@ -243,17 +283,32 @@ class FakeGemini:
         tokens = self.count(body.get("contents", []), body.get("systemInstruction"), "default")
         minimum = 4096 if "pro" in model else 1024
         if sum(tokens.values()) < minimum:
-            raise _ApiError(400, "INVALID_ARGUMENT",
-                            f"Cached content is too small. total_token_count={sum(tokens.values())}, "
-                            f"min_total_token_count={minimum}")
+            raise _ApiError(
+                400,
+                "INVALID_ARGUMENT",
+                f"Cached content is too small. total_token_count={sum(tokens.values())}, "
+                f"min_total_token_count={minimum}",
+            )
         name = f"cachedContents/{uuid.uuid4().hex[:12]}"
         ttl = _seconds(body.get("ttl"), 3600.0)
         self.caches[name] = {"tokens": dict(tokens), "model": model, "ttl": ttl}
-        self.ledger.append(LedgerEntry("cachedContents", model, sum(tokens.values()),
-                                       video=tokens["VIDEO"], audio=tokens["AUDIO"], text=tokens["TEXT"]))
-        return {"name": name, "model": f"models/{model}", "displayName": body.get("displayName", ""),
-                "usageMetadata": {"totalTokenCount": sum(tokens.values())},
-                "expireTime": _rfc3339(time.time() + ttl)}
+        self.ledger.append(
+            LedgerEntry(
+                "cachedContents",
+                model,
+                sum(tokens.values()),
+                video=tokens["VIDEO"],
+                audio=tokens["AUDIO"],
+                text=tokens["TEXT"],
+            )
+        )
+        return {
+            "name": name,
+            "model": f"models/{model}",
+            "displayName": body.get("displayName", ""),
+            "usageMetadata": {"totalTokenCount": sum(tokens.values())},
+            "expireTime": _rfc3339(time.time() + ttl),
+        }
 
     def create_batch(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         _check_model(model)
@@ -261,12 +316,18 @@ class FakeGemini:
         responses = []
         for item in items:
             try:
-                answer: dict[str, Any] = {"response": self.generate(model, item["request"], batch=True)}
+                answer: dict[str, Any] = {
+                    "response": self.generate(model, item["request"], batch=True)
+                }
             except _ApiError as error:
                 answer = {"error": {"code": error.code, "message": error.message}}
             responses.append({**answer, "metadata": item.get("metadata", {})})
         name = f"batches/{uuid.uuid4().hex[:12]}"
-        self.batches[name] = {"model": model, "responses": responses, "polls_left": self.batch_polls}
+        self.batches[name] = {
+            "model": model,
+            "responses": responses,
+            "polls_left": self.batch_polls,
+        }
         return self._batch_view(name, "BATCH_STATE_PENDING")
 
     def get_batch(self, name: str) -> dict[str, Any]:
@@ -282,27 +343,32 @@ class FakeGemini:
         job = self.batches[name]
         metadata: dict[str, Any] = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
-            "name": name, "model": f"models/{job['model']}", "state": state,
+            "name": name,
+            "model": f"models/{job['model']}",
+            "state": state,
         }
         if state == "BATCH_STATE_SUCCEEDED":
             metadata["output"] = {"inlinedResponses": {"inlinedResponses": job["responses"]}}
         return {"name": name, "metadata": metadata, "done": state == "BATCH_STATE_SUCCEEDED"}
 
-    def start_upload(self, host: str, version: str, body: dict[str, Any],
-                     headers: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    def start_upload(
+        self, host: str, version: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         upload_id = uuid.uuid4().hex[:16]
         file = body.get("file", {})
         self._uploads[upload_id] = {
             "data": bytearray(),
             "mime_type": headers.get("x-goog-upload-header-content-type")
-            or _get(file, "mimeType", "mime_type") or "application/octet-stream",
+            or _get(file, "mimeType", "mime_type")
+            or "application/octet-stream",
             "display_name": _get(file, "displayName", "display_name") or "",
         }
         url = f"http://{host}/upload/{version}/files?upload_id={upload_id}"
         return {}, {"x-goog-upload-url": url, "x-goog-upload-status": "active"}
 
-    def continue_upload(self, upload_id: str, command: str,
-                        data: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    def continue_upload(
+        self, upload_id: str, command: str, data: bytes
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         session = self._uploads.get(upload_id)
         if session is None:
             raise _ApiError(404, "NOT_FOUND", "upload session not found")
@@ -314,16 +380,24 @@ class FakeGemini:
         name = f"files/{uuid.uuid4().hex[:12]}"
         path = Path(self._dir.name) / name.replace("/", "_")
         path.write_bytes(session["data"])
-        stored = StoredFile(name, session["mime_type"], len(session["data"]),
-                            hashlib.sha256(session["data"]).hexdigest(), _duration(path),
-                            self.processing_polls)
+        stored = StoredFile(
+            name,
+            session["mime_type"],
+            len(session["data"]),
+            hashlib.sha256(session["data"]).hexdigest(),
+            _duration(path),
+            self.processing_polls,
+        )
         self.files[name] = stored
         return {"file": self._file_view(stored)}, {"x-goog-upload-status": "final"}
 
     def get_file(self, name: str) -> dict[str, Any]:
         if name not in self.files:
-            raise _ApiError(403, "PERMISSION_DENIED",
-                            f"You do not have permission to access the File {name} or it may not exist.")
+            raise _ApiError(
+                403,
+                "PERMISSION_DENIED",
+                f"You do not have permission to access the File {name} or it may not exist.",
+            )
         stored = self.files[name]
         view = self._file_view(stored)
         if stored.polls_left > 0:
@@ -332,8 +406,11 @@ class FakeGemini:
 
     def _file_view(self, stored: StoredFile) -> dict[str, Any]:
         return {
-            "name": stored.name, "mimeType": stored.mime_type, "sizeBytes": str(stored.size),
-            "sha256Hash": stored.sha256, "uri": f"{self.base_url}/v1beta/{stored.name}",
+            "name": stored.name,
+            "mimeType": stored.mime_type,
+            "sizeBytes": str(stored.size),
+            "sha256Hash": stored.sha256,
+            "uri": f"{self.base_url}/v1beta/{stored.name}",
             "state": "PROCESSING" if stored.polls_left > 0 else "ACTIVE",
             "expirationTime": _rfc3339(time.time() + 48 * 3600),
             "videoMetadata": {"videoDuration": f"{stored.duration:.3f}s"},
@@ -349,7 +426,9 @@ class FakeGemini:
 
 
 class _ApiError(Exception):
-    def __init__(self, code: int, status: str, message: str, details: list[Any] | None = None) -> None:
+    def __init__(
+        self, code: int, status: str, message: str, details: list[Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.status, self.message, self.details = code, status, message, details or []
 
@@ -383,12 +462,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
         if self.path == "/_fake/ledger":
-            self._reply(200, {"totals": self.fake.totals(),
-                              "ledger": [e.__dict__ for e in self.fake.ledger]})
+            self._reply(
+                200,
+                {"totals": self.fake.totals(), "ledger": [e.__dict__ for e in self.fake.ledger]},
+            )
             return
         match = _VERSIONED.match(self.path)
-        endpoint = _endpoint(self.command, match.group("rest") if match else "", bool(
-            match and match.group("upload")))
+        endpoint = _endpoint(
+            self.command,
+            match.group("rest") if match else "",
+            bool(match and match.group("upload")),
+        )
         is_upload_data = endpoint == "upload" and "upload_id" in self.path
         body: Any = None
         if raw and not is_upload_data:
@@ -397,10 +481,15 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 body = None
         with self.fake._lock:
-            self.fake.requests.append(Recorded(
-                self.command, self.path, endpoint,
-                {"bytes": len(raw)} if is_upload_data else body,
-                {k: v for k, v in headers.items() if k != "x-goog-api-key"}))
+            self.fake.requests.append(
+                Recorded(
+                    self.command,
+                    self.path,
+                    endpoint,
+                    {"bytes": len(raw)} if is_upload_data else body,
+                    {k: v for k, v in headers.items() if k != "x-goog-api-key"},
+                )
+            )
         try:
             if match is None:
                 raise _ApiError(404, "NOT_FOUND", f"no route {self.path}")
@@ -409,8 +498,13 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay_s)
                 if fault.status != 200:
                     extra = {"retry-after": fault.retry_after} if fault.retry_after else {}
-                    self._reply(fault.status, _ApiError(fault.status, _STATUS.get(fault.status, "UNKNOWN"),
-                                                        "injected fault").body(), extra)
+                    self._reply(
+                        fault.status,
+                        _ApiError(
+                            fault.status, _STATUS.get(fault.status, "UNKNOWN"), "injected fault"
+                        ).body(),
+                        extra,
+                    )
                     return
             if not is_upload_data:
                 self._authorize(headers.get("x-goog-api-key"))
@@ -423,20 +517,35 @@ class _Handler(BaseHTTPRequestHandler):
         expected = self.fake.api_key
         if expected is not None and sent != expected:
             # The real API does not echo keys, but a proxy might: the client must redact it.
-            raise _ApiError(400, "INVALID_ARGUMENT",
-                            f"API key not valid. Please pass a valid API key. (got {sent})",
-                            [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                              "reason": "API_KEY_INVALID", "domain": "googleapis.com"}])
+            raise _ApiError(
+                400,
+                "INVALID_ARGUMENT",
+                f"API key not valid. Please pass a valid API key. (got {sent})",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            )
 
-    def _route(self, endpoint: str, match: re.Match[str], body: dict[str, Any], raw: bytes,
-               headers: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _route(
+        self,
+        endpoint: str,
+        match: re.Match[str],
+        body: dict[str, Any],
+        raw: bytes,
+        headers: dict[str, str],
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         fake, rest, version = self.fake, match.group("rest"), match.group("version")
         with fake._lock:
             if endpoint == "upload":
                 query = parse_qs(urlparse(self.path).query)
                 if "upload_id" in query:
-                    return fake.continue_upload(query["upload_id"][0],
-                                                headers.get("x-goog-upload-command", ""), raw)
+                    return fake.continue_upload(
+                        query["upload_id"][0], headers.get("x-goog-upload-command", ""), raw
+                    )
                 return fake.start_upload(headers.get("host", "127.0.0.1"), version, body, headers)
             if endpoint == "files.get":
                 return fake.get_file(rest), {}
@@ -458,7 +567,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return {"name": rest, "model": f"models/{fake.caches[rest]['model']}"}, {}
         raise _ApiError(404, "NOT_FOUND", f"no route {self.command} {self.path}")
 
-    def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -469,8 +580,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 def _endpoint(method: str, rest: str, upload: bool) -> str:
@@ -491,8 +609,12 @@ def _endpoint(method: str, rest: str, upload: bool) -> str:
 
 def _check_model(model: str) -> None:
     if model not in KNOWN_MODELS:
-        raise _ApiError(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, "
-                                          "or is not supported for generateContent.")
+        raise _ApiError(
+            404,
+            "NOT_FOUND",
+            f"models/{model} is not found for API version v1beta, "
+            "or is not supported for generateContent.",
+        )
 
 
 def _get(mapping: Any, camel: str, snake: str) -> Any:
@@ -512,7 +634,9 @@ def _rfc3339(unix: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(unix)) + f".{int(unix % 1 * 1e6):06d}Z"
 
 
-def _usage(prompt: Counter[str], cached: Counter[str], candidates: int, thoughts: int) -> dict[str, Any]:
+def _usage(
+    prompt: Counter[str], cached: Counter[str], candidates: int, thoughts: int
+) -> dict[str, Any]:
     usage: dict[str, Any] = {
         "promptTokenCount": sum(prompt.values()),
         "candidatesTokenCount": candidates,
@@ -521,7 +645,9 @@ def _usage(prompt: Counter[str], cached: Counter[str], candidates: int, thoughts
     }
     if cached:
         usage["cachedContentTokenCount"] = sum(cached.values())
-        usage["cacheTokensDetails"] = [{"modality": m, "tokenCount": n} for m, n in cached.items() if n]
+        usage["cacheTokensDetails"] = [
+            {"modality": m, "tokenCount": n} for m, n in cached.items() if n
+        ]
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
     return usage
@@ -550,7 +676,9 @@ def _duration(path: Path) -> float:
             if container.duration:
                 return container.duration / 1_000_000
             stream = container.streams.video[0] if container.streams.video else container.streams[0]
-            return float(stream.duration * stream.time_base) if stream.duration else 0.0
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            return 0.0
     except av.error.FFmpegError as error:
         raise _ApiError(400, "INVALID_ARGUMENT", f"unsupported media: {error}") from None
 
@@ -562,8 +690,10 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeGemini(api_key=args.key)
     url = fake.start(args.port)
-    print(f"fake Gemini API on {url} (GET {url}/_fake/ledger for accounting); Ctrl-C stops it",
-          flush=True)
+    print(
+        f"fake Gemini API on {url} (GET {url}/_fake/ledger for accounting); Ctrl-C stops it",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

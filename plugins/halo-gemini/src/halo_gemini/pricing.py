@@ -26,7 +26,9 @@ class Rates(BaseModel):
         default=None, ge=0, description="audio prompt tokens, when priced apart (else `input`)"
     )
     cached_audio_input: float | None = Field(
-        default=None, ge=0, description="cached audio tokens, when priced apart (else `cached_input`)"
+        default=None,
+        ge=0,
+        description="cached audio tokens, when priced apart (else `cached_input`)",
     )
 
 
@@ -56,8 +58,9 @@ class ModelPrice(BaseModel):
 
 DEFAULT_PRICES: dict[str, ModelPrice] = {
     "gemini-2.5-flash": ModelPrice(
-        standard=Rates(input=0.30, audio_input=1.00, output=2.50, cached_input=0.03,
-                       cached_audio_input=0.10),
+        standard=Rates(
+            input=0.30, audio_input=1.00, output=2.50, cached_input=0.03, cached_audio_input=0.10
+        ),
         cache_storage_per_hour=1.00,
         cache_min_tokens=1024,
     ),
@@ -68,8 +71,9 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
         cache_min_tokens=4096,
     ),
     "gemini-2.5-flash-lite": ModelPrice(
-        standard=Rates(input=0.10, audio_input=0.30, output=0.40, cached_input=0.01,
-                       cached_audio_input=0.03),
+        standard=Rates(
+            input=0.10, audio_input=0.30, output=0.40, cached_input=0.01, cached_audio_input=0.03
+        ),
         cache_storage_per_hour=1.00,
         cache_min_tokens=1024,
     ),
@@ -93,7 +97,7 @@ class TokenCounts:
 
 
 def price_for(prices: dict[str, ModelPrice], model: str) -> ModelPrice | None:
-    """The price of `model`, also for versioned names (`gemini-2.5-flash-001` → `gemini-2.5-flash`)."""
+    """The price of `model`, also by family for versioned names (gemini-2.5-flash-001)."""
     name = model.removeprefix("models/")
     if name in prices:
         return prices[name]
@@ -123,8 +127,9 @@ def cost_usd(price: ModelPrice, counts: TokenCounts, *, batch: bool = False) -> 
     return total * (price.batch_discount if batch else 1.0)
 
 
-def worst_case_cost_usd(price: ModelPrice, prompt_tokens: int, max_output_tokens: int,
-                        *, batch: bool = False) -> float:
+def worst_case_cost_usd(
+    price: ModelPrice, prompt_tokens: int, max_output_tokens: int, *, batch: bool = False
+) -> float:
     """The most a call can cost: every prompt token at the (audio) input rate, and the whole
     output allowance (which includes thinking) used."""
     rates = price.rates(prompt_tokens)

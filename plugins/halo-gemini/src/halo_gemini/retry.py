@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from google.genai import errors as genai_errors
+
 from halo_core import ComponentUnavailable, HaloError, TransientLLMError
 
 from .keys import redact
@@ -56,7 +57,9 @@ class RetryPolicy:
 
     def backoff_s(self, retry_number: int) -> float:
         """Delay before retry `retry_number` (1-based): exponential, half of it random."""
-        ceiling = min(self.max_delay_s, self.initial_delay_s * self.multiplier ** (retry_number - 1))
+        ceiling = min(
+            self.max_delay_s, self.initial_delay_s * self.multiplier ** (retry_number - 1)
+        )
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
@@ -110,14 +113,14 @@ def fatal_error(exc: BaseException, what: str, model: str, key: str | None) -> B
             f"Gemini rejected the API key ({message})",
             where="llm gemini",
             fix="check the key in GEMINI_API_KEY / GOOGLE_API_KEY (or llm.with.api_key) is valid "
-                "and has the Generative Language API enabled",
+            "and has the Generative Language API enabled",
         )
     if exc.code == 404:
         return ComponentUnavailable(
             f"Gemini has no model {model!r} or the resource is gone ({message})",
             where="llm gemini",
             fix="set llm.with.model / llm.with.escalation_model to an available model, "
-                "e.g. gemini-2.5-flash or gemini-2.5-pro",
+            "e.g. gemini-2.5-flash or gemini-2.5-pro",
         )
     return HaloError(
         f"Gemini refused the {what} request ({message})",
@@ -151,8 +154,15 @@ def call_with_retries(
         if attempt == policy.max_attempts:
             break
         delay = wait if wait is not None else policy.backoff_s(attempt)
-        log.warning("gemini %s (%s): %s; retry %d/%d in %.1f s", what, model, message,
-                    attempt, policy.max_attempts - 1, delay)
+        log.warning(
+            "gemini %s (%s): %s; retry %d/%d in %.1f s",
+            what,
+            model,
+            message,
+            attempt,
+            policy.max_attempts - 1,
+            delay,
+        )
         sleep(delay)
     raise TransientLLMError(
         f"Gemini {what} ({model}) still failing after {policy.max_attempts} attempts over "

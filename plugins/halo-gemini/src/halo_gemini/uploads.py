@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from google.genai import types
+
 from halo_core import MediaClip, MediaError
 
 FILE_LIFETIME_S = 48 * 3600.0
@@ -42,8 +44,15 @@ class UploadedFiles:
     separates uploads made to different servers in the state file.
     """
 
-    def __init__(self, state_path: Path | None, scope: str, call: Callable[[str, Callable[[], Any]], Any],
-                 *, poll_s: float = 2.0, active_timeout_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        state_path: Path | None,
+        scope: str,
+        call: Callable[[str, Callable[[], Any]], Any],
+        *,
+        poll_s: float = 2.0,
+        active_timeout_s: float = 600.0,
+    ) -> None:
         self._state_path = state_path
         self._scope = scope
         self._call = call
@@ -83,28 +92,43 @@ class UploadedFiles:
     def _upload(self, client: Any, clip: MediaClip) -> UploadedFile:
         path = Path(clip.path)
         if not path.is_file():
-            raise MediaError(f"cannot upload {path}: no such file", where="llm gemini (video mode)",
-                             fix="keep the input media where it was when the run started")
+            raise MediaError(
+                f"cannot upload {path}: no such file",
+                where="llm gemini (video mode)",
+                fix="keep the input media where it was when the run started",
+            )
         mime_type = mimetypes.guess_type(path.name)[0] or "video/mp4"
-        config = types.UploadFileConfig(mime_type=mime_type, display_name=f"halo-{clip.sha256[:16]}")
-        file = self._call("files.upload", lambda: client.files.upload(file=str(path), config=config))
+        config = types.UploadFileConfig(
+            mime_type=mime_type, display_name=f"halo-{clip.sha256[:16]}"
+        )
+        file = self._call(
+            "files.upload", lambda: client.files.upload(file=str(path), config=config)
+        )
         self.uploads += 1
         deadline = time.monotonic() + self._active_timeout_s
         while _state(file) == "PROCESSING":
             if time.monotonic() > deadline:
-                raise MediaError(f"Gemini is still processing {path.name} after "
-                                 f"{self._active_timeout_s:.0f} s", where="llm gemini (video mode)",
-                                 fix="retry later, or raise llm.with.upload_timeout_s")
+                raise MediaError(
+                    f"Gemini is still processing {path.name} after {self._active_timeout_s:.0f} s",
+                    where="llm gemini (video mode)",
+                    fix="retry later, or raise llm.with.upload_timeout_s",
+                )
             time.sleep(self._poll_s)
-            name = file.name
-            file = self._call("files.get", lambda: client.files.get(name=name))
+            file = self._call("files.get", partial(client.files.get, name=file.name))
         if _state(file) != "ACTIVE":
-            raise MediaError(f"Gemini could not process {path.name} (state {_state(file)})",
-                             where="llm gemini (video mode)",
-                             fix="check the file plays and is a supported video format (mp4, webm, mov)")
-        expires = file.expiration_time.timestamp() if file.expiration_time else time.time() + FILE_LIFETIME_S
-        return UploadedFile(name=file.name, uri=file.uri, mime_type=file.mime_type or mime_type,
-                            expires_at=expires)
+            raise MediaError(
+                f"Gemini could not process {path.name} (state {_state(file)})",
+                where="llm gemini (video mode)",
+                fix="check the file plays and is a supported video format (mp4, webm, mov)",
+            )
+        expires = (
+            file.expiration_time.timestamp()
+            if file.expiration_time
+            else time.time() + FILE_LIFETIME_S
+        )
+        return UploadedFile(
+            name=file.name, uri=file.uri, mime_type=file.mime_type or mime_type, expires_at=expires
+        )
 
     def _load(self) -> dict[str, UploadedFile]:
         if self._state_path is None or not self._state_path.is_file():
@@ -125,8 +149,11 @@ class UploadedFiles:
             except (OSError, ValueError):
                 data = {}
         now = time.time()
-        scope = {sha: entry for sha, entry in data.get(self._scope, {}).items()
-                 if entry.get("expires_at", 0) > now}
+        scope = {
+            sha: entry
+            for sha, entry in data.get(self._scope, {}).items()
+            if entry.get("expires_at", 0) > now
+        }
         scope[sha256] = asdict(uploaded)
         data[self._scope] = scope
         _atomic_write(self._state_path, json.dumps(data, indent=1, sort_keys=True))
