@@ -1,0 +1,118 @@
+"""Decoding video frames once, in a stream, at the small size a detector works on.
+
+PyAV bundles FFmpeg's libraries, so no ffmpeg binary is needed. Frames are scaled and converted
+by libswscale while decoding (one step, no full-size copy), and only one frame is alive at a time:
+memory stays flat however long the video is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import av
+import numpy as np
+
+from halo_core import Media, MediaError, RunContext
+
+PixelFormat = Literal["bgr24", "rgb24"]
+
+_REENCODE_FIX = "re-encode the file, e.g. `ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4`"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: Fraction
+    duration: float
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    """position in decode order, counting every decoded frame (skipped ones too)"""
+    time: float
+    """seconds from the start of the video stream"""
+    pixels: np.ndarray
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"not a media file FFmpeg can read ({exc.strerror or exc})", where=str(path),
+                         fix="pass a video file (mp4, mkv, webm, mov, …)") from None
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+    if not container.streams.video:
+        raise MediaError("no video stream: scene detection needs a video track", where=str(path),
+                         fix="pass a file with a video track, or remove the scene extractor "
+                             "(`scenedetect` / `transnetv2`) from the spec's `extractors:` for "
+                             "audio-only input")
+    return container.streams.video[0]
+
+
+@contextmanager
+def open_video_stream(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+    """The open container and its first video stream; MediaError if unreadable or without video."""
+    with _open(path) as container:
+        yield container, _video_stream(container, path)
+
+
+def probe_video(media: Media) -> VideoInfo:
+    """Size, frame rate and duration of the first video stream (MediaError if there is none)."""
+    with open_video_stream(media.path) as (_, stream):
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        return VideoInfo(width=stream.codec_context.width, height=stream.codec_context.height,
+                         fps=Fraction(rate), duration=media.duration)
+
+
+def iter_frames(media: Media, width: int, height: int, pixel_format: PixelFormat, ctx: RunContext,
+                *, frame_skip: int = 0, interpolation: str = "AREA") -> Iterator[Frame]:
+    """Decode the first video stream once, yielding every (1 + frame_skip)-th frame scaled to
+    width x height. Reports progress in media seconds and stops when the run is cancelled.
+
+    Raises MediaError for a file without a video stream or whose frames cannot be decoded.
+    """
+    path = media.path
+    total = media.duration or None
+    with open_video_stream(path) as (container, stream):
+        stream.thread_type = "AUTO"  # frame-threaded decoding: the decoder is the slow part
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        start = stream.start_time or 0
+        time_base = stream.time_base
+        index = -1
+        next_report = 0.0
+        try:
+            for frame in container.decode(stream):
+                index += 1
+                if frame_skip and index % (frame_skip + 1):
+                    continue
+                if ctx.cancelled.is_set():
+                    return
+                time = (float((frame.pts - start) * time_base) if frame.pts is not None and time_base
+                        else index / rate)
+                pixels = frame.to_ndarray(width=width, height=height, format=pixel_format,
+                                          interpolation=interpolation)
+                yield Frame(index=index, time=max(0.0, time), pixels=pixels)
+                if time >= next_report:  # about once per media second: progress is cheap, not free
+                    ctx.progress(min(time, total) if total else time, total)
+                    next_report = time + 1.0
+        except av.error.FFmpegError as exc:
+            where = f"{path} (video frame {index + 1})"
+            raise MediaError(f"cannot decode video frames ({exc.strerror or exc})", where=where,
+                             fix=_REENCODE_FIX) from None
+    if index < 0:
+        raise MediaError("the video stream has no decodable frames", where=str(path), fix=_REENCODE_FIX)
+    ctx.progress(total or 0.0, total)
+
+
+def scaled_size(width: int, height: int, factor: float) -> tuple[int, int]:
+    """Frame size after dividing by `factor`, rounded like PySceneDetect's downscale."""
+    return max(1, round(width / factor)), max(1, round(height / factor))
