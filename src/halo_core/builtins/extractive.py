@@ -1,1 +1,218 @@
-"""Built-in plugin module (being implemented)."""
+"""LLM backend `extractive`: offline, deterministic and free. It answers by picking sentences
+from the request's context instead of generating text.
+
+- task `summarize`: the most central sentences of the context (TF-IDF centroid, with a
+  redundancy penalty), in their original order. The reply has the shape the summarizer asks for
+  (halo_core.summarize): `Title: <top terms>`, a paragraph of the `sentences` best sentences,
+  then up to `key_points` further salient sentences as `- ` lines. Section and video summaries
+  work the same way on the child summaries they are given (time-span headings are skipped).
+- task `answer`: the context sentences that best match the question (BM25 over lightly stemmed
+  terms); when nothing matches, the most central sentences.
+
+Usage reports the tokens a real model would have been sent (system + prompt + context) and the
+tokens of the reply, estimated at ~4 characters per token; cost is always 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from pydantic import Field
+
+from ..components import ComponentConfig, LLMBackend
+from ..errors import HaloError
+from ..hookspecs import Register, hookimpl
+from ..model import LLMRequest, LLMResponse, Usage
+from ..text import content_terms, split_sentences, tokenize
+from ..tokens import estimate_tokens
+
+# "[01:02–03:04] Title" headings and "[01:02–03:04] " prefixes the summarizer and Q&A write
+_SPAN_LABEL = re.compile(r"^\s*\[\d[\d:]*\s*[–-]\s*\d[\d:]*\]\s*")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+_TITLE_LINE = re.compile(r"^\s*title\s*:", re.IGNORECASE)
+
+
+class ExtractiveConfig(ComponentConfig):
+    model: str = Field(
+        default="extractive-1", description="model name reported (part of cache keys)"
+    )
+    sentences: int = Field(default=3, ge=1, description="sentences in a summary's paragraph")
+    key_points: int = Field(
+        default=3, ge=0, description="further salient sentences listed as key points"
+    )
+    answer_sentences: int = Field(default=2, ge=1, description="sentences in an answer")
+    title_terms: int = Field(default=3, ge=1, description="top terms joined into a summary's title")
+
+
+class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
+    """Sentence selection from the context: a free, offline stand-in for a real LLM."""
+
+    name = "extractive"
+    version = "1"
+    Config = ExtractiveConfig
+    description = (
+        "offline, deterministic, zero-cost: picks salient/relevant sentences from the context"
+    )
+    max_concurrency = 4
+    accepts_clips = False
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return estimate_tokens(
+            "\n\n".join(p for p in (request.system, request.prompt, request.context) if p)
+        )
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        sentences = context_sentences(request.context)
+        if request.task == "summarize":
+            text = self._summary(sentences, request.max_output_tokens)
+        elif request.task == "answer":
+            text = self._answer(sentences, request.prompt, request.max_output_tokens)
+        else:
+            raise HaloError(
+                f"the extractive backend cannot do task {request.task!r}",
+                where="llm: extractive",
+                fix="it handles `summarize` and `answer`; use a generative backend (e.g. gemini)",
+            )
+        usage = Usage(input_tokens=self.count_tokens(request), output_tokens=estimate_tokens(text))
+        return LLMResponse(text=text, model=request.model or self.model, usage=usage, cost_usd=0.0)
+
+    def _summary(self, sentences: list[str], max_output_tokens: int | None) -> str:
+        if not sentences:
+            return "Title: (no speech)\nNothing is said in this part."
+        ranked = rank_by_centrality(sentences, self.config.sentences + self.config.key_points)
+        title = "Title: " + ", ".join(top_terms(sentences, self.config.title_terms)).capitalize()
+        paragraph_ids = sorted(ranked[: self.config.sentences])
+        point_ids = sorted(
+            ranked[self.config.sentences : self.config.sentences + self.config.key_points]
+        )
+        lines = [title, " ".join(sentences[i] for i in paragraph_ids)]
+        lines += [f"- {sentences[i]}" for i in point_ids]
+        return _fit(lines, max_output_tokens, keep=2)
+
+    def _answer(self, sentences: list[str], question: str, max_output_tokens: int | None) -> str:
+        if not sentences:
+            return "The context does not say."
+        scores = bm25(sentences, content_terms(question))
+        ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        if scores[ranked[0]] <= 0:
+            ranked = rank_by_centrality(sentences, self.config.answer_sentences)
+        best = scores[ranked[0]]
+        # further sentences only when they match nearly as well as the best one
+        chosen = sorted(
+            i
+            for k, i in enumerate(ranked[: self.config.answer_sentences])
+            if k == 0 or scores[i] >= best / 2
+        )
+        return _fit([" ".join(sentences[i] for i in chosen)], max_output_tokens, keep=1)
+
+
+def context_sentences(context: str) -> list[str]:
+    """The sentences of a context: transcript text, or summaries with time-span headings and
+    key-point bullets (headings and title lines are not sentences; bullets are)."""
+    sentences: list[str] = []
+    for line in context.splitlines():
+        if _TITLE_LINE.match(line):
+            continue
+        labelled = _SPAN_LABEL.match(line)
+        body = _SPAN_LABEL.sub("", line)
+        if labelled and not re.search(r"[.?!…]", body):
+            continue  # a heading: "[00:00–00:51] Ocean tides"
+        body = _BULLET.sub("", body).strip()
+        sentences += [s for s in split_sentences(body) if tokenize(s)]
+    return list(dict.fromkeys(sentences))  # repeated sentences count once
+
+
+def _vectors(sentences: list[str]) -> tuple[list[Counter[str]], dict[str, float]]:
+    bags = [Counter(content_terms(s)) for s in sentences]
+    df = Counter(t for bag in bags for t in bag)
+    idf = {t: math.log((1 + len(bags)) / (1 + n)) + 1 for t, n in df.items()}
+    return bags, idf
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def rank_by_centrality(sentences: list[str], limit: int, redundancy: float = 0.5) -> list[int]:
+    """The `limit` most central sentence indexes, best first: similarity to the TF-IDF centroid,
+    minus `redundancy` times the similarity to sentences already picked (maximal marginal
+    relevance)."""
+    bags, idf = _vectors(sentences)
+    weighted = [{t: n * idf[t] for t, n in bag.items()} for bag in bags]
+    centroid: Counter[str] = Counter()
+    for w in weighted:
+        centroid.update(w)
+    relevance = [_cosine(w, centroid) * min(1.0, len(bags[i]) / 4) for i, w in enumerate(weighted)]
+    order: list[int] = []
+    remaining = set(range(len(sentences)))
+    while remaining and len(order) < limit:
+        best = max(
+            remaining,
+            key=lambda i: (
+                relevance[i]
+                - redundancy * max((_cosine(weighted[i], weighted[j]) for j in order), default=0.0),
+                -i,
+            ),
+        )
+        order.append(best)
+        remaining.remove(best)
+    return order
+
+
+def top_terms(sentences: list[str], k: int) -> list[str]:
+    """The k most characteristic words (TF-IDF over the sentences), as they are written."""
+    counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    for sentence in sentences:
+        for token in tokenize(sentence):
+            terms = content_terms(token)
+            if terms and len(token) > 2:
+                counts[terms[0]] += 1
+                surface.setdefault(terms[0], token)
+    _, idf = _vectors(sentences)
+    ranked = sorted(counts, key=lambda t: (-counts[t] * idf.get(t, 1.0), t))
+    return [surface[t] for t in ranked[:k]]
+
+
+def bm25(sentences: list[str], query: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """BM25 score of each sentence for the query terms (sentences are the documents)."""
+    bags = [Counter(content_terms(s)) for s in sentences]
+    lengths = [sum(bag.values()) for bag in bags]
+    average = sum(lengths) / len(bags) if bags else 0.0
+    df = Counter(t for bag in bags for t in bag)
+    n = len(bags)
+    scores = []
+    for bag, length in zip(bags, lengths, strict=True):
+        score = 0.0
+        for term in set(query):
+            tf = bag.get(term, 0)
+            if tf:
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / (average or 1)))
+        scores.append(score)
+    return scores
+
+
+def _fit(lines: list[str], max_tokens: int | None, keep: int) -> str:
+    """Drop trailing lines (never the first `keep`), then trailing words, to fit max_tokens."""
+    if max_tokens is None:
+        return "\n".join(lines)
+    while len(lines) > keep and estimate_tokens("\n".join(lines)) > max_tokens:
+        lines = lines[:-1]
+    text = "\n".join(lines)
+    while estimate_tokens(text) > max_tokens and " " in text:
+        text = text.rsplit(" ", 1)[0]
+    return text if estimate_tokens(text) <= max_tokens else text[: max(0, max_tokens * 4)]
+
+
+@hookimpl
+def register_llm_backends(register: Register) -> None:
+    register(ExtractiveLLM)
