@@ -71,17 +71,23 @@ PLUGINS = {
 ALL_TOY = ",".join(entry for _, entry, _, _ in PLUGINS.values())
 
 
+def install(folder: Path, distribution: str, version: str, entry: str, module: str,
+            source: str) -> None:
+    """Lay out a distribution as pip would in site-packages: its module and its .dist-info."""
+    info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[halo]\n{entry} = {module}\n")
+    (folder / f"{module}.py").write_text(textwrap.dedent(source))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the throwaway distributions, as site-packages would."""
     folder = tmp_path_factory.mktemp("site")
     for distribution, (version, entry, module, source) in PLUGINS.items():
-        info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[halo]\n{entry} = {module}\n")
-        (folder / f"{module}.py").write_text(textwrap.dedent(source))
+        install(folder, distribution, version, entry, module, source)
     return folder
 
 
@@ -90,7 +96,8 @@ def halo_with(site: Path, run_halo: Callable[..., Any],
               isolated_env: Callable[..., dict[str, str]]) -> Callable[..., Any]:
     """Run halo with the throwaway distributions installed; `load` is HALO_LOAD_PLUGINS."""
 
-    def run(*args: str, load: str | None = ALL_TOY, **env: str | None) -> Any:
+    def run(*args: str, load: str | None = ALL_TOY, site: Path = site,
+            **env: str | None) -> Any:
         pythonpath = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
         return run_halo(*args, env=isolated_env(PYTHONPATH=pythonpath, HALO_LOAD_PLUGINS=load,
                                                 **env))
@@ -216,3 +223,19 @@ def test_a_plugin_registered_at_run_time_is_seen_and_forgotten(register_plugin):
 
     pm.unregister(name=name)
     assert "test-applause" not in get_registry().components["extractor"]
+
+
+def test_a_component_of_a_broken_plugin_says_why_it_is_missing(halo_with, tmp_path, sample_dir):
+    # A broken halo-redis shadows the real one (earlier on sys.path, as a newer install would).
+    site = tmp_path / "site"
+    site.mkdir()
+    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", BROKEN)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
+                    "cache: {use: redis}\n")
+    result = halo_with("validate", str(spec), load="redis-shadow", site=site)
+    assert result.returncode == 2
+    assert (f"{spec}:4:14: cache 'redis' comes from halo-redis, which is installed but failed "
+            "to load: ModuleNotFoundError: No module named 'not_installed_dependency_xyz' (fix: "
+            "install what it is missing, or reinstall it: pip install --force-reinstall "
+            "halo-redis; `halo plugins` shows every plugin's state)") in result.stderr

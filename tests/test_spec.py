@@ -386,3 +386,17 @@ def test_a_recursive_alias_is_a_problem_not_a_crash(toy_spec):
     spec = toy_spec(append="tasks: &loop {ask: [*loop]}\n")
     with pytest.raises(SpecError, match="a YAML alias contains itself"):
         load_spec(spec)
+
+
+def test_set_into_a_section_the_spec_leaves_out_starts_from_its_default(toy_spec):
+    spec = toy_spec(replace={"chunker: {use: toy-chunker, with: {max_duration: 120}}\n": ""})
+    loaded = load_spec(spec, overrides=["chunker.with.max_duration=60", "tasks.notes=false"])
+    assert loaded.spec.chunker.use == "rules"  # the default chunker
+    assert loaded.spec.chunker.with_ == {"max_duration": 60}
+    assert loaded.spec.tasks.notes is False and loaded.spec.tasks.summarize is True
+    problems = problems_of(toy_spec(replace={"  - use: toy-transcript\n    with: {language: en}\n"
+                                             "  - use: toy-topics\n": "", "extractors:\n": ""}),
+                           overrides=["extractors.0.use=toy-audio"])
+    assert problems == ["--set extractors.0.use=toy-audio: unknown path 'extractors.0.use': "
+                        "extractors is a list of 0, and '0' is not an index in it (fix: set the "
+                        "whole list, e.g. --set extractors=[...])"]

@@ -262,7 +262,7 @@ def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
         hint += f" ({name!r} is a {other.replace('_', ' ')}, not a {label}.)"
     provider = KNOWN_PROVIDERS.get(name)
     if provider and not close:
-        hint += f" It is provided by the {provider} plugin: pip install {provider}"
+        hint += f" It is provided by the {provider} plugin: pip install {provider}."
     return f"unknown {label} {name!r}.{hint} Installed {plural}: {', '.join(known) or '(none)'}."
 
 

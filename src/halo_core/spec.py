@@ -35,7 +35,13 @@ from pydantic import BaseModel, ValidationError
 from .components import Kind
 from .errors import HaloError, MediaError, SpecError
 from .model import Media
-from .plugins import ComponentInfo, Registry, get_registry, unknown_component_message
+from .plugins import (
+    KNOWN_PROVIDERS,
+    ComponentInfo,
+    Registry,
+    get_registry,
+    unknown_component_message,
+)
 from .spec_model import PipelineSpec
 
 NodePath = tuple[str | int, ...]
@@ -286,6 +292,19 @@ def _child_position(position: _Position, node: dict[str, Any], key: str,
 # --- overrides -----------------------------------------------------------------------------------
 
 
+def _default_value(position: _Position, key: str) -> Any:
+    """What a `--set` into a missing mapping starts from: the field's default, e.g. the default
+    chunker's `{use: rules}` for `--set chunker.with.max_duration=60`, else an empty mapping."""
+    found = _field(position.model, key) if position.model is not None else None
+    if found is not None and not found[1].is_required():
+        default = found[1].get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            return default.model_dump(by_alias=True)
+        if isinstance(default, list | dict):
+            return type(default)(default)
+    return {}
+
+
 def _apply_override(data: dict[str, Any], assignment: str, locations: Locations,
                     registry: Registry) -> str | None:
     """Apply one `--set path=value`; return a problem, or None."""
@@ -318,6 +337,8 @@ def _apply_override(data: dict[str, Any], assignment: str, locations: Locations,
                 options = sorted(set(allowed) | {str(k) for k in node})
                 return problem(where, f"unknown path {key_text!r}: {dotted(path)}{position.label}"
                                f" has no key {segment!r}", _did_you_mean(segment, options))
+            if depth < len(segments) - 1 and segment not in node:
+                node[segment] = _default_value(position, segment)
             position = _child_position(position, node, segment, registry)
         else:
             return problem(where, f"unknown path {key_text!r}: {dotted(path)} is a "
@@ -327,8 +348,6 @@ def _apply_override(data: dict[str, Any], assignment: str, locations: Locations,
             node[step] = value
             locations.replace((*path, step), where)
             return None
-        if isinstance(node, dict) and step not in node:
-            node[step] = {}
         node = node[step]
         path = (*path, step)
     return None
@@ -612,10 +631,10 @@ def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
         where = locations.of((*path, "use"))
         info = registry.components[kind].get(name)
         if info is None:
-            what = unknown_component_message(registry, kind, name)
+            what, fix = _unknown(registry, kind, name)
             if is_default:
                 what = f"the spec has no `{path[0]}:`, so the default is used: {what}"
-            report.problems.append(problem(where, what))
+            report.problems.append(problem(where, what, fix))
             continue
         known[path] = info
         report.components.append(ComponentUse(kind, name, info.distribution, info.source.version))
@@ -633,6 +652,18 @@ def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
     _check_llm(loaded, registry, built.get(("llm",)), report)
     _check_tracks(loaded, registry, known, report)
     return report
+
+
+def _unknown(registry: Registry, kind: Kind, name: str) -> tuple[str, str | None]:
+    """(what, fix) for a component name nothing registered, saying so when its plugin is broken."""
+    provider = KNOWN_PROVIDERS.get(name)
+    failures = [p for p in registry.problems if provider and p.distribution == provider]
+    if not failures:
+        return unknown_component_message(registry, kind, name), None
+    return (f"{kind.replace('_', ' ')} {name!r} comes from {provider}, which is installed but "
+            f"failed to load: {failures[0].error}",
+            f"install what it is missing, or reinstall it: pip install --force-reinstall "
+            f"{provider}; `halo plugins` shows every plugin's state")
 
 
 def _subject(info: ComponentInfo) -> str:
@@ -679,8 +710,8 @@ def _check_llm(loaded: LoadedSpec, registry: Registry,
             continue
         info = registry.components["llm"].get(name)
         if info is None:
-            report.problems.append(problem(where, "llm fallback: "
-                                           + unknown_component_message(registry, "llm", name)))
+            what, fix = _unknown(registry, "llm", name)
+            report.problems.append(problem(where, f"llm fallback: {what}", fix))
             continue
         report.components.append(ComponentUse("llm", name, info.distribution, info.source.version))
         instance = _build(info, {}, ("llm", "fallback", index), locations, report.problems)
