@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import time
 import traceback
 
 import pytest
 from halo_gemini import GeminiBackend
 from halo_gemini.fake_server import BLOCK_TRIGGER, FakeGemini
 
-from halo_core import BudgetExceeded, ComponentUnavailable, HaloError, LLMRequest, TransientLLMError
+from halo_core import (
+    BudgetExceeded,
+    ComponentUnavailable,
+    HaloError,
+    LLMRequest,
+    MediaError,
+    TransientLLMError,
+)
 
 REQUEST = LLMRequest(
     task="summarize", prompt="Summarize.", context="A sentence that is long enough."
@@ -137,3 +146,26 @@ def test_budget_holds_under_concurrency(fake: FakeGemini, make_backend) -> None:
         backend.generate_many([REQUEST] * 4)
     assert 2 <= len(fake.calls("generateContent")) <= 3
     assert backend.spent_usd <= 0.0021
+
+
+def test_a_retry_info_delay_in_the_error_body_is_honoured(fake: FakeGemini, make_backend) -> None:
+    backend = make_backend()
+    delays = recording_sleeps(backend)
+    fake.inject("countTokens", 429, retry_delay="1.5s")
+    backend.generate(REQUEST)
+    assert delays == [1.5]
+
+
+def test_a_retry_after_date_is_honoured(fake: FakeGemini, make_backend) -> None:
+    backend = make_backend()
+    delays = recording_sleeps(backend)
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    fake.inject("generateContent", 503, retry_after=when)
+    backend.generate(REQUEST)
+    assert len(delays) == 1 and 0.5 < delays[0] <= 2.0
+
+
+def test_missing_media_in_video_mode_names_the_file(make_backend, lecture, clip, tmp_path) -> None:
+    gone = clip(lecture, 0, 10).model_copy(update={"path": tmp_path / "moved.mp4"})
+    with pytest.raises(MediaError, match="cannot upload .*moved.mp4: no such file"):
+        make_backend(mode="video").generate(LLMRequest(task="summarize", prompt="S.", clips=[gone]))

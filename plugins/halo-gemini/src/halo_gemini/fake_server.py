@@ -51,6 +51,9 @@ class Fault:
     """generateContent, countTokens, upload, files.get, cachedContents, batches, or `*` (any)."""
     status: int = 429
     retry_after: str | None = None
+    """A Retry-After header value."""
+    retry_delay: str | None = None
+    """A google.rpc.RetryInfo `retryDelay` in the error body ("7s"), as Gemini sends with 429."""
     delay_s: float = 0.0
     times: int = 1
 
@@ -145,11 +148,12 @@ class FakeGemini:
         status: int = 429,
         *,
         retry_after: str | None = None,
+        retry_delay: str | None = None,
         delay_s: float = 0.0,
         times: int = 1,
     ) -> None:
         with self._lock:
-            self.faults.append(Fault(endpoint, status, retry_after, delay_s, times))
+            self.faults.append(Fault(endpoint, status, retry_after, retry_delay, delay_s, times))
 
     def calls(self, endpoint: str) -> list[Recorded]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -498,13 +502,19 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay_s)
                 if fault.status != 200:
                     extra = {"retry-after": fault.retry_after} if fault.retry_after else {}
-                    self._reply(
-                        fault.status,
-                        _ApiError(
-                            fault.status, _STATUS.get(fault.status, "UNKNOWN"), "injected fault"
-                        ).body(),
-                        extra,
+                    details = (
+                        [
+                            {
+                                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                "retryDelay": fault.retry_delay,
+                            }
+                        ]
+                        if fault.retry_delay
+                        else None
                     )
+                    status = _STATUS.get(fault.status, "UNKNOWN")
+                    error = _ApiError(fault.status, status, "injected fault", details)
+                    self._reply(fault.status, error.body(), extra)
                     return
             if not is_upload_data:
                 self._authorize(headers.get("x-goog-api-key"))
