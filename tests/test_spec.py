@@ -400,3 +400,14 @@ def test_set_into_a_section_the_spec_leaves_out_starts_from_its_default(toy_spec
     assert problems == ["--set extractors.0.use=toy-audio: unknown path 'extractors.0.use': "
                         "extractors is a list of 0, and '0' is not an index in it (fix: set the "
                         "whole list, e.g. --set extractors=[...])"]
+
+
+def test_problems_never_quote_a_secret(toy_spec, monkeypatch):
+    monkeypatch.setenv("TOY_DURATION", "sk-not-a-number")
+    spec = toy_spec(replace={"max_duration: 120": 'max_duration: "${TOY_DURATION}"'})
+    [only] = problems_of(spec)
+    assert "(got '***')" in only and "sk-not-a-number" not in only
+    monkeypatch.setenv("TOY_NAME", "sk-bad name!")
+    with pytest.raises(SpecError) as caught:
+        load_spec(toy_spec(replace={"name: toy": 'name: "${TOY_NAME}"'}))
+    assert "sk-bad name!" not in caught.value.message

@@ -102,6 +102,13 @@ class Locations:
         self.keys[path] = label
 
 
+def redact(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_REDACTED_LENGTH:
+            text = text.replace(secret, "***")
+    return text
+
+
 @dataclass
 class LoadedSpec:
     spec: PipelineSpec
@@ -115,10 +122,7 @@ class LoadedSpec:
 
     def redact(self, text: str) -> str:
         """`text` with every secret (a value taken from the environment) replaced by `***`."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= MIN_REDACTED_LENGTH:
-                text = text.replace(secret, "***")
-        return text
+        return redact(text, self.secrets)
 
     def storable(self) -> dict[str, Any]:
         """The resolved spec as JSON-safe data, with environment values put back as `${VAR}`.
@@ -486,7 +490,7 @@ def load_spec(
     )
     if problems:
         problems.extend(_component_report(loaded, registry).problems)
-        raise SpecError(problems, path=file)
+        raise SpecError([loaded.redact(p) for p in problems], path=file)
     return loaded
 
 
@@ -504,7 +508,7 @@ def load_stored_spec(data: dict[str, Any], base_dir: Path) -> LoadedSpec:
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, (), PipelineSpec, locations))
     if problems or spec is None:
-        raise SpecError(problems, path=label)
+        raise SpecError([redact(p, secrets) for p in problems], path=label)
     inputs = [p if p.is_absolute() else base_dir / p for p in map(Path, spec.inputs)]
     return LoadedSpec(spec=spec, path=base_dir, inputs=inputs, secrets=secrets, data=resolved,
                       locations=locations, raw_strings=raw,
@@ -590,6 +594,10 @@ class ComponentUse:
     name: str
     distribution: str
     version: str
+    role: str = ""  # how the spec uses it, e.g. "llm fallback"; the kind when empty
+
+    def __post_init__(self) -> None:
+        self.role = self.role or self.kind.replace("_", " ")
 
 
 @dataclass
@@ -713,7 +721,8 @@ def _check_llm(loaded: LoadedSpec, registry: Registry,
             what, fix = _unknown(registry, "llm", name)
             report.problems.append(problem(where, f"llm fallback: {what}", fix))
             continue
-        report.components.append(ComponentUse("llm", name, info.distribution, info.source.version))
+        report.components.append(ComponentUse("llm", name, info.distribution, info.source.version,
+                                              role="llm fallback"))
         instance = _build(info, {}, ("llm", "fallback", index), locations, report.problems)
         if instance is not None:
             chain.append((name, _check(info, instance)))
@@ -821,6 +830,9 @@ def inspect_spec(loaded: LoadedSpec, *, media: bool = False) -> Report:
         extractors = [registry.components["extractor"][u.name] for u in report.components
                       if u.kind == "extractor"]
         _media_problems(loaded, extractors, report)
+    # a problem may quote a value, and values from the environment are secrets
+    report.problems = [loaded.redact(p) for p in report.problems]
+    report.notices = [loaded.redact(n) for n in report.notices]
     return report
 
 

@@ -37,7 +37,7 @@ def command(
         click.echo(f"    {media.path} ({media.duration:.1f} s, {kinds})")
     click.echo("  components:")
     for use in report.components:
-        click.echo(f"    {use.kind:<13} {use.name:<22} {use.distribution} {use.version}")
+        click.echo(f"    {use.role:<13} {use.name:<22} {use.distribution} {use.version}")
     for notice in report.notices:
         click.echo(f"  note: {notice}")
     click.echo(f"  outputs: {loaded.spec.outputs}/{loaded.spec.name}/<media stem>/")
