@@ -36,7 +36,7 @@ def test_transcript_mode_sends_text_with_speaker_and_scene_context(
     assert "Scene changes at: 00:42, 01:01" in texts[0] and "caches" in texts[0]
     assert texts[-1] == "Summarize this part."
     assert body["systemInstruction"]["parts"][0]["text"] == "Be brief."
-    assert body["generationConfig"]["maxOutputTokens"] == 1024
+    assert body["generationConfig"]["maxOutputTokens"] == 2048
     assert "mediaResolution" not in body["generationConfig"]
     assert body["generationConfig"]["thinkingConfig"] == {"thinking_budget": 0}
     assert fake.calls("countTokens"), "the prompt is counted before it is sent"
@@ -122,7 +122,7 @@ def test_audio_tokens_are_priced_at_the_audio_rate(
 def test_top_level_and_large_requests_escalate_to_the_pro_model(
     fake: FakeGemini, make_backend, lecture, clip
 ) -> None:
-    backend = make_backend(mode="video", escalate_above_tokens=10_000)
+    backend = make_backend(mode="video", escalate_above_tokens=10_000, thinking_budget=0)
     top = backend.generate(
         LLMRequest(
             task="summarize", prompt="Whole video.", context="sections", options={"level": "video"}
@@ -141,6 +141,9 @@ def test_top_level_and_large_requests_escalate_to_the_pro_model(
     )
     paths = [c.path for c in fake.calls("generateContent")]
     assert "gemini-2.5-pro:generateContent" in paths[0] and "flash:generateContent" in paths[1]
+    configs = [c.body["generationConfig"] for c in fake.calls("generateContent")]
+    assert "thinkingConfig" not in configs[0], "Pro cannot turn thinking off: keep its default"
+    assert configs[1]["thinkingConfig"] == {"thinking_budget": 0}
     served = fake.ledger[-1]
     assert large.cost_usd == pytest.approx(
         (served.prompt * 1.25 + (served.candidates + served.thoughts) * 10.0) / 1e6

@@ -97,10 +97,13 @@ class GeminiConfig(ComponentConfig):
     )
     fps: float = Field(default=1.0, gt=0, le=24, description="frames per second sampled from clips")
     max_output_tokens: int = Field(
-        default=1024, ge=1, description="output allowance (includes thinking tokens)"
+        default=2048, ge=1, description="output allowance (includes thinking tokens)"
     )
     thinking_budget: int | None = Field(
-        default=None, ge=-1, description="thinking tokens; 0 = off (Flash), None = model default"
+        default=512,
+        ge=-1,
+        description="thinking tokens per call: 0 = off (Flash; Pro always thinks, so it keeps "
+        "its default), -1 = dynamic, None = the model's default",
     )
     max_cost_usd: float | None = Field(
         default=None, ge=0, description="run budget: stop before a call that could exceed it"
@@ -342,11 +345,10 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         self, prepared: _Prepared, *, cached: str | None
     ) -> types.GenerateContentConfig:
         request = prepared.request
-        thinking = (
-            types.ThinkingConfig(thinking_budget=self.config.thinking_budget)
-            if self.config.thinking_budget is not None
-            else None
-        )
+        budget = self.config.thinking_budget
+        if budget == 0 and "pro" in prepared.model:
+            budget = None  # 2.5 Pro cannot turn thinking off and rejects a zero budget
+        thinking = types.ThinkingConfig(thinking_budget=budget) if budget is not None else None
         return types.GenerateContentConfig(
             system_instruction=None if cached else request.system,
             cached_content=cached,
