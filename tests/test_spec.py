@@ -411,3 +411,17 @@ def test_problems_never_quote_a_secret(toy_spec, monkeypatch):
     with pytest.raises(SpecError) as caught:
         load_spec(toy_spec(replace={"name: toy": 'name: "${TOY_NAME}"'}))
     assert "sk-bad name!" not in caught.value.message
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(secret=st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\0"),
+                      min_size=8, max_size=40).map(lambda text: f"sk-{text}"))
+def test_any_secret_is_interpolated_exactly_and_never_stored(toy_spec, monkeypatch, secret):
+    monkeypatch.setenv("TOY_API_KEY", secret)
+    spec = toy_spec(replace={"{use: toy-offline}":
+                             '{use: toy-cloud, with: {api_key: "${TOY_API_KEY}"}}'})
+    loaded = load_and_validate(spec)
+    assert loaded.spec.llm.with_["api_key"] == secret
+    assert secret not in json.dumps(loaded.storable(), ensure_ascii=False)
+    assert secret not in loaded.redact(f"key={secret};")
