@@ -27,23 +27,16 @@ def tokenize(text: str) -> list[str]:
 
 
 _SUFFIXES = (
-    "ational",
-    "ization",
-    "fulness",
-    "ousness",
-    "iveness",
     "ingly",
     "ments",
-    "ation",
     "ness",
     "ment",
     "ings",
     "edly",
-    "ies",
     "ing",
+    "ion",
     "ers",
     "ed",
-    "es",
     "er",
     "ly",
     "s",
@@ -51,9 +44,11 @@ _SUFFIXES = (
 
 
 def stem(token: str) -> str:
-    """A light suffix-stripping stemmer: enough to match 'tides' with 'tide'."""
+    """A light suffix-stripping stemmer: 'tides' and 'tide', 'rotation' and 'rotates' meet."""
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
     for suffix in _SUFFIXES:
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3 and not token.endswith("ss"):
             token = token[: -len(suffix)]
             break
     return token[:-1] if len(token) > 4 and token.endswith("e") else token
