@@ -210,7 +210,9 @@ def test_batch_option_sends_the_map_phase_through_the_batch_api(
         )
         for i in range(4)
     ]
-    batched = make_backend(batch=True).generate_many(requests)
+    backend = make_backend(batch=True)
+    assert backend.prefers_batch and not make_backend().prefers_batch
+    batched = backend.generate_many(requests)
     creates = [c for c in fake.calls("batches") if c.method == "POST"]
     assert len(creates) == 1 and not fake.calls("generateContent")
     inlined = creates[0].body["batch"]["inputConfig"]["requests"]["requests"]

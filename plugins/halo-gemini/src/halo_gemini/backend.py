@@ -205,6 +205,12 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         return self.config.model
 
     @property
+    def prefers_batch(self) -> bool:
+        """True when `generate_many` goes through the Batch API: a caller with many independent
+        requests (the summary's map phase) should hand them over in one call."""
+        return self.config.batch
+
+    @property
     def spent_usd(self) -> float:
         """What this backend's calls have cost so far (the budget's measure)."""
         return self._spent_usd
