@@ -17,6 +17,7 @@ value back as its `${VAR}` text, so a stored spec never holds them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import glob
 import logging
@@ -658,6 +659,10 @@ def _component_report(loaded: LoadedSpec, registry: Registry) -> Report:
             for found in _check(info, instance):
                 report.problems.append(problem(locations.of((*path, "use")), found))
     _check_llm(loaded, registry, built.get(("llm",)), report)
+    for info, instance in built.values():
+        if info.kind == "cache":  # checking may have connected; validation holds nothing open
+            with contextlib.suppress(Exception):
+                instance.close()
     _check_tracks(loaded, registry, known, report)
     return report
 
