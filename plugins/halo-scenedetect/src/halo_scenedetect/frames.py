@@ -78,7 +78,8 @@ def iter_frames(media: Media, width: int, height: int, pixel_format: PixelFormat
     """Decode the first video stream once, yielding every (1 + frame_skip)-th frame scaled to
     width x height. Reports progress in media seconds and stops when the run is cancelled.
 
-    Raises MediaError for a file without a video stream or whose frames cannot be decoded.
+    A damaged packet here and there is skipped with a warning (a few lost frames cannot hide a
+    scene); MediaError if the file has no video stream or none of its frames decode.
     """
     path = media.path
     total = media.duration or None
@@ -89,28 +90,46 @@ def iter_frames(media: Media, width: int, height: int, pixel_format: PixelFormat
         time_base = stream.time_base
         index = -1
         next_report = 0.0
-        try:
-            for frame in container.decode(stream):
-                index += 1
-                if frame_skip and index % (frame_skip + 1):
-                    continue
-                if ctx.cancelled.is_set():
-                    return
-                time = (float((frame.pts - start) * time_base) if frame.pts is not None and time_base
-                        else index / rate)
-                pixels = frame.to_ndarray(width=width, height=height, format=pixel_format,
-                                          interpolation=interpolation)
-                yield Frame(index=index, time=max(0.0, time), pixels=pixels)
-                if time >= next_report:  # about once per media second: progress is cheap, not free
-                    ctx.progress(min(time, total) if total else time, total)
-                    next_report = time + 1.0
-        except av.error.FFmpegError as exc:
-            where = f"{path} (video frame {index + 1})"
-            raise MediaError(f"cannot decode video frames ({exc.strerror or exc})", where=where,
-                             fix=_REENCODE_FIX) from None
+        bad_packets = 0
+        last_error = ""
+        for frame in _decoded(container, stream):
+            if isinstance(frame, av.error.FFmpegError):
+                bad_packets += 1
+                last_error = str(frame.strerror or frame)
+                continue
+            index += 1
+            if frame_skip and index % (frame_skip + 1):
+                continue
+            if ctx.cancelled.is_set():
+                return
+            time = (float((frame.pts - start) * time_base) if frame.pts is not None and time_base
+                    else index / rate)
+            pixels = frame.to_ndarray(width=width, height=height, format=pixel_format,
+                                      interpolation=interpolation)
+            yield Frame(index=index, time=max(0.0, time), pixels=pixels)
+            if time >= next_report:  # about once per media second: progress is cheap, not free
+                ctx.progress(min(time, total) if total else time, total)
+                next_report = time + 1.0
     if index < 0:
-        raise MediaError("the video stream has no decodable frames", where=str(path), fix=_REENCODE_FIX)
+        detail = f" ({bad_packets} damaged packets: {last_error})" if bad_packets else ""
+        raise MediaError(f"none of the video frames can be decoded{detail}", where=str(path),
+                         fix=_REENCODE_FIX)
+    if bad_packets:
+        ctx.log.warning("%s: skipped %d undecodable video packets (%s); scene cuts near them may "
+                        "be missed", path, bad_packets, last_error)
     ctx.progress(total or 0.0, total)
+
+
+def _decoded(container: av.container.InputContainer,
+             stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame | av.error.FFmpegError]:
+    """Decoded frames, with the error in place of the frames of each packet that fails."""
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as exc:
+            yield exc
+            continue
+        yield from frames
 
 
 def scaled_size(width: int, height: int, factor: float) -> tuple[int, int]:

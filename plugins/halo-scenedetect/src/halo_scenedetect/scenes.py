@@ -37,16 +37,16 @@ def cut_strength(change: float, half: float = 10.0) -> float:
 def scenes_from_cuts(cuts: Sequence[Cut], end: float, fps: float) -> list[Scene]:
     """Scenes that tile [0, end]: the first starts at 0 with score 1, each cut opens the next.
 
-    Cuts at or before 0, at or after `end`, or on the same frame as the previous one are dropped
-    (the stronger of two same-frame cuts is kept). Each keyframe is the frame in the middle of
+    Cuts within half a frame of 0 or of `end` are dropped, and of two cuts within half a frame
+    of each other the stronger is kept: no scene is shorter than half a frame. Each keyframe is the frame in the middle of
     its scene.
     """
-    frame = 1.0 / fps if fps > 0 else 0.0
+    half_frame = 0.5 / fps if fps > 0 else 1e-6
     kept: list[Cut] = []
     for cut in sorted(cuts, key=lambda c: c.time):
-        if cut.time <= 0 or cut.time >= end:
+        if cut.time < half_frame or cut.time > end - half_frame:
             continue
-        if kept and cut.time - kept[-1].time < frame / 2:
+        if kept and cut.time - kept[-1].time < half_frame:
             if cut.score > kept[-1].score:
                 kept[-1] = cut
             continue

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scenedetect_support import FIXTURES
+
+from halo_core import Media, RunContext
+from halo_core.media import probe
+
+
+@pytest.fixture(scope="session")
+def clip() -> Media:
+    return probe(FIXTURES / "lecture-clip.mp4")
+
+
+@pytest.fixture(scope="session")
+def topic_clip() -> Media:
+    return probe(FIXTURES / "lecture-topic-cut.mp4")
+
+
+@pytest.fixture(scope="session")
+def tone() -> Media:
+    return probe(FIXTURES / "tone.m4a")
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> RunContext:
+    return RunContext(stage="scenes", work_dir=tmp_path / "work")
