@@ -246,6 +246,7 @@ def test_a_spec_without_inputs_says_how_to_give_them(toy_spec):
 
 def test_out_replaces_outputs(toy_spec):
     assert load_and_validate(toy_spec(), out="elsewhere").spec.outputs == "elsewhere"
+    assert load_and_validate(toy_spec(), out=Path("else/where")).spec.outputs == "else/where"
 
 
 # --- every problem at once -------------------------------------------------------------------

@@ -441,7 +441,7 @@ def load_spec(
     *,
     overrides: Sequence[str] = (),
     inputs: Sequence[str] = (),
-    out: str | None = None,
+    out: str | Path | None = None,
 ) -> LoadedSpec:
     """Read, override, interpolate and shape-check a spec; raise SpecError with every problem."""
     spec_path = Path(path)
@@ -461,7 +461,7 @@ def load_spec(
         if found:
             problems.append(found)
     if out is not None:
-        data["outputs"] = out
+        data["outputs"] = str(out)
         locations.replace(("outputs",), f"--out {out}")
     secrets: set[str] = set()
     raw: dict[NodePath, str] = {}
@@ -855,7 +855,7 @@ def load_and_validate(
     *,
     overrides: Sequence[str] = (),
     inputs: Sequence[str] = (),
-    out: str | None = None,
+    out: str | Path | None = None,
     media: bool = False,
 ) -> LoadedSpec:
     """`load_spec` then `validate`; raise SpecError holding every problem."""
