@@ -302,6 +302,10 @@ class InputRun:
                 raise
             except Exception as exc:
                 raise self._failure(name, component, exc) from exc
+            if self.cancelled.is_set():
+                # A component that saw the run being cancelled may have returned early with
+                # part of its output: never store that as finished.
+                raise KeyboardInterrupt
             self.store.put(key, value)
         wall = time.monotonic() - t0
         self.progress.finish(name, reused=reused)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from . import global_options
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     default=None,
     help="Outputs folder instead of the spec's `outputs`.",
 )
@@ -38,7 +39,7 @@ from . import global_options
 def command(
     spec: Path,
     inputs: tuple[str, ...],
-    out: Path | None,
+    out: str | None,
     overrides: tuple[str, ...],
     force: bool,
     quiet: bool,
@@ -54,6 +55,8 @@ def command(
     from ..spec import load_and_validate
 
     loaded = load_and_validate(spec, overrides=list(overrides), inputs=list(inputs), out=out)
+    for handler in logging.getLogger("halo").handlers:
+        handler.addFilter(loaded.log_filter())  # secrets never reach the log
     progress = Progress(quiet=quiet or global_options().quiet)
     results = run(loaded, force=force, progress=progress)
     for result in results:
