@@ -38,7 +38,7 @@ class TopicsConfig(ComponentConfig):
     )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="where the model runs")
     window: float = Field(
-        default=3, gt=0, description="context compared on each side of a pause, in `window_unit`s"
+        default=4, gt=0, description="context compared on each side of a pause, in `window_unit`s"
     )
     window_unit: Literal["sentences", "seconds"] = Field(
         default="sentences", description="what `window` counts: transcript segments or seconds"
