@@ -426,3 +426,11 @@ def test_any_secret_is_interpolated_exactly_and_never_stored(toy_spec, monkeypat
     assert loaded.spec.llm.with_["api_key"] == secret
     assert secret not in json.dumps(loaded.storable(), ensure_ascii=False)
     assert secret not in loaded.redact(f"key={secret};")
+
+
+@pytest.mark.parametrize("name", ["lecture.yaml", "subtitles.yaml"])
+def test_the_shipped_built_in_pipelines_are_valid(name):
+    spec = Path(__file__).resolve().parents[1] / "pipelines" / name
+    report = inspect_spec(load_spec(spec), media=True)
+    assert report.problems == []
+    assert {use.distribution for use in report.components} == {"halo-core"}
