@@ -663,17 +663,27 @@ def _usage(
     return usage
 
 
+_NOT_CONTENT = re.compile(
+    r"^\s*(?:time spans?|speakers|scene changes at|topics|title)\s*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MARKUP = re.compile(r"\[\d+(?::\d\d)+\u2013\d+(?::\d\d)+\]|^\s*[-*]\s+", re.MULTILINE)
+
+
 def _reply(contents: list[dict[str, Any]], prompt: Counter[str], token_limit: int) -> str:
     """A deterministic reply in the shape HALO's prompts ask for: a title, a paragraph drawn from
-    the request's text, and key points; clipped to the output limit."""
+    the request's text (without headers, timestamps or bullets), and key points; clipped to the
+    output limit. The last point says what the fake was shown."""
     texts = [p["text"] for c in contents for p in c.get("parts", []) if "text" in p]
     source = " ".join(texts[:-1]) if len(texts) > 1 else (texts[0] if texts else "")
+    source = _MARKUP.sub(" ", _NOT_CONTENT.sub(" ", source))
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", source) if len(s.strip()) > 20]
+    unique = list(dict.fromkeys(" ".join(s.split()) for s in sentences))
     seen = f"{prompt['VIDEO']} video, {prompt['AUDIO']} audio and {prompt['TEXT']} text tokens"
-    title = " ".join(sentences[0].split()[:5]) if sentences else "Video segment"
-    body = " ".join(sentences[:2]) if sentences else f"A part of the video ({seen})."
-    points = "".join(f"\n- {s}" for s in sentences[2:5])
-    reply = f"Title: {title}\n{body}{points}\n- Seen: {seen}."
+    title = " ".join(unique[0].split()[:5]).rstrip(",.;:") if unique else "Video segment"
+    body = " ".join(unique[:2]) if unique else "A part of the video."
+    points = "".join(f"\n- {s}" for s in unique[2:5])
+    reply = f"Title: {title}\n{body}{points}\n- (fake Gemini reply; it was shown {seen})"
     return reply[: max(1, token_limit) * CHARS_PER_TOKEN]
 
 

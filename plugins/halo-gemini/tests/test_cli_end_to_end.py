@@ -1,0 +1,84 @@
+"""`halo run pipelines/lecture.yaml --set llm.use=gemini` against the fake server, as the lead
+runs it, and the same without a key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from halo_gemini.fake_server import FakeGemini
+
+ROOT = Path(__file__).resolve().parents[3]
+SPEC = ROOT / "pipelines" / "lecture.yaml"
+HALO = Path(sys.executable).with_name("halo")
+
+
+def halo(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+    return subprocess.run(
+        [str(HALO), *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_run_on_the_fake_server_reports_gemini_usage(fake: FakeGemini, api_key, tmp_path) -> None:
+    result = halo(
+        [
+            "run",
+            str(SPEC),
+            "--set",
+            "llm.use=gemini",
+            "--set",
+            f"llm.with.base_url={fake.base_url}",
+            "--set",
+            "llm.with.mode=video",
+            "--set",
+            "llm.with.media_resolution=low",
+        ],
+        tmp_path,
+        GEMINI_API_KEY=api_key,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "runs/lecture/lecture/report.json").read_text())
+    assert set(report["llm"]) == {"gemini-2.5-flash", "gemini-2.5-pro"}
+    served = [e for e in fake.ledger if e.endpoint == "generateContent"]
+    assert sum(m["requests"] for m in report["llm"].values()) == len(served)
+    assert sum(m["usage"]["input_tokens"] for m in report["llm"].values()) == sum(
+        e.prompt for e in served
+    )
+    assert any(e.video for e in served), "chunk summaries saw their video clips"
+    assert len(fake.calls("upload")) == 2, "the video was uploaded once"
+    everything = (
+        result.stdout
+        + result.stderr
+        + "".join(
+            p.read_text(errors="replace") for p in (tmp_path / "runs").rglob("*") if p.is_file()
+        )
+    )
+    assert api_key not in everything
+
+
+def test_without_a_key_the_run_stops_with_a_clear_message(tmp_path) -> None:
+    result = halo(["run", str(SPEC), "--set", "llm.use=gemini"], tmp_path)
+    assert result.returncode == 2
+    assert "no Gemini API key: set GEMINI_API_KEY" in result.stderr + result.stdout
+    assert "fallback" in result.stderr + result.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+def test_without_a_key_a_fallback_chain_runs_the_fallback(tmp_path) -> None:
+    result = halo(
+        ["run", str(SPEC), "--set", "llm.use=gemini", "--set", "llm.fallback=[extractive]"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "llm 'gemini' cannot run (no Gemini API key" in result.stdout + result.stderr
+    report = json.loads((tmp_path / "runs/lecture/lecture/report.json").read_text())
+    assert not any(model.startswith("gemini") for model in report["llm"])
