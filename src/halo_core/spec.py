@@ -112,6 +112,12 @@ def redact(text: str, secrets: set[str]) -> str:
 
 @dataclass
 class LoadedSpec:
+    """A spec ready to run: the validated model, its resolved input files, and its secrets.
+
+    `data`, `locations` and `raw_strings` keep what validation and `storable()` need: the
+    resolved mapping, where each value came from, and each interpolated string as written.
+    """
+
     spec: PipelineSpec
     path: Path
     inputs: list[Path]
@@ -400,7 +406,7 @@ def _interpolate(value: Any, path: NodePath, locations: Locations, secrets: set[
         found: set[str] = set()
         text = _interpolate_text(value, locations.of(path), path, found, problems)
         if path[:1] not in PATH_FIELDS:
-            secrets |= found
+            secrets.update(found)
         return text
     return value
 
