@@ -25,10 +25,13 @@ PASSWORD = "s3cret-Pa55word"
 class RedisServer:
     port: int
     password: str | None = None
+    ca_file: Path | None = None  # set when the server speaks TLS only
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.ca_file:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca_file}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
 
@@ -38,16 +41,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(tmp: Path, password: str | None = None) -> Iterator[RedisServer]:
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl command line tool."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def start_server(tmp: Path, password: str | None = None, tls: bool = False) -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     assert binary, "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
     port = free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--dir", str(tmp)]
+    args = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+            "--dir", str(tmp)]
+    ca_file = None
+    if tls:
+        ca_file, key = self_signed_certificate(tmp)
+        args += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(ca_file),
+                 "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca_file), "--tls-auth-clients", "no"]
+    else:
+        args += ["--port", str(port)]
     if password:
         args += ["--requirepass", password]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    client = redis.Redis(port=port, password=password, socket_timeout=1)
+    server = RedisServer(port, password, ca_file)
+    client = redis.Redis.from_url(server.url, socket_timeout=1)
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -61,7 +83,7 @@ def start_server(tmp: Path, password: str | None = None) -> Iterator[RedisServer
             time.sleep(0.05)
     client.close()
     try:
-        yield RedisServer(port, password)
+        yield server
     finally:
         process.terminate()
         try:
@@ -84,3 +106,8 @@ def redis_server_with_password(tmp_path_factory: pytest.TempPathFactory) -> Iter
 def fresh_prefix() -> str:
     """A key prefix of its own, so tests sharing the server never see each other's keys."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def redis_server_with_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from start_server(tmp_path_factory.mktemp("redis-tls"), password=PASSWORD, tls=True)

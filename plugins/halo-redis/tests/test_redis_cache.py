@@ -89,6 +89,26 @@ def test_wrong_password_is_refused_and_never_shown(redis_server_with_password: R
     assert wrong not in str(cache.identity()) and wrong not in repr(cache.config)
 
 
+def test_rediss_url_with_password_over_tls(redis_server_with_tls: RedisServer) -> None:
+    cache = build(redis_server_with_tls.url)
+    cache.set("ns", "k", {"over": "tls"})
+    assert cache.get("ns", "k") == {"over": "tls"}
+    assert cache.check() == []
+
+
+def test_tls_with_an_unknown_certificate_authority_is_a_clear_error(redis_server_with_tls: RedisServer) -> None:
+    cache = build(f"rediss://:{PASSWORD}@127.0.0.1:{redis_server_with_tls.port}/0", socket_timeout=2)
+    with pytest.raises(ComponentUnavailable, match="cannot reach the redis server") as raised:
+        cache.get("ns", "k")
+    assert "CERTIFICATE_VERIFY_FAILED" in raised.value.message and PASSWORD not in raised.value.message
+
+
+def test_plain_redis_url_against_a_tls_server_fails_clearly(redis_server_with_tls: RedisServer) -> None:
+    cache = build(f"redis://:{PASSWORD}@127.0.0.1:{redis_server_with_tls.port}/0", socket_timeout=2)
+    problems = cache.check()
+    assert len(problems) == 1 and "fix:" in problems[0] and PASSWORD not in problems[0]
+
+
 def test_prefixes_isolate_caches_on_one_server(redis_server: RedisServer) -> None:
     first, second = build(redis_server.url), build(redis_server.url)
     first.set("ns", "k", "first")
