@@ -4,22 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
-
-from halo_core.plugins import get_registry
 from halo_rl import synthetic
 from halo_rl.env import Limits, RewardWeights
 from halo_rl.train import synthetic_episodes, train
 
 
 @pytest.fixture(scope="session")
-def embed():
-    return get_registry().build("embedder", "hashing").embed
-
-
-@pytest.fixture(scope="session")
-def tiny_training(embed):
+def tiny_training():
     """A policy trained in seconds on a handful of synthetic timelines."""
-    episodes = synthetic_episodes(8, seed=100, embed=embed)
+    episodes = synthetic_episodes(8, seed=100)
     return train(episodes, limits=Limits(), weights=RewardWeights(), steps=8192, seed=0)
 
 

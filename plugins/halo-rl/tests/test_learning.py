@@ -3,13 +3,13 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from halo_rl import synthetic
+from halo_rl.chunker import PPOChunker
 
 from halo_core import Media, RunContext
 from halo_core.chunking import boundary_f1
 from halo_core.cli import main
 from halo_core.plugins import get_registry
-from halo_rl import synthetic
-from halo_rl.chunker import PPOChunker
 
 
 def test_training_raises_the_reward(tiny_training):
@@ -22,13 +22,21 @@ def test_trained_policy_beats_fixed_windows_on_a_held_out_timeline(tmp_path, tin
     f1 = {"ppo": [], "fixed": []}
     for seed in (5001, 5002, 5003):
         lecture = synthetic.generate(seed)
-        media = Media(path=tmp_path / "synthetic.mp4", sha256="", size_bytes=0,
-                      duration=lecture.timeline.duration)
-        chunkers = {"ppo": PPOChunker.from_options({"policy": str(policy_file)}),
-                    "fixed": get_registry().build("chunker", "fixed")}
+        media = Media(
+            path=tmp_path / "synthetic.mp4",
+            sha256="",
+            size_bytes=0,
+            duration=lecture.timeline.duration,
+        )
+        chunkers = {
+            "ppo": PPOChunker.from_options({"policy": str(policy_file)}),
+            "fixed": get_registry().build("chunker", "fixed"),
+        }
         for name, chunker in chunkers.items():
             chunks = chunker.chunk(lecture.timeline, media, RunContext())
-            f1[name].append(boundary_f1([c.start for c in chunks[1:]], lecture.topic_starts, 5.0)[2])
+            f1[name].append(
+                boundary_f1([c.start for c in chunks[1:]], lecture.topic_starts, 5.0)[2]
+            )
     assert sum(f1["ppo"]) > sum(f1["fixed"]), f1
 
 
@@ -56,8 +64,11 @@ def test_halo_rl_eval_rejects_mismatched_truths(run_folders):
 
 def test_halo_rl_train_writes_a_loadable_policy(tmp_path):
     out = tmp_path / "p.npz"
-    result = CliRunner().invoke(main, ["rl", "train", "--synthetic", "2", "--steps", "2048",
-                                       "--out", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["rl", "train", "--synthetic", "2", "--steps", "2048", "--out", str(out)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "mean episode reward" in result.output
     chunker = PPOChunker.from_options({"policy": str(out)})

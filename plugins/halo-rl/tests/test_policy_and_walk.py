@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from halo_rl.env import OBSERVATION, Limits, Walk
+from halo_rl.episode import Episode
+from halo_rl.policy import BUNDLED_POLICY, Policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_core import ComponentUnavailable
-from halo_rl.env import OBSERVATION, Limits, Walk
-from halo_rl.episode import Episode
-from halo_rl.policy import BUNDLED_POLICY, Policy
 
 
 def _episode(gaps: list[float], tokens: list[int]) -> Episode:
@@ -48,7 +48,7 @@ def test_walk_enforces_limits_whatever_the_policy_proposes(gaps, tokens, proposa
     first_spans = [0, *[i + 1 for i in walk.cuts], episode.size + 1]
     for k, (start, end) in enumerate(zip(bounds, bounds[1:])):
         spans = first_spans[k + 1] - first_spans[k]
-        tokens = episode.span_tokens[first_spans[k]: first_spans[k + 1]].sum()
+        tokens = episode.span_tokens[first_spans[k] : first_spans[k + 1]].sum()
         # A limit is broken only where a single span, with no cut point inside, breaks it alone.
         if end - start > limits.max_duration + 1e-9 or tokens > limits.max_tokens:
             assert spans == 1

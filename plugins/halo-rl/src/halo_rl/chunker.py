@@ -18,23 +18,31 @@ from halo_core import (
     Timeline,
 )
 from halo_core.chunking import build_chunks
-from halo_core.plugins import get_registry
 
 from .env import Limits, Walk
-from .episode import EVIDENCE, episode_from_timeline
+from .episode import EVIDENCE, Episode, episode_from_timeline, text_embedding
 from .policy import BUNDLED_POLICY, Policy
 
 
 class PPOChunkerConfig(ComponentConfig):
-    policy: str = Field(default="bundled",
-                        description="`bundled` (ships with halo-rl) or the path of a `halo rl train` file")
-    min_duration: float | None = Field(default=None, ge=0,
-                                       description="shortest chunk, s (default: the policy's)")
-    max_duration: float | None = Field(default=None, gt=0,
-                                       description="longest chunk, s (default: the policy's)")
-    max_tokens: int | None = Field(default=None, gt=0,
-                                   description="most tokens in a chunk (default: the policy's)")
-    embedder: str = Field(default="hashing", description="embedder for the semantic observations")
+    policy: str = Field(
+        default="bundled",
+        description="`bundled` (ships with halo-rl) or the path of a `halo rl train` file",
+    )
+    min_duration: float | None = Field(
+        default=None, ge=0, description="shortest chunk, s (default: the policy's)"
+    )
+    max_duration: float | None = Field(
+        default=None, gt=0, description="longest chunk, s (default: the policy's)"
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="most tokens in a chunk (default: the policy's)"
+    )
+    embedder: str = Field(
+        default="tfidf",
+        description="`tfidf` (fitted on the timeline) or a registered embedder, for the "
+        "semantic observations",
+    )
     embedder_options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -56,30 +64,54 @@ class PPOChunker(Chunker[PPOChunkerConfig]):
     def check(self) -> list[str]:
         path = policy_path(self.config.policy)
         if not path.is_file():
-            return [f"ppo policy file {path} not found; use `policy: bundled` or train one with "
-                    f"`halo rl train --out {path}`"]
+            return [
+                f"ppo policy file {path} not found; use `policy: bundled` or train one with "
+                f"`halo rl train --out {path}`"
+            ]
         return []
 
     def limits(self, policy: Policy) -> Limits:
-        overrides = {k: v for k in ("min_duration", "max_duration", "max_tokens")
-                     if (v := getattr(self.config, k)) is not None}
+        overrides = {
+            k: v
+            for k in ("min_duration", "max_duration", "max_tokens")
+            if (v := getattr(self.config, k)) is not None
+        }
         return policy.limits.model_copy(update=overrides)
 
     def chunk(self, timeline: Timeline, media: Media, ctx: RunContext) -> list[Chunk]:
         policy = load_policy(policy_path(self.config.policy))
-        embedder = get_registry().build("embedder", self.config.embedder, self.config.embedder_options)
         timeline = timeline.model_copy(update={"duration": media.duration})
-        episode = episode_from_timeline(timeline, embedder.embed)
+        episode = episode_from_timeline(
+            timeline, text_embedding(self.config.embedder, self.config.embedder_options)
+        )
         walk = Walk(episode, self.limits(policy))
         while not walk.done:
             walk.step(policy.wants_cut(walk.observation()))
             ctx.progress(float(episode.times[walk.position - 1]), media.duration)
-        reasons = {}
-        for i in walk.cuts:
-            found = [BoundaryReason(kind=kind, score=float(score))
-                     for kind, score in zip(EVIDENCE, episode.evidence[i]) if score > 0]
-            if i in walk.forced:
-                found.append(BoundaryReason(kind="max_duration", score=1.0,
-                                            detail="forced: the next span would pass a limit"))
-            reasons[float(episode.times[i])] = found
+        reasons = {float(episode.times[i]): self._reasons(episode, walk, i) for i in walk.cuts}
         return build_chunks(timeline, media.duration, walk.cut_times(), reasons)
+
+    @staticmethod
+    def _reasons(episode: Episode, walk: Walk, index: int) -> list[BoundaryReason]:
+        found = [
+            BoundaryReason(kind=kind, score=float(score))
+            for kind, score in zip(EVIDENCE, episode.evidence[index])
+            if score > 0
+        ]
+        if index in walk.forced:
+            found.append(
+                BoundaryReason(
+                    kind=walk.forced[index],
+                    score=1.0,  # type: ignore[arg-type]
+                    detail="the next stretch of speech would pass the limit",
+                )
+            )
+        if not found:  # the policy cut on what the speech says alone
+            found.append(
+                BoundaryReason(
+                    kind="topic",
+                    score=episode.semantic_shift(index),
+                    detail="semantic shift seen by the ppo policy",
+                )
+            )
+        return found

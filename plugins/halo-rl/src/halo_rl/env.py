@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .episode import Episode
+from .episode import Episode, cosine
 
 OBSERVATION = (
-    "scene", "speaker", "topic", "pause", "semantic_shift", "misfit_next",
-    "elapsed", "tokens", "below_min", "remaining",
+    "scene",
+    "speaker",
+    "topic",
+    "pause",
+    "semantic_shift",
+    "misfit_next",
+    "elapsed",
+    "tokens",
+    "below_min",
+    "remaining",
 )
 
 
@@ -33,7 +41,7 @@ class Limits(BaseModel):
 class RewardWeights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     coherence: float = Field(default=1.0, description="per span: cosine to its chunk's centroid")
-    fragmentation: float = Field(default=1.2, description="per chunk")
+    fragmentation: float = Field(default=1.5, description="per chunk")
     limit_violation: float = Field(default=3.0, description="per cut refused or forced by a limit")
     token_cost: float = Field(default=1.0, description="per chunk: (tokens / max_tokens) ** 2")
 
@@ -48,23 +56,30 @@ class Walk:
     last_cut: float = 0.0
     first_span: int = 0
     cuts: list[int] = field(default_factory=list)
-    forced: list[int] = field(default_factory=list)
+    forced: dict[int, str] = field(default_factory=dict)
+    """Cuts a limit made necessary, with the limit (`max_duration` or `max_tokens`)."""
     refused: int = 0
+    """Proposed cuts refused because a chunk would be shorter than `min_duration`."""
+    overridden: int = 0
+    """Cuts forced where the policy proposed none."""
+
+    @property
+    def violations(self) -> int:
+        return self.refused + self.overridden
 
     @property
     def done(self) -> bool:
         return self.position >= self.episode.size
 
     def _open_tokens(self, through_span: int) -> float:
-        return float(self.episode.span_tokens[self.first_span: through_span + 1].sum())
+        return float(self.episode.span_tokens[self.first_span : through_span + 1].sum())
 
     def observation(self) -> np.ndarray:
         e, i, lim = self.episode, self.position, self.limits
         t = e.times[i]
-        centroid = e.span_vectors[self.first_span: i + 1].sum(axis=0)
-        upcoming = e.span_vectors[i + 1: i + 3].sum(axis=0)
-        norm = float(np.linalg.norm(centroid) * np.linalg.norm(upcoming))
-        misfit = 1.0 - float(centroid @ upcoming) / norm if norm > 0 else 0.0
+        centroid = e.span_vectors[self.first_span : i + 1].sum(axis=0)
+        upcoming = e.span_vectors[i + 1 : i + 3].sum(axis=0)
+        misfit = 1.0 - max(cosine(centroid, upcoming), 0.0)
         return np.array(
             [
                 *e.evidence[i],
@@ -83,14 +98,16 @@ class Walk:
         e, i, lim = self.episode, self.position, self.limits
         t = e.times[i]
         next_end = e.times[i + 1] if i + 1 < e.size else e.duration
-        must = (next_end - self.last_cut > lim.max_duration
-                or self._open_tokens(i + 1) > lim.max_tokens)
+        over_time = next_end - self.last_cut > lim.max_duration
+        over_tokens = self._open_tokens(i + 1) > lim.max_tokens
+        must = over_time or over_tokens
         allowed = t - self.last_cut >= lim.min_duration and e.duration - t >= lim.min_duration
         cut = (wants_cut and allowed) or must
-        if wants_cut and not allowed and not must:
+        if must:
+            self.forced[i] = "max_duration" if over_time else "max_tokens"
+            self.overridden += not wants_cut
+        elif wants_cut and not allowed:
             self.refused += 1
-        if must and not wants_cut:
-            self.forced.append(i)
         self.position += 1
         if not cut:
             return None
@@ -106,16 +123,20 @@ class Walk:
         return [float(self.episode.times[i]) for i in self.cuts]
 
 
-def chunk_reward(episode: Episode, spans: tuple[int, int], limits: Limits,
-                 weights: RewardWeights) -> float:
+def chunk_reward(
+    episode: Episode, spans: tuple[int, int], limits: Limits, weights: RewardWeights
+) -> float:
     first, last = spans
-    vectors = episode.span_vectors[first: last + 1]
+    vectors = episode.span_vectors[first : last + 1]
     centroid = vectors.sum(axis=0)
     norm = float(np.linalg.norm(centroid))
     coherence = float((vectors @ centroid).sum()) / norm if norm > 0 else 0.0
-    tokens = float(episode.span_tokens[first: last + 1].sum())
-    return (weights.coherence * coherence - weights.fragmentation
-            - weights.token_cost * (tokens / limits.max_tokens) ** 2)
+    tokens = float(episode.span_tokens[first : last + 1].sum())
+    return (
+        weights.coherence * coherence
+        - weights.fragmentation
+        - weights.token_cost * (tokens / limits.max_tokens) ** 2
+    )
 
 
 def walk_reward(walk: Walk, weights: RewardWeights) -> float:
@@ -126,7 +147,7 @@ def walk_reward(walk: Walk, weights: RewardWeights) -> float:
         first = i + 1
     spans.append(walk.finish())
     total = sum(chunk_reward(walk.episode, s, walk.limits, weights) for s in spans)
-    return total - weights.limit_violation * (walk.refused + len(walk.forced))
+    return total - weights.limit_violation * walk.violations
 
 
 def make_env(episodes: list[Episode], limits: Limits, weights: RewardWeights, seed: int = 0):
@@ -152,12 +173,11 @@ def make_env(episodes: list[Episode], limits: Limits, weights: RewardWeights, se
         def step(self, action: int):
             walk = self._walk
             assert walk is not None
-            refused, forced = walk.refused, len(walk.forced)
+            violations = walk.violations
             closed = walk.step(bool(action))
-            reward = 0.0
+            reward = -weights.limit_violation * (walk.violations - violations)
             if closed is not None:
                 reward += chunk_reward(walk.episode, closed, limits, weights)
-            reward -= weights.limit_violation * (walk.refused - refused + len(walk.forced) - forced)
             if walk.done:
                 reward += chunk_reward(walk.episode, walk.finish(), limits, weights)
                 return np.zeros(len(OBSERVATION), dtype=np.float32), reward, True, False, {}

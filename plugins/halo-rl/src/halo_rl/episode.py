@@ -7,17 +7,45 @@ observation need is computed from spans — the same way for synthetic and for r
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from halo_core import Timeline
 from halo_core.chunking import candidates
+from halo_core.plugins import get_registry
+from halo_core.text import content_terms
 from halo_core.tokens import estimate_tokens
 
 EVIDENCE = ("scene", "speaker", "topic", "pause")
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
+TFIDF_DIM = 1024
+
+
+def tfidf_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Unit TF-IDF vectors of `texts`, IDF fitted on `texts` themselves (hashed terms).
+
+    Fitted per timeline, words every stretch of the talk uses weigh nothing, and the words that
+    set one stretch apart weigh most: a sharper coherence signal than a general embedding gives
+    cheaply, and one that needs no model.
+    """
+    documents = [content_terms(text) for text in texts]
+    frequency: dict[str, int] = {}
+    for terms in documents:
+        for term in set(terms):
+            frequency[term] = frequency.get(term, 0) + 1
+    vectors = np.zeros((len(documents), TFIDF_DIM), dtype=np.float32)
+    for row, terms in enumerate(documents):
+        for term in terms:
+            column = int.from_bytes(
+                hashlib.blake2b(term.encode(), digest_size=8).digest(), "little"
+            )
+            vectors[row, column % TFIDF_DIM] += np.log((1 + len(documents)) / (1 + frequency[term]))
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 @dataclass(frozen=True)
@@ -39,22 +67,30 @@ class Episode:
         return len(self.times)
 
     def semantic_shift(self, index: int, window: int = 2) -> float:
-        """1 - cosine between the speech just before and just after candidate `index`."""
-        before = self.span_vectors[max(0, index - window + 1): index + 1].sum(axis=0)
-        after = self.span_vectors[index + 1: index + 1 + window].sum(axis=0)
-        return 1.0 - _cosine(before, after)
+        """1 - cosine (floored at 0) between the speech just before and just after `index`."""
+        before = self.span_vectors[max(0, index - window + 1) : index + 1].sum(axis=0)
+        after = self.span_vectors[index + 1 : index + 1 + window].sum(axis=0)
+        return 1.0 - max(cosine(before, after), 0.0)
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / norm if norm > 0 else 0.0
 
 
-def episode_from_timeline(timeline: Timeline, embed: EmbedTexts) -> Episode:
+def text_embedding(name: str = "tfidf", options: dict[str, Any] | None = None) -> EmbedTexts:
+    """`tfidf`, or the `embed` of a registered embedder."""
+    if name == "tfidf":
+        return tfidf_vectors
+    return get_registry().build("embedder", name, options).embed
+
+
+def episode_from_timeline(timeline: Timeline, embed: EmbedTexts = tfidf_vectors) -> Episode:
     found = candidates(timeline, timeline.duration)
     times = np.array([c.time for c in found], dtype=np.float64)
-    evidence = np.array([[c.scene, c.speaker, c.topic, c.pause] for c in found],
-                        dtype=np.float32).reshape(len(found), len(EVIDENCE))
+    evidence = np.array(
+        [[c.scene, c.speaker, c.topic, c.pause] for c in found], dtype=np.float32
+    ).reshape(len(found), len(EVIDENCE))
     bounds = np.concatenate([[0.0], times, [timeline.duration]])
     texts = _span_texts(timeline, bounds)
     vectors = np.zeros((len(texts), 0), dtype=np.float32)
@@ -74,7 +110,7 @@ def episode_from_timeline(timeline: Timeline, embed: EmbedTexts) -> Episode:
 
 
 def _span_texts(timeline: Timeline, bounds: np.ndarray) -> list[str]:
-    """The transcript words whose midpoint falls in each span (segments, when there are no words)."""
+    """The transcript words whose midpoint falls in each span (segments, where no words)."""
     pieces: list[list[str]] = [[] for _ in range(len(bounds) - 1)]
     for segment in timeline.track("transcript"):
         units = segment.words or [segment]

@@ -12,7 +12,7 @@ from halo_core import HaloError, Media, RunContext, Timeline
 from halo_core.chunking import boundary_f1
 from halo_core.plugins import get_registry
 
-from .episode import EmbedTexts, episode_from_timeline
+from .episode import EmbedTexts, episode_from_timeline, text_embedding
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,22 @@ def truth_boundaries(truth_path: Path) -> list[float]:
     try:
         topics = json.loads(truth_path.read_text())["topics"]
     except (OSError, ValueError, KeyError) as exc:
-        raise HaloError(f"cannot read topics from truth file ({exc})", where=str(truth_path),
-                        fix="pass the truth.json written by make_lecture.py beside the video") from None
+        raise HaloError(
+            f"cannot read topics from truth file ({exc})",
+            where=str(truth_path),
+            fix="pass the truth.json written by make_lecture.py beside the video",
+        ) from None
     return [float(t["start"]) for t in topics[1:]]
 
 
 def load_timeline(run_dir: Path) -> Timeline:
     path = run_dir / "timeline.json"
     if not path.is_file():
-        raise HaloError("no timeline.json in this folder", where=str(run_dir),
-                        fix="pass a run folder written by `halo run` (runs/<spec>/<media>)")
+        raise HaloError(
+            "no timeline.json in this folder",
+            where=str(run_dir),
+            fix="pass a run folder written by `halo run` (runs/<spec>/<media>)",
+        )
     return Timeline.model_validate_json(path.read_text())
 
 
@@ -59,44 +65,65 @@ def coherence(timeline: Timeline, cut_times: list[float], embed: EmbedTexts) -> 
     return float(np.mean(scores)) if scores else 0.0
 
 
-def evaluate(run_dirs: list[Path], truths: list[Path], chunkers: list[str],
-             tolerance: float = 5.0, embedder: str = "hashing") -> list[Score]:
+def evaluate(
+    run_dirs: list[Path],
+    truths: list[Path],
+    chunkers: list[str],
+    tolerance: float = 5.0,
+    embedder: str = "tfidf",
+) -> list[Score]:
     if len(truths) != len(run_dirs):
-        raise HaloError(f"{len(run_dirs)} run folders but {len(truths)} truth files",
-                        fix="pass one --truth per run folder, in the same order")
+        raise HaloError(
+            f"{len(run_dirs)} run folders but {len(truths)} truth files",
+            fix="pass one --truth per run folder, in the same order",
+        )
     registry = get_registry()
-    embed = registry.build("embedder", embedder).embed
+    embed = text_embedding(embedder)
     scores = []
     for run_dir, truth_path in zip(run_dirs, truths):
         timeline = load_timeline(run_dir)
         truth = truth_boundaries(truth_path)
-        media = Media(path=run_dir / "timeline.json", sha256="", size_bytes=0,
-                      duration=timeline.duration)
+        media = Media(
+            path=run_dir / "timeline.json", sha256="", size_bytes=0, duration=timeline.duration
+        )
         for name in chunkers:
             chunks = registry.build("chunker", name).chunk(timeline, media, RunContext(stage=name))
             cuts = [c.start for c in chunks[1:]]
             precision, recall, f1 = boundary_f1(cuts, truth, tolerance)
-            scores.append(Score(
-                run=f"{run_dir.parent.name}/{run_dir.name}",
-                chunker=name, precision=precision, recall=recall, f1=f1,
-                coherence=coherence(timeline, cuts, embed), chunks=len(chunks),
-                tokens_per_chunk=float(np.mean([c.token_estimate for c in chunks])),
-            ))
+            scores.append(
+                Score(
+                    run=f"{run_dir.parent.name}/{run_dir.name}",
+                    chunker=name,
+                    precision=precision,
+                    recall=recall,
+                    f1=f1,
+                    coherence=coherence(timeline, cuts, embed),
+                    chunks=len(chunks),
+                    tokens_per_chunk=float(np.mean([c.token_estimate for c in chunks])),
+                )
+            )
     return scores
 
 
 def table(scores: list[Score]) -> str:
-    header = f"{'run':<28} {'chunker':<8} {'P':>5} {'R':>5} {'F1':>5} {'coher':>6} {'chunks':>6} {'tok/chunk':>9}"
+    header = (
+        f"{'run':<28} {'chunker':<8} {'P':>5} {'R':>5} {'F1':>5} {'coher':>6} "
+        f"{'chunks':>6} {'tok/chunk':>9}"
+    )
     rows = [header, "-" * len(header)]
     for s in scores:
-        rows.append(f"{s.run[-28:]:<28} {s.chunker:<8} {s.precision:5.2f} {s.recall:5.2f} {s.f1:5.2f} "
-                    f"{s.coherence:6.3f} {s.chunks:6d} {s.tokens_per_chunk:9.0f}")
+        rows.append(
+            f"{s.run[-28:]:<28} {s.chunker:<8} {s.precision:5.2f} {s.recall:5.2f} {s.f1:5.2f} "
+            f"{s.coherence:6.3f} {s.chunks:6d} {s.tokens_per_chunk:9.0f}"
+        )
     for name in dict.fromkeys(s.chunker for s in scores):
         mine = [s for s in scores if s.chunker == name]
-        rows.append(f"{'mean':<28} {name:<8} {np.mean([s.precision for s in mine]):5.2f} "
-                    f"{np.mean([s.recall for s in mine]):5.2f} {np.mean([s.f1 for s in mine]):5.2f} "
-                    f"{np.mean([s.coherence for s in mine]):6.3f} {np.mean([s.chunks for s in mine]):6.1f} "
-                    f"{np.mean([s.tokens_per_chunk for s in mine]):9.0f}")
+        rows.append(
+            f"{'mean':<28} {name:<8} {np.mean([s.precision for s in mine]):5.2f} "
+            f"{np.mean([s.recall for s in mine]):5.2f} {np.mean([s.f1 for s in mine]):5.2f} "
+            f"{np.mean([s.coherence for s in mine]):6.3f} {np.mean([s.chunks for s in mine]):6.1f} "
+            f"{np.mean([s.tokens_per_chunk for s in mine]):9.0f}"
+        )
     return "\n".join(rows)
 
 
@@ -113,13 +140,17 @@ def plot_svg(scores: list[Score]) -> str:
     names = list(dict.fromkeys(s.chunker for s in scores))
     group, bar, height, left = 24 * len(names) + 20, 24, 200, 40
     width = left + group * len(runs) + 140
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" '
-             f'font-family="sans-serif" font-size="11">',
-             f'<text x="{left}" y="14" font-size="13">Boundary F1 vs topic truth</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" '
+        f'font-family="sans-serif" font-size="11">',
+        f'<text x="{left}" y="14" font-size="13">Boundary F1 vs topic truth</text>',
+    ]
     for tick in (0, 0.5, 1.0):
         y = 20 + height * (1 - tick)
-        parts.append(f'<line x1="{left}" x2="{width - 140}" y1="{y}" y2="{y}" stroke="#ddd"/>'
-                     f'<text x="4" y="{y + 4}">{tick:.1f}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - 140}" y1="{y}" y2="{y}" stroke="#ddd"/>'
+            f'<text x="4" y="{y + 4}">{tick:.1f}</text>'
+        )
     by_key = {(s.run, s.chunker): s for s in scores}
     for r, run in enumerate(runs):
         x0 = left + r * group + 10
@@ -128,12 +159,16 @@ def plot_svg(scores: list[Score]) -> str:
             if score is None:
                 continue
             h = height * score.f1
-            parts.append(f'<rect x="{x0 + c * bar}" y="{20 + height - h}" width="{bar - 4}" '
-                         f'height="{h}" fill="{COLOURS[c % len(COLOURS)]}"/>')
+            parts.append(
+                f'<rect x="{x0 + c * bar}" y="{20 + height - h}" width="{bar - 4}" '
+                f'height="{h}" fill="{COLOURS[c % len(COLOURS)]}"/>'
+            )
         parts.append(f'<text x="{x0}" y="{height + 36}">{run[-14:]}</text>')
     for c, name in enumerate(names):
         y = 30 + 16 * c
-        parts.append(f'<rect x="{width - 130}" y="{y - 9}" width="10" height="10" '
-                     f'fill="{COLOURS[c % len(COLOURS)]}"/><text x="{width - 115}" y="{y}">{name}</text>')
+        parts.append(
+            f'<rect x="{width - 130}" y="{y - 9}" width="10" height="10" '
+            f'fill="{COLOURS[c % len(COLOURS)]}"/><text x="{width - 115}" y="{y}">{name}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -28,59 +28,130 @@ def rl() -> None:
 
 
 @rl.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="where to write the policy (.npz)")
-@click.option("--synthetic", "synthetic_count", type=click.IntRange(min=0), default=64,
-              show_default=True, help="train on N generated synthetic timelines")
-@click.option("--from", "run_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="also train on the timeline of this `halo run` folder (repeatable)")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="where to write the policy (.npz)",
+)
+@click.option(
+    "--synthetic",
+    "synthetic_count",
+    type=click.IntRange(min=0),
+    default=64,
+    show_default=True,
+    help="train on N generated synthetic timelines",
+)
+@click.option(
+    "--from",
+    "run_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="also train on the timeline of this `halo run` folder (repeatable)",
+)
 @click.option("--steps", type=click.IntRange(min=1024), default=60_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--embedder", default="hashing", show_default=True,
-              help="embedder for the semantic observations and the coherence reward")
+@click.option(
+    "--embedder",
+    default="tfidf",
+    show_default=True,
+    help="embedder for the semantic observations and the coherence reward",
+)
 @click.option("--min-duration", type=float, default=20.0, show_default=True)
 @click.option("--max-duration", type=float, default=120.0, show_default=True)
 @click.option("--max-tokens", type=int, default=1500, show_default=True)
-def train(out: Path, synthetic_count: int, run_dirs: tuple[Path, ...], steps: int, seed: int,
-          embedder: str, min_duration: float, max_duration: float, max_tokens: int) -> None:
+def train(
+    out: Path,
+    synthetic_count: int,
+    run_dirs: tuple[Path, ...],
+    steps: int,
+    seed: int,
+    embedder: str,
+    min_duration: float,
+    max_duration: float,
+    max_tokens: int,
+) -> None:
     """Train a policy with PPO; reproducible for a given seed."""
-    from halo_core.plugins import get_registry
-
     from .env import Limits, RewardWeights
+    from .episode import text_embedding
     from .train import run_folder_episodes, synthetic_episodes
     from .train import train as train_policy
 
-    embed = get_registry().build("embedder", embedder).embed
-    episodes = synthetic_episodes(synthetic_count, seed, embed) + run_folder_episodes(run_dirs, embed)
+    embed = text_embedding(embedder)
+    episodes = synthetic_episodes(synthetic_count, seed, embed) + run_folder_episodes(
+        run_dirs, embed
+    )
     limits = Limits(min_duration=min_duration, max_duration=max_duration, max_tokens=max_tokens)
-    click.echo(f"training on {len(episodes)} timelines "
-               f"({sum(e.size for e in episodes)} candidate boundaries), {steps} steps", err=True)
+    click.echo(
+        f"training on {len(episodes)} timelines "
+        f"({sum(e.size for e in episodes)} candidate boundaries), {steps} steps",
+        err=True,
+    )
 
     def progress(done: int, total: int) -> None:
         click.echo(f"  {done}/{total} steps", err=True)
 
-    result = train_policy(episodes, limits=limits, weights=RewardWeights(), steps=steps, seed=seed,
-                          on_progress=progress)
+    result = train_policy(
+        episodes,
+        limits=limits,
+        weights=RewardWeights(),
+        steps=steps,
+        seed=seed,
+        on_progress=progress,
+    )
     result.policy.save(out)
-    click.echo(f"wrote {out} ({out.stat().st_size / 1024:.1f} KB) in {result.wall_s:.1f} s; "
-               f"mean episode reward {result.reward_before:.2f} -> {result.reward_after:.2f}")
+    click.echo(
+        f"wrote {out} ({out.stat().st_size / 1024:.1f} KB) in {result.wall_s:.1f} s; "
+        f"mean episode reward {result.reward_before:.2f} -> {result.reward_after:.2f}"
+    )
 
 
 @rl.command("eval")
-@click.argument("run_dirs", nargs=-1, required=True,
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--truth", "truths", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="truth.json of each run's video, in the same order (repeatable)")
-@click.option("--chunker", "chunkers", multiple=True, default=("ppo", "rules", "fixed"),
-              show_default=True, help="chunkers to compare (repeatable)")
-@click.option("--tolerance", type=float, default=5.0, show_default=True,
-              help="seconds a boundary may be off and still count")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=Path("rl-eval.svg"),
-              show_default=True, help="where to write the F1 chart (SVG)")
+@click.argument(
+    "run_dirs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--truth",
+    "truths",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="truth.json of each run's video, in the same order (repeatable)",
+)
+@click.option(
+    "--chunker",
+    "chunkers",
+    multiple=True,
+    default=("ppo", "rules", "fixed"),
+    show_default=True,
+    help="chunkers to compare (repeatable)",
+)
+@click.option(
+    "--tolerance",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="seconds a boundary may be off and still count",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("rl-eval.svg"),
+    show_default=True,
+    help="where to write the F1 chart (SVG)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the scores as JSON")
-def evaluate_command(run_dirs: tuple[Path, ...], truths: tuple[Path, ...], chunkers: tuple[str, ...],
-                     tolerance: float, plot: Path, as_json: bool) -> None:
+def evaluate_command(
+    run_dirs: tuple[Path, ...],
+    truths: tuple[Path, ...],
+    chunkers: tuple[str, ...],
+    tolerance: float,
+    plot: Path,
+    as_json: bool,
+) -> None:
     """Compare chunkers on run folders: boundary F1, coherence, chunk count, tokens per chunk."""
     from halo_core.artifacts import atomic_write_text
 

@@ -41,7 +41,9 @@ class Policy:
     def save(self, path: Path) -> None:
         arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
         arrays |= {f"b{i}": b for i, (_, b) in enumerate(self.layers)}
-        arrays["meta"] = np.frombuffer(json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8)
+        arrays["meta"] = np.frombuffer(
+            json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
@@ -58,7 +60,8 @@ class Policy:
     def load(cls, path: Path) -> Policy:
         if not path.is_file():
             raise ComponentUnavailable(
-                "policy file not found", where=str(path),
+                "policy file not found",
+                where=str(path),
                 fix="pass `policy: bundled`, or train one with `halo rl train --out FILE`",
             )
         try:
@@ -68,13 +71,15 @@ class Policy:
                 layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(count)]
         except (OSError, ValueError, KeyError) as exc:
             raise ComponentUnavailable(
-                f"not a HALO policy file ({exc})", where=str(path),
+                f"not a HALO policy file ({exc})",
+                where=str(path),
                 fix="use a file written by `halo rl train`",
             ) from None
         if meta.get("observation") != list(OBSERVATION):
             raise ComponentUnavailable(
                 "policy was trained on other observations than this halo-rl provides",
-                where=str(path), fix="retrain it with `halo rl train` from this version",
+                where=str(path),
+                fix="retrain it with `halo rl train` from this version",
             )
         return cls(layers, meta)
 
@@ -86,8 +91,13 @@ class Policy:
 def from_stable_baselines(model: Any, meta: dict[str, Any]) -> Policy:
     """Extract the actor (policy MLP + action head) of a trained SB3 PPO model."""
     state = {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()}
-    hidden = sorted({int(k.split(".")[2]) for k in state if k.startswith("mlp_extractor.policy_net.")})
-    layers = [(state[f"mlp_extractor.policy_net.{i}.weight"], state[f"mlp_extractor.policy_net.{i}.bias"])
-              for i in hidden if f"mlp_extractor.policy_net.{i}.weight" in state]
+    hidden = sorted(
+        {int(k.split(".")[2]) for k in state if k.startswith("mlp_extractor.policy_net.")}
+    )
+    layers = [
+        (state[f"mlp_extractor.policy_net.{i}.weight"], state[f"mlp_extractor.policy_net.{i}.bias"])
+        for i in hidden
+        if f"mlp_extractor.policy_net.{i}.weight" in state
+    ]
     layers.append((state["action_net.weight"], state["action_net.bias"]))
     return Policy(layers, {**meta, "observation": list(OBSERVATION)})

@@ -2,8 +2,8 @@
 
 A synthetic lecture is a sequence of topics; each topic is spoken as sentences drawn from its own
 vocabulary mixed with shared function words, so any text embedder sees topic structure. Around it:
-pauses (longer, but not always, between topics), slide cuts (at most topic starts and at random inside
-topics), a second speaker now and then, and a noisy topics track (shifted, missed and false
+pauses (longer, but not always, between topics), slide cuts (at most topic starts, and at random
+inside topics), a second speaker now and then, and a noisy topics track (shifted, missed and false
 boundaries) — the kinds of evidence, with the kinds of noise, that real extractors produce.
 """
 
@@ -14,11 +14,67 @@ from dataclasses import dataclass
 
 from halo_core import Scene, SpeakerTurn, Timeline, TopicSegment, TranscriptSegment, Word
 
-SHARED_WORDS = (
-    "the of and to in is that it for as with was on this are by be from at or which we an can "
-    "also these their has have but not its more when into so one"
-).split()
-SYLLABLES = "ka lo mi ne su ta ri vo pe zu ga di fo le mu sa te bi no ru".split()
+SHARED_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "that",
+    "it",
+    "for",
+    "as",
+    "with",
+    "was",
+    "on",
+    "this",
+    "are",
+    "by",
+    "be",
+    "from",
+    "at",
+    "or",
+    "which",
+    "we",
+    "an",
+    "can",
+    "also",
+    "these",
+    "their",
+    "has",
+    "have",
+    "but",
+    "not",
+    "its",
+    "more",
+    "when",
+    "into",
+    "so",
+    "one",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "su",
+    "ta",
+    "ri",
+    "vo",
+    "pe",
+    "zu",
+    "ga",
+    "di",
+    "fo",
+    "le",
+    "mu",
+    "sa",
+    "te",
+    "bi",
+    "no",
+    "ru",
+]
 
 
 @dataclass(frozen=True)
@@ -37,19 +93,22 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
 
 def _sentence_words(rng: random.Random, vocabulary: list[str]) -> list[str]:
     count = rng.randint(7, 18)
-    words = [rng.choice(vocabulary) if rng.random() < 0.45 else rng.choice(SHARED_WORDS)
-             for _ in range(count)]
+    words = [
+        rng.choice(vocabulary) if rng.random() < 0.45 else rng.choice(SHARED_WORDS)
+        for _ in range(count)
+    ]
     words[-1] += "."
     return words
 
 
-def generate(seed: int, *, topics: int | None = None, minutes: float | None = None) -> SyntheticLecture:
+def generate(
+    seed: int, *, topics: int | None = None, minutes: float | None = None
+) -> SyntheticLecture:
     """A reproducible synthetic lecture (same seed, same lecture)."""
     rng = random.Random(seed)
-    topic_count = topics or rng.randint(3, 8)
-    total = (minutes or rng.uniform(4, 20)) * 60
-    topic_lengths = [rng.uniform(0.5, 1.5) for _ in range(topic_count)]
-    scale = total / sum(topic_lengths)
+    topic_count = topics or rng.randint(3, 10)
+    topic_lengths = [rng.uniform(40, 150) for _ in range(topic_count)]  # seconds, as in lectures
+    scale = (minutes * 60 / sum(topic_lengths)) if minutes else 1.0
     words_per_second = rng.uniform(2.2, 3.0)
     intra_pause = (0.2, rng.uniform(0.6, 1.2))
     inter_pause = (rng.uniform(0.8, 1.5), rng.uniform(1.6, 3.0))
@@ -79,11 +138,19 @@ def generate(seed: int, *, topics: int | None = None, minutes: float | None = No
             timed: list[Word] = []
             for text in words:
                 duration = (len(text) / 6) / words_per_second * rng.uniform(0.8, 1.2)
-                timed.append(Word(start=round(t, 3), end=round(t + duration, 3), text=text,
-                                  speaker=speaker))
+                timed.append(
+                    Word(start=round(t, 3), end=round(t + duration, 3), text=text, speaker=speaker)
+                )
                 t += duration + rng.uniform(0.0, 0.08)
-            segments.append(TranscriptSegment(start=round(start, 3), end=timed[-1].end,
-                                              text=" ".join(words), words=timed, speaker=speaker))
+            segments.append(
+                TranscriptSegment(
+                    start=round(start, 3),
+                    end=timed[-1].end,
+                    text=" ".join(words),
+                    words=timed,
+                    speaker=speaker,
+                )
+            )
             if not turns or turns[-1].speaker != speaker:
                 turns.append(SpeakerTurn(start=round(start, 3), end=timed[-1].end, speaker=speaker))
             else:
@@ -103,9 +170,15 @@ def generate(seed: int, *, topics: int | None = None, minutes: float | None = No
 
 def _scenes(cuts: list[tuple[float, float]], duration: float) -> list[Scene]:
     bounds = [c for c, _ in cuts] + [duration]
-    return [Scene(start=round(start, 3), end=round(bounds[i + 1], 3), score=score,
-                  keyframe=round((start + bounds[i + 1]) / 2, 3))
-            for i, (start, score) in enumerate(cuts)]
+    return [
+        Scene(
+            start=round(start, 3),
+            end=round(bounds[i + 1], 3),
+            score=score,
+            keyframe=round((start + bounds[i + 1]) / 2, 3),
+        )
+        for i, (start, score) in enumerate(cuts)
+    ]
 
 
 def _noisy_topics(rng: random.Random, truth: list[float], duration: float) -> list[TopicSegment]:
@@ -116,6 +189,13 @@ def _noisy_topics(rng: random.Random, truth: list[float], duration: float) -> li
     starts = sorted((min(max(s, 1.0), duration - 1.0), score) for s, score in shifts)
     bounds = [0.0] + [s for s, _ in starts] + [duration]
     scores = [1.0] + [score for _, score in starts]
-    return [TopicSegment(start=round(bounds[i], 3), end=round(bounds[i + 1], 3),
-                         label=f"topic {i + 1}", score=scores[i])
-            for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
+    return [
+        TopicSegment(
+            start=round(bounds[i], 3),
+            end=round(bounds[i + 1], 3),
+            label=f"topic {i + 1}",
+            score=scores[i],
+        )
+        for i in range(len(bounds) - 1)
+        if bounds[i + 1] > bounds[i]
+    ]

@@ -13,7 +13,7 @@ from halo_core import HaloError, Timeline
 
 from . import synthetic
 from .env import Limits, RewardWeights, Walk, make_env, walk_reward
-from .episode import EmbedTexts, Episode, episode_from_timeline
+from .episode import EmbedTexts, Episode, episode_from_timeline, tfidf_vectors
 from .policy import Policy, from_stable_baselines
 
 
@@ -27,24 +27,37 @@ class TrainingResult:
     reward_after: float
 
 
-def synthetic_episodes(count: int, seed: int, embed: EmbedTexts) -> list[Episode]:
-    return [episode_from_timeline(synthetic.generate(seed + i).timeline, embed) for i in range(count)]
+def synthetic_episodes(count: int, seed: int, embed: EmbedTexts = tfidf_vectors) -> list[Episode]:
+    return [
+        episode_from_timeline(synthetic.generate(seed + i).timeline, embed) for i in range(count)
+    ]
 
 
-def run_folder_episodes(run_dirs: Iterable[Path], embed: EmbedTexts) -> list[Episode]:
+def run_folder_episodes(
+    run_dirs: Iterable[Path], embed: EmbedTexts = tfidf_vectors
+) -> list[Episode]:
     """Episodes from the timeline.json of finished `halo run` folders."""
     episodes = []
     for run_dir in run_dirs:
         path = Path(run_dir) / "timeline.json"
         if not path.is_file():
-            raise HaloError("no timeline.json in this folder", where=str(run_dir),
-                            fix="pass a run folder written by `halo run` (runs/<spec>/<media>)")
-        episodes.append(episode_from_timeline(Timeline.model_validate_json(path.read_text()), embed))
+            raise HaloError(
+                "no timeline.json in this folder",
+                where=str(run_dir),
+                fix="pass a run folder written by `halo run` (runs/<spec>/<media>)",
+            )
+        episodes.append(
+            episode_from_timeline(Timeline.model_validate_json(path.read_text()), embed)
+        )
     return episodes
 
 
-def mean_reward(policy: Callable[[np.ndarray], bool], episodes: list[Episode], limits: Limits,
-                weights: RewardWeights) -> float:
+def mean_reward(
+    policy: Callable[[np.ndarray], bool],
+    episodes: list[Episode],
+    limits: Limits,
+    weights: RewardWeights,
+) -> float:
     totals = []
     for episode in episodes:
         walk = Walk(episode, limits)
@@ -54,25 +67,50 @@ def mean_reward(policy: Callable[[np.ndarray], bool], episodes: list[Episode], l
     return float(np.mean(totals)) if totals else 0.0
 
 
-def train(episodes: list[Episode], *, limits: Limits, weights: RewardWeights, steps: int,
-          seed: int = 0, on_progress: Callable[[int, int], None] | None = None) -> TrainingResult:
+def train(
+    episodes: list[Episode],
+    *,
+    limits: Limits,
+    weights: RewardWeights,
+    steps: int,
+    seed: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> TrainingResult:
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
     if not any(e.size for e in episodes):
-        raise HaloError("no candidate boundaries in the training timelines",
-                        fix="train on timelines with a transcript (or use --synthetic N)")
+        raise HaloError(
+            "no candidate boundaries in the training timelines",
+            fix="train on timelines with a transcript (or use --synthetic N)",
+        )
     started = time.perf_counter()
     torch.set_num_threads(1)  # a 2x32 MLP: more threads only add contention, and break determinism
     model = PPO(
-        "MlpPolicy", make_env(episodes, limits, weights, seed=seed), seed=seed, device="cpu",
-        n_steps=1024, batch_size=256, n_epochs=8, learning_rate=1e-3, gamma=0.98, ent_coef=0.01,
-        policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]}}, verbose=0,
+        "MlpPolicy",
+        make_env(episodes, limits, weights, seed=seed),
+        seed=seed,
+        device="cpu",
+        n_steps=1024,
+        batch_size=256,
+        n_epochs=8,
+        learning_rate=1e-3,
+        gamma=0.98,
+        ent_coef=0.01,
+        policy_kwargs={"net_arch": {"pi": [32, 32], "vf": [32, 32]}},
+        verbose=0,
     )
-    meta = {"limits": limits.model_dump(), "weights": weights.model_dump(), "seed": seed,
-            "steps": steps, "episodes": len(episodes)}
-    reward_before = mean_reward(from_stable_baselines(model, meta).wants_cut, episodes, limits, weights)
+    meta = {
+        "limits": limits.model_dump(),
+        "weights": weights.model_dump(),
+        "seed": seed,
+        "steps": steps,
+        "episodes": len(episodes),
+    }
+    reward_before = mean_reward(
+        from_stable_baselines(model, meta).wants_cut, episodes, limits, weights
+    )
 
     class Progress(BaseCallback):
         def _on_step(self) -> bool:
