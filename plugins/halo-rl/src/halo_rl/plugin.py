@@ -38,7 +38,7 @@ def rl() -> None:
     "--synthetic",
     "synthetic_count",
     type=click.IntRange(min=0),
-    default=64,
+    default=128,
     show_default=True,
     help="train on N generated synthetic timelines",
 )
@@ -49,7 +49,7 @@ def rl() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="also train on the timeline of this `halo run` folder (repeatable)",
 )
-@click.option("--steps", type=click.IntRange(min=1024), default=60_000, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1024), default=200_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--embedder",
