@@ -6,13 +6,12 @@ import random
 from pathlib import Path
 
 import pytest
+from halo_scenedetect import SceneDetect
 from PIL import Image
 from pydantic import ValidationError
+from scenedetect_support import CLIP_CUTS, FIXTURES, FRAME, assert_tiles, run
 
 from halo_core import Media, MediaError, RunContext
-from halo_scenedetect import SceneDetect
-
-from scenedetect_support import CLIP_CUTS, FIXTURES, FRAME, assert_tiles, run
 
 
 def starts(scenes: list) -> list[float]:
@@ -20,7 +19,8 @@ def starts(scenes: list) -> list[float]:
 
 
 def test_defaults_find_text_only_slide_changes_and_ignore_the_presenter_inset(
-        clip: Media, ctx: RunContext) -> None:
+    clip: Media, ctx: RunContext
+) -> None:
     scenes = run(SceneDetect.from_options({}), clip, ctx)
     assert starts(scenes) == pytest.approx(CLIP_CUTS, abs=FRAME / 2)  # frame-exact
     assert_tiles(scenes, clip.duration)
@@ -37,7 +37,9 @@ def test_film_settings_miss_text_only_changes(clip: Media, ctx: RunContext) -> N
     # PySceneDetect's own defaults (hsv weights, threshold 27): only the new topic is a cut,
     # which is why HALO's defaults differ
     film = {"detector": "content", "threshold": 27, "weights": {"hue": 1, "sat": 1, "lum": 1}}
-    assert starts(run(SceneDetect.from_options(film), clip, ctx)) == pytest.approx([31.5], abs=FRAME / 2)
+    assert starts(run(SceneDetect.from_options(film), clip, ctx)) == pytest.approx(
+        [31.5], abs=FRAME / 2
+    )
 
 
 def test_frame_skip_and_fixed_downscale_stay_within_the_skip(clip: Media, ctx: RunContext) -> None:
@@ -45,7 +47,9 @@ def test_frame_skip_and_fixed_downscale_stay_within_the_skip(clip: Media, ctx: R
     assert starts(scenes) == pytest.approx(CLIP_CUTS, abs=2 * FRAME + 1e-6)
 
 
-def test_threshold_detector_finds_no_fade_in_a_clip_without_black(clip: Media, ctx: RunContext) -> None:
+def test_threshold_detector_finds_no_fade_in_a_clip_without_black(
+    clip: Media, ctx: RunContext
+) -> None:
     scenes = run(SceneDetect.from_options({"detector": "threshold"}), clip, ctx)
     assert len(scenes) == 1
     assert_tiles(scenes, clip.duration)
@@ -57,7 +61,9 @@ def test_min_scene_len_drops_cuts_too_close_together(clip: Media, ctx: RunContex
     assert starts(scenes) == pytest.approx(CLIP_CUTS[1:], abs=FRAME / 2)
 
 
-def test_keyframes_are_written_one_per_scene_within_the_size_bound(clip: Media, ctx: RunContext) -> None:
+def test_keyframes_are_written_one_per_scene_within_the_size_bound(
+    clip: Media, ctx: RunContext
+) -> None:
     scenes = run(SceneDetect.from_options({"keyframes": True, "keyframe_max_side": 320}), clip, ctx)
     paths = [Path(s.keyframe_path) for s in scenes if s.keyframe_path]
     assert len(paths) == len(scenes) == 4
@@ -70,8 +76,11 @@ def test_keyframes_are_written_one_per_scene_within_the_size_bound(clip: Media, 
 
 def test_progress_is_reported_in_media_seconds(clip: Media, tmp_path: Path) -> None:
     seen: list[tuple[float, float | None]] = []
-    ctx = RunContext(stage="scenes", work_dir=tmp_path,
-                     on_progress=lambda stage, done, total: seen.append((done, total)))
+    ctx = RunContext(
+        stage="scenes",
+        work_dir=tmp_path,
+        on_progress=lambda stage, done, total: seen.append((done, total)),
+    )
     run(SceneDetect.from_options({}), clip, ctx)
     assert seen[-1] == (clip.duration, clip.duration)
     assert len(seen) > 10 and all(b >= a for (a, _), (b, _) in zip(seen, seen[1:]))
@@ -95,7 +104,8 @@ def _damaged_copy(tmp_path: Path, fraction: tuple[float, float]) -> Path:
 
 
 def test_a_file_whose_frames_cannot_be_decoded_is_a_clear_media_error(
-        clip: Media, ctx: RunContext, tmp_path: Path) -> None:
+    clip: Media, ctx: RunContext, tmp_path: Path
+) -> None:
     broken = _damaged_copy(tmp_path, (0.0, 1.0))
     with pytest.raises(MediaError, match="none of the video frames can be decoded") as caught:
         run(SceneDetect.from_options({}), clip.model_copy(update={"path": broken}), ctx)
@@ -103,7 +113,8 @@ def test_a_file_whose_frames_cannot_be_decoded_is_a_clear_media_error(
 
 
 def test_a_few_damaged_packets_are_skipped_with_a_warning(
-        clip: Media, ctx: RunContext, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    clip: Media, ctx: RunContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     damaged = _damaged_copy(tmp_path, (0.40, 0.45))
     scenes = run(SceneDetect.from_options({}), clip.model_copy(update={"path": damaged}), ctx)
     assert_tiles(scenes, clip.duration)
@@ -111,18 +122,26 @@ def test_a_few_damaged_packets_are_skipped_with_a_warning(
 
 
 def test_a_file_that_is_not_media_is_a_clear_media_error(
-        clip: Media, ctx: RunContext, tmp_path: Path) -> None:
+    clip: Media, ctx: RunContext, tmp_path: Path
+) -> None:
     data = (FIXTURES / "lecture-clip.mp4").read_bytes()
     truncated = tmp_path / "truncated.mp4"
-    truncated.write_bytes(data[:len(data) // 3])  # the index (moov) is at the end: cut off
+    truncated.write_bytes(data[: len(data) // 3])  # the index (moov) is at the end: cut off
     with pytest.raises(MediaError, match="not a media file") as caught:
         run(SceneDetect.from_options({}), clip.model_copy(update={"path": truncated}), ctx)
     assert caught.value.where == str(truncated) and caught.value.fix
 
 
-@pytest.mark.parametrize("options", [{"detector": "histogram"}, {"downscale": 0}, {"threshold": -1},
-                                     {"weights": {"hue": 0, "sat": 0, "lum": 0, "edges": 0}},
-                                     {"frame_skipp": 1}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"detector": "histogram"},
+        {"downscale": 0},
+        {"threshold": -1},
+        {"weights": {"hue": 0, "sat": 0, "lum": 0, "edges": 0}},
+        {"frame_skipp": 1},
+    ],
+)
 def test_bad_options_are_rejected(options: dict) -> None:
     with pytest.raises(ValidationError):
         SceneDetect.from_options(options)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from halo_scenedetect.options import enforce_min_scene_len
+from halo_scenedetect.scenes import Cut, cut_strength, scenes_from_cuts
 from hypothesis import given
 from hypothesis import strategies as st
 
-from halo_scenedetect.options import enforce_min_scene_len
-from halo_scenedetect.scenes import Cut, cut_strength, scenes_from_cuts
-
-cuts = st.lists(st.builds(Cut, time=st.floats(-5, 200, allow_nan=False),
-                          score=st.floats(0, 1, allow_nan=False)), max_size=40)
+cuts = st.lists(
+    st.builds(
+        Cut, time=st.floats(-5, 200, allow_nan=False), score=st.floats(0, 1, allow_nan=False)
+    ),
+    max_size=40,
+)
 
 
 @given(cuts=cuts, end=st.floats(0.1, 150), fps=st.sampled_from([10.0, 25.0, 29.97, 60.0]))

@@ -7,27 +7,33 @@ import random
 import numpy as np
 import pytest
 import torch
+from halo_scenedetect import TransNetV2Extractor
+from halo_scenedetect.transnet_extractor import cuts_from_probabilities, load_model
 from scenedetect_support import FRAME, TOPIC_CUT, assert_tiles, run
 
 from halo_core import Media, MediaError, RunContext
-from halo_scenedetect import TransNetV2Extractor
-from halo_scenedetect.transnet_extractor import cuts_from_probabilities, load_model
 
 
 def test_finds_the_topic_change_frame_exactly(topic_clip: Media, ctx: RunContext) -> None:
-    scenes = run(TransNetV2Extractor.from_options({"device": "cpu", "batch_windows": 2}), topic_clip, ctx)
+    scenes = run(
+        TransNetV2Extractor.from_options({"device": "cpu", "batch_windows": 2}), topic_clip, ctx
+    )
     assert [s.start for s in scenes[1:]] == pytest.approx([TOPIC_CUT], abs=FRAME / 2)
     assert scenes[1].score > 0.9
     assert_tiles(scenes, topic_clip.duration)
 
 
-def test_streamed_windows_equal_the_models_whole_video_prediction(topic_clip: Media, ctx: RunContext) -> None:
+def test_streamed_windows_equal_the_models_whole_video_prediction(
+    topic_clip: Media, ctx: RunContext
+) -> None:
     from halo_scenedetect.frames import iter_frames
 
-    frames = [f.pixels for f in iter_frames(topic_clip, 48, 27, "rgb24", ctx, interpolation="BICUBIC")]
+    frames = [
+        f.pixels for f in iter_frames(topic_clip, 48, 27, "rgb24", ctx, interpolation="BICUBIC")
+    ]
     model = load_model("cpu")
     extractor = TransNetV2Extractor.from_options({"batch_windows": 3})
-    streamed = np.concatenate(list(extractor._predict(iter(frames), model)))[:len(frames)]
+    streamed = np.concatenate(list(extractor._predict(iter(frames), model)))[: len(frames)]
     whole, _ = model.predict_frames(torch.from_numpy(np.stack(frames)), quiet=True)
     np.testing.assert_allclose(streamed, whole.numpy(), atol=1e-5)
 

@@ -1,4 +1,4 @@
-"""HALO extractors `scenedetect` (PySceneDetect) and `transnetv2` (TransNetV2): scene and slide cuts."""
+"""HALO extractors `scenedetect` (PySceneDetect) and `transnetv2` (TransNetV2): scene cuts."""
 
 from .scenedetect_extractor import SceneDetect, SceneDetectConfig
 from .transnet_extractor import TransNetV2Config, TransNetV2Extractor

@@ -1,18 +1,20 @@
 """Decoding video frames once, in a stream, at the small size a detector works on.
 
 PyAV bundles FFmpeg's libraries, so no ffmpeg binary is needed. Frames are scaled and converted
-by libswscale while decoding (one step, no full-size copy), and only one frame is alive at a time:
-memory stays flat however long the video is.
+by libswscale while decoding (one step, no full-size copy), and at most a few small frames are
+alive at a time: memory stays flat however long the video is.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import av
 import numpy as np
@@ -20,6 +22,9 @@ import numpy as np
 from halo_core import Media, MediaError, RunContext
 
 PixelFormat = Literal["bgr24", "rgb24"]
+T = TypeVar("T")
+
+PREFETCH_FRAMES = 4  # frames decoded ahead of the detector (PySceneDetect's queue length)
 
 _REENCODE_FIX = "re-encode the file, e.g. `ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4`"
 
@@ -45,21 +50,31 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path))
     except av.error.FFmpegError as exc:
-        raise MediaError(f"not a media file FFmpeg can read ({exc.strerror or exc})", where=str(path),
-                         fix="pass a video file (mp4, mkv, webm, mov, …)") from None
+        raise MediaError(
+            f"not a media file FFmpeg can read ({exc.strerror or exc})",
+            where=str(path),
+            fix="pass a video file (mp4, mkv, webm, mov, …)",
+        ) from None
 
 
-def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+def _video_stream(
+    container: av.container.InputContainer, path: Path
+) -> av.video.stream.VideoStream:
     if not container.streams.video:
-        raise MediaError("no video stream: scene detection needs a video track", where=str(path),
-                         fix="pass a file with a video track, or remove the scene extractor "
-                             "(`scenedetect` / `transnetv2`) from the spec's `extractors:` for "
-                             "audio-only input")
+        raise MediaError(
+            "no video stream: scene detection needs a video track",
+            where=str(path),
+            fix="pass a file with a video track, or remove the scene extractor "
+            "(`scenedetect` / `transnetv2`) from the spec's `extractors:` for "
+            "audio-only input",
+        )
     return container.streams.video[0]
 
 
 @contextmanager
-def open_video_stream(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+def open_video_stream(
+    path: Path,
+) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
     """The open container and its first video stream; MediaError if unreadable or without video."""
     with _open(path) as container:
         yield container, _video_stream(container, path)
@@ -69,59 +84,148 @@ def probe_video(media: Media) -> VideoInfo:
     """Size, frame rate and duration of the first video stream (MediaError if there is none)."""
     with open_video_stream(media.path) as (_, stream):
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-        return VideoInfo(width=stream.codec_context.width, height=stream.codec_context.height,
-                         fps=Fraction(rate), duration=media.duration)
+        return VideoInfo(
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            fps=Fraction(rate),
+            duration=media.duration,
+        )
 
 
-def iter_frames(media: Media, width: int, height: int, pixel_format: PixelFormat, ctx: RunContext,
-                *, frame_skip: int = 0, interpolation: str = "AREA") -> Iterator[Frame]:
+def iter_frames(
+    media: Media,
+    width: int,
+    height: int,
+    pixel_format: PixelFormat,
+    ctx: RunContext,
+    *,
+    frame_skip: int = 0,
+    interpolation: str = "AREA",
+) -> Iterator[Frame]:
     """Decode the first video stream once, yielding every (1 + frame_skip)-th frame scaled to
     width x height. Reports progress in media seconds and stops when the run is cancelled.
 
-    A damaged packet here and there is skipped with a warning (a few lost frames cannot hide a
-    scene); MediaError if the file has no video stream or none of its frames decode.
+    Decoding runs in a background thread a few frames ahead (as PySceneDetect's SceneManager
+    does), so it overlaps the detector's work. A damaged packet here and there is skipped with a
+    warning (a few lost frames cannot hide a scene); MediaError if the file has no video stream or
+    none of its frames decode.
     """
-    path = media.path
     total = media.duration or None
+    bad_packets = 0
+    last_error = ""
+    yielded = False
+    next_report = 0.0
+    scaled = _scaled_frames(media.path, width, height, pixel_format, frame_skip, interpolation)
+    for item in _prefetch(scaled, PREFETCH_FRAMES):
+        if isinstance(item, av.error.FFmpegError):
+            bad_packets += 1
+            last_error = str(item.strerror or item)
+            continue
+        if ctx.cancelled.is_set():
+            return
+        yielded = True
+        yield item
+        if item.time >= next_report:  # about once per media second: progress is cheap, not free
+            ctx.progress(min(item.time, total) if total else item.time, total)
+            next_report = item.time + 1.0
+    if not yielded:
+        detail = f" ({bad_packets} damaged packets: {last_error})" if bad_packets else ""
+        raise MediaError(
+            f"none of the video frames can be decoded{detail}",
+            where=str(media.path),
+            fix=_REENCODE_FIX,
+        )
+    if bad_packets:
+        ctx.log.warning(
+            "%s: skipped %d undecodable video packets (%s); scene cuts near them may be missed",
+            media.path,
+            bad_packets,
+            last_error,
+        )
+    ctx.progress(total or 0.0, total)
+
+
+def _scaled_frames(
+    path: Path,
+    width: int,
+    height: int,
+    pixel_format: PixelFormat,
+    frame_skip: int,
+    interpolation: str,
+) -> Iterator[Frame | av.error.FFmpegError]:
     with open_video_stream(path) as (container, stream):
         stream.thread_type = "AUTO"  # frame-threaded decoding: the decoder is the slow part
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         start = stream.start_time or 0
         time_base = stream.time_base
         index = -1
-        next_report = 0.0
-        bad_packets = 0
-        last_error = ""
         for frame in _decoded(container, stream):
             if isinstance(frame, av.error.FFmpegError):
-                bad_packets += 1
-                last_error = str(frame.strerror or frame)
+                yield frame
                 continue
             index += 1
             if frame_skip and index % (frame_skip + 1):
                 continue
-            if ctx.cancelled.is_set():
-                return
-            time = (float((frame.pts - start) * time_base) if frame.pts is not None and time_base
-                    else index / rate)
-            pixels = frame.to_ndarray(width=width, height=height, format=pixel_format,
-                                      interpolation=interpolation)
+            time = (
+                float((frame.pts - start) * time_base)
+                if frame.pts is not None and time_base
+                else index / rate
+            )
+            pixels = frame.to_ndarray(
+                width=width, height=height, format=pixel_format, interpolation=interpolation
+            )
             yield Frame(index=index, time=max(0.0, time), pixels=pixels)
-            if time >= next_report:  # about once per media second: progress is cheap, not free
-                ctx.progress(min(time, total) if total else time, total)
-                next_report = time + 1.0
-    if index < 0:
-        detail = f" ({bad_packets} damaged packets: {last_error})" if bad_packets else ""
-        raise MediaError(f"none of the video frames can be decoded{detail}", where=str(path),
-                         fix=_REENCODE_FIX)
-    if bad_packets:
-        ctx.log.warning("%s: skipped %d undecodable video packets (%s); scene cuts near them may "
-                        "be missed", path, bad_packets, last_error)
-    ctx.progress(total or 0.0, total)
 
 
-def _decoded(container: av.container.InputContainer,
-             stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame | av.error.FFmpegError]:
+def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
+    """Iterate `items` in a background thread, at most `depth` items ahead (bounded memory).
+
+    Exceptions raised by `items` are re-raised here; leaving the loop early stops the thread
+    and closes `items` (and so the file) in that thread.
+    """
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="halo-scenedetect-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _decoded(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> Iterator[av.VideoFrame | av.error.FFmpegError]:
     """Decoded frames, with the error in place of the frames of each packet that fails."""
     for packet in container.demux(stream):
         try:

@@ -54,30 +54,41 @@ class SceneDetectConfig(SceneOptions):
     detector: Detector = Field(
         default="adaptive",
         description="adaptive: a frame that changes much more than its neighbours (robust to "
-                    "motion; the default); content: a frame whose change exceeds `threshold`; "
-                    "threshold: fades to and from black")
+        "motion; the default); content: a frame whose change exceeds `threshold`; "
+        "threshold: fades to and from black",
+    )
     threshold: float | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="adaptive: ratio of a frame's change to its neighbours' (default 3); content: "
-                    "change score, 0-255 (default 2, tuned for slides; ~27 with hsv weights for "
-                    "film); threshold: mean pixel intensity, 0-255, below which a frame is black "
-                    "(default 12)")
+        "change score, 0-255 (default 2, tuned for slides; ~27 with hsv weights for "
+        "film); threshold: mean pixel intensity, 0-255, below which a frame is black "
+        "(default 12)",
+    )
     min_content_val: float = Field(
-        default=2.0, ge=0,
-        description="adaptive only: the least change score (0-255) a cut needs besides the ratio")
-    window_width: int = Field(default=2, ge=1, le=30,
-                              description="adaptive only: neighbours on each side to compare with")
+        default=2.0,
+        ge=0,
+        description="adaptive only: the least change score (0-255) a cut needs besides the ratio",
+    )
+    window_width: int = Field(
+        default=2, ge=1, le=30, description="adaptive only: neighbours on each side to compare with"
+    )
     weights: ChannelWeights = Field(
         default_factory=ChannelWeights,
-        description="content and adaptive: channel weights of the change score (default: luma only)")
+        description="content and adaptive: channel weights of the change score "
+        "(default: luma only)",
+    )
     downscale: Literal["auto"] | int = Field(
         default="auto",
         description="divide the frame size by this before detecting; auto: to about 256 px wide "
-                    "(PySceneDetect's choice)")
+        "(PySceneDetect's choice)",
+    )
     frame_skip: int = Field(
-        default=0, ge=0,
+        default=0,
+        ge=0,
         description="skip this many frames after each processed one (faster; cut times are then "
-                    "only accurate to frame_skip + 1 frames)")
+        "only accurate to frame_skip + 1 frames)",
+    )
 
     @model_validator(mode="after")
     def _downscale_positive(self) -> SceneDetectConfig:
@@ -90,17 +101,27 @@ def make_detector(config: SceneDetectConfig, fps: float) -> Any:
     """The PySceneDetect detector the config describes (min_scene_len converted to frames)."""
     from scenedetect.detectors import AdaptiveDetector, ContentDetector, ThresholdDetector
 
-    threshold = config.threshold if config.threshold is not None else DEFAULT_THRESHOLD[config.detector]
+    threshold = (
+        config.threshold if config.threshold is not None else DEFAULT_THRESHOLD[config.detector]
+    )
     min_frames = max(1, round(config.min_scene_len * fps))
     if config.detector == "threshold":
         return ThresholdDetector(threshold=threshold, min_scene_len=min_frames)
-    weights = ContentDetector.Components(delta_hue=config.weights.hue, delta_sat=config.weights.sat,
-                                         delta_lum=config.weights.lum, delta_edges=config.weights.edges)
+    weights = ContentDetector.Components(
+        delta_hue=config.weights.hue,
+        delta_sat=config.weights.sat,
+        delta_lum=config.weights.lum,
+        delta_edges=config.weights.edges,
+    )
     if config.detector == "content":
         return ContentDetector(threshold=threshold, min_scene_len=min_frames, weights=weights)
-    return AdaptiveDetector(adaptive_threshold=threshold, min_scene_len=min_frames,
-                            window_width=config.window_width, min_content_val=config.min_content_val,
-                            weights=weights)
+    return AdaptiveDetector(
+        adaptive_threshold=threshold,
+        min_scene_len=min_frames,
+        window_width=config.window_width,
+        min_content_val=config.min_content_val,
+        weights=weights,
+    )
 
 
 def downscale_factor(config: SceneDetectConfig, width: int) -> float:
@@ -117,14 +138,18 @@ class SceneDetect(Extractor[SceneDetectConfig]):
     Config = SceneDetectConfig
     provides = "scenes"
     media_needs = frozenset({"video"})
-    description = "Shot and slide changes with PySceneDetect (adaptive, content or threshold detector)."
+    description = (
+        "Shot and slide changes with PySceneDetect (adaptive, content or threshold detector)."
+    )
 
     def check(self) -> list[str]:
         try:
             import scenedetect  # noqa: F401
         except ImportError as exc:
-            return [f"PySceneDetect is not importable ({exc}); install it with "
-                    "`pip install scenedetect opencv-python-headless`"]
+            return [
+                f"PySceneDetect is not importable ({exc}); install it with "
+                "`pip install scenedetect opencv-python-headless`"
+            ]
         return []
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Scene]:
@@ -132,15 +157,20 @@ class SceneDetect(Extractor[SceneDetectConfig]):
 
         info = probe_video(media)
         fps = float(info.fps)
-        width, height = scaled_size(info.width, info.height, downscale_factor(self.config, info.width))
+        width, height = scaled_size(
+            info.width, info.height, downscale_factor(self.config, info.width)
+        )
         detector = make_detector(self.config, fps)
         # a cut is reported up to min_scene_len + the detector's look-behind after its frame:
         # remember that many frames' (time, change score), no more
         recent: collections.deque[tuple[int, float, float]] = collections.deque(
-            maxlen=round(self.config.min_scene_len * fps) + detector.event_buffer_length + 8)
+            maxlen=round(self.config.min_scene_len * fps) + detector.event_buffer_length + 8
+        )
         cuts: list[Cut] = []
         last_index, last_time = 0, 0.0
-        for frame in iter_frames(media, width, height, "bgr24", ctx, frame_skip=self.config.frame_skip):
+        for frame in iter_frames(
+            media, width, height, "bgr24", ctx, frame_skip=self.config.frame_skip
+        ):
             timecode = FrameTimecode(frame.index, info.fps)
             found = detector.process_frame(timecode, frame.pixels)
             # why a private attribute: it is the score PySceneDetect just compared (None for the
@@ -149,12 +179,18 @@ class SceneDetect(Extractor[SceneDetectConfig]):
             recent.append((frame.index, frame.time, getattr(detector, "_frame_score", None) or 0.0))
             cuts.extend(self._cut(tc.frame_num, recent, fps) for tc in found)
             last_index, last_time = frame.index, frame.time
-        cuts.extend(self._cut(tc.frame_num, recent, fps)
-                    for tc in detector.post_process(FrameTimecode(last_index, info.fps)))
+        cuts.extend(
+            self._cut(tc.frame_num, recent, fps)
+            for tc in detector.post_process(FrameTimecode(last_index, info.fps))
+        )
         end = max(info.duration, last_time + 1.0 / fps)
         return build_scenes(media, cuts, end, fps, self.config, ctx)
 
-    def _cut(self, index: int, recent: collections.deque[tuple[int, float, float]], fps: float) -> Cut:
+    def _cut(
+        self, index: int, recent: collections.deque[tuple[int, float, float]], fps: float
+    ) -> Cut:
         """The cut at frame `index`: its decoded time, and its strength from the frame's change."""
         time, change = next(((t, c) for i, t, c in recent if i == index), (index / fps, 0.0))
-        return Cut(time=time, score=1.0 if self.config.detector == "threshold" else cut_strength(change))
+        return Cut(
+            time=time, score=1.0 if self.config.detector == "threshold" else cut_strength(change)
+        )

@@ -38,8 +38,8 @@ def scenes_from_cuts(cuts: Sequence[Cut], end: float, fps: float) -> list[Scene]
     """Scenes that tile [0, end]: the first starts at 0 with score 1, each cut opens the next.
 
     Cuts within half a frame of 0 or of `end` are dropped, and of two cuts within half a frame
-    of each other the stronger is kept: no scene is shorter than half a frame. Each keyframe is the frame in the middle of
-    its scene.
+    of each other the stronger is kept: no scene is shorter than half a frame. Each keyframe is
+    the frame in the middle of its scene.
     """
     half_frame = 0.5 / fps if fps > 0 else 1e-6
     kept: list[Cut] = []
@@ -55,8 +55,14 @@ def scenes_from_cuts(cuts: Sequence[Cut], end: float, fps: float) -> list[Scene]
     scenes = []
     for opening, following in zip(starts, [*kept, None]):
         stop = following.time if following is not None else end
-        scenes.append(Scene(start=opening.time, end=stop, score=min(1.0, max(0.0, opening.score)),
-                            keyframe=middle_frame(opening.time, stop, fps)))
+        scenes.append(
+            Scene(
+                start=opening.time,
+                end=stop,
+                score=min(1.0, max(0.0, opening.score)),
+                keyframe=middle_frame(opening.time, stop, fps),
+            )
+        )
     return scenes
 
 
@@ -69,8 +75,9 @@ def middle_frame(start: float, end: float, fps: float) -> float:
     return min(max(snapped, start), end)
 
 
-def write_keyframes(media: Media, scenes: list[Scene], work_dir: Path, max_side: int, quality: int,
-                    ctx: RunContext) -> list[Scene]:
+def write_keyframes(
+    media: Media, scenes: list[Scene], work_dir: Path, max_side: int, quality: int, ctx: RunContext
+) -> list[Scene]:
     """Save one JPEG per scene (longest side at most `max_side` px) and return the scenes with
     `keyframe_path` set. Seeks to each keyframe instead of keeping frames during detection, so
     detection memory stays flat; this decodes at most one GOP per scene.
@@ -87,16 +94,24 @@ def write_keyframes(media: Media, scenes: list[Scene], work_dir: Path, max_side:
             image = _frame_at(container, stream, scene.keyframe, time_base, start_pts, media.path)
             scale = min(1.0, max_side / max(image.width, image.height))
             if scale < 1.0:
-                image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+                image = image.resize(
+                    (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+                )
             path = folder / f"scene-{number:04d}-{scene.keyframe:010.3f}s.jpg"
             _save_jpeg_atomic(image, path, quality)
             out.append(scene.model_copy(update={"keyframe_path": str(path)}))
-    return out + scenes[len(out):]
+    return out + scenes[len(out) :]
 
 
-def _frame_at(container: av.container.InputContainer, stream: av.video.stream.VideoStream, time: float,
-              time_base: object, start_pts: int, where: Path) -> object:
-    """The first decoded frame at or after `time` seconds (the last frame if the video ends first)."""
+def _frame_at(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    time: float,
+    time_base: object,
+    start_pts: int,
+    where: Path,
+) -> object:
+    """The first decoded frame at or after `time` seconds (or the video's last frame)."""
     target = start_pts + int(time / time_base)  # type: ignore[operator]
     try:
         container.seek(target, stream=stream, backward=True, any_frame=False)
@@ -106,11 +121,17 @@ def _frame_at(container: av.container.InputContainer, stream: av.video.stream.Vi
             if frame.pts is None or frame.pts >= target - 1:
                 break
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot decode the keyframe at {time:.2f}s ({exc.strerror or exc})",
-                         where=str(where), fix="re-encode the file, or set `keyframes: false`") from None
+        raise MediaError(
+            f"cannot decode the keyframe at {time:.2f}s ({exc.strerror or exc})",
+            where=str(where),
+            fix="re-encode the file, or set `keyframes: false`",
+        ) from None
     if last is None:
-        raise MediaError(f"no frame at {time:.2f}s for the keyframe", where=str(where),
-                         fix="re-encode the file, or set `keyframes: false`")
+        raise MediaError(
+            f"no frame at {time:.2f}s for the keyframe",
+            where=str(where),
+            fix="re-encode the file, or set `keyframes: false`",
+        )
     return last.to_image()
 
 

