@@ -247,3 +247,24 @@ def test_halo_runs_as_a_module(run_halo, isolated_env):
     assert result.returncode == 0
     for command in ("validate", "schema", "plugins"):
         assert command in result.stdout
+
+
+def test_log_levels_follow_quiet_and_verbose(add_command):
+    import logging
+
+    def chatty() -> None:
+        log = logging.getLogger("halo.test-chatty")
+        log.debug("a debug line")
+        log.info("an info line")
+        log.warning("a warning line")
+        log.error("an error line")
+
+    name = add_command(chatty)
+    lines = {flags: CliRunner().invoke(main, [*flags, name]).stderr
+             for flags in [(), ("-q",), ("-v",), ("-vv",)]}
+    assert lines[()] == ("WARNING halo.test-chatty: a warning line\n"
+                         "ERROR halo.test-chatty: an error line\n")
+    assert lines[("-q",)] == "ERROR halo.test-chatty: an error line\n"
+    assert "INFO halo.test-chatty: an info line" in lines[("-v",)]
+    assert "DEBUG" not in lines[("-v",)]
+    assert "DEBUG halo.test-chatty: a debug line" in lines[("-vv",)]
