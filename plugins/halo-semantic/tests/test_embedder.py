@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from halo_core import ComponentUnavailable
 from halo_core.plugins import get_registry
+from halo_core.testing.embedder_contract import EmbedderContract
 from halo_semantic import SentenceTransformersEmbedder
 from halo_semantic.embedder import bundled_model_path, load_model
 
@@ -79,3 +82,9 @@ def test_unknown_options_are_rejected() -> None:
 
 def test_registered_as_an_embedder() -> None:
     assert get_registry().get("embedder", "sentence-transformers").cls is SentenceTransformersEmbedder
+
+
+class TestSentenceTransformersContract(EmbedderContract):
+    @pytest.fixture
+    def make_embedder(self) -> Any:
+        return SentenceTransformersEmbedder.from_options

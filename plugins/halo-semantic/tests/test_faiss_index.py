@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from halo_core import HaloError
 from halo_core.plugins import get_registry
+from halo_core.testing.index_contract import VectorIndexContract
 from halo_semantic import FaissIndex, SentenceTransformersEmbedder
 
 
@@ -29,43 +30,18 @@ def ids_of(hits: list[tuple[str, float]]) -> list[str]:
     return [id_ for id_, _ in hits]
 
 
-def test_search_finds_each_vector_first() -> None:
-    vectors = clustered(50)
-    index = FaissIndex()
-    index.add([f"v{i}" for i in range(50)], vectors)
-    results = index.search(vectors, 3)
-    assert [hits[0][0] for hits in results] == [f"v{i}" for i in range(50)]
-    assert all(hits[0][1] == pytest.approx(1.0, abs=1e-5) for hits in results)
-    assert all(a[1] >= b[1] for hits in results for a, b in zip(hits, hits[1:]))
-    assert len(index) == 50 and index.is_exact
+class TestFaissExact(VectorIndexContract):
+    @pytest.fixture
+    def make_index(self) -> Any:
+        return FaissIndex.from_options
 
 
-def test_add_replaces_an_existing_id() -> None:
-    vectors = clustered(3)
-    index = FaissIndex()
-    index.add(["a", "b"], vectors[:2])
-    index.add(["a"], vectors[2:3])
-    assert len(index) == 2
-    assert index.search(vectors[2:3], 1)[0][0] == ("a", pytest.approx(1.0, abs=1e-5))
-    assert all(score < 0.999 for _, score in index.search(vectors[0:1], 2)[0])  # the old "a" is gone
+class TestFaissApproximate(VectorIndexContract):
+    """The same contract once the index has turned IVF (nprobe past nlist keeps it exhaustive)."""
 
-
-def test_remove_by_id() -> None:
-    vectors = clustered(10)
-    index = FaissIndex()
-    index.add([f"v{i}" for i in range(10)], vectors)
-    index.remove(["v3", "v7", "never-added"])
-    assert len(index) == 8
-    found = {id_ for hits in index.search(vectors, 10) for id_ in ids_of(hits)}
-    assert found == {f"v{i}" for i in range(10)} - {"v3", "v7"}
-
-
-def test_k_larger_than_the_index_and_empty_index() -> None:
-    index = FaissIndex()
-    assert index.search(clustered(2), 5) == [[], []]
-    index.add(["only"], clustered(1))
-    assert ids_of(index.search(clustered(1, seed=3), 5)[0]) == ["only"]
-    assert index.search(clustered(1), 0) == [[]]
+    @pytest.fixture
+    def make_index(self) -> Any:
+        return lambda **options: FaissIndex.from_options({"exact_threshold": 5, "nprobe": 1000, **options})
 
 
 def test_mismatched_dimensions_and_counts_are_clear_errors() -> None:
@@ -78,15 +54,15 @@ def test_mismatched_dimensions_and_counts_are_clear_errors() -> None:
 
 
 @pytest.mark.parametrize("exact_threshold", [100_000, 300])
-def test_save_and_load_round_trip(tmp_path: Path, exact_threshold: int) -> None:
+def test_save_and_load_keep_the_kind_and_the_ids(tmp_path: Path, exact_threshold: int) -> None:
     vectors = clustered(1000)
     ids = [f"chunk-{i}" for i in range(1000)]
     index = FaissIndex.from_options({"exact_threshold": exact_threshold})
     index.add(ids, vectors)
     index.remove(ids[:10])
-    index.save(tmp_path / "chunks.faiss")
+    index.save(tmp_path / "chunks")
     loaded = FaissIndex.from_options({"exact_threshold": exact_threshold})
-    loaded.load(tmp_path / "chunks.faiss")
+    loaded.load(tmp_path / "chunks")
     assert len(loaded) == 990 and loaded.is_exact == index.is_exact
     assert loaded.search(vectors[:20], 5) == index.search(vectors[:20], 5)
     loaded.add(["new"], vectors[:1])  # still writable, with fresh ids after the loaded ones
@@ -95,29 +71,25 @@ def test_save_and_load_round_trip(tmp_path: Path, exact_threshold: int) -> None:
     assert "chunk-11" not in {i for hits in loaded.search(vectors[:20], 20) for i in ids_of(hits)}
 
 
-def test_save_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_save_leaves_only_the_current_files(tmp_path: Path) -> None:
     index = FaissIndex()
     index.add(["a"], clustered(1))
-    index.save(tmp_path / "i.faiss")
-    index.save(tmp_path / "i.faiss")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.faiss", "i.faiss.ids.json"]
+    index.save(tmp_path)
+    index.add(["b"], clustered(1, seed=2))
+    index.save(tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 2 and names[0] == "ids.json" and names[1].startswith("index-")
 
 
-def test_a_torn_pair_of_files_is_detected(tmp_path: Path) -> None:
-    first, second = FaissIndex(), FaissIndex()
-    first.add(["a"], clustered(1))
-    second.add(["b", "c"], clustered(2))
-    first.save(tmp_path / "one.faiss")
-    second.save(tmp_path / "two.faiss")
-    (tmp_path / "one.faiss.ids.json").write_text((tmp_path / "two.faiss.ids.json").read_text())
-    with pytest.raises(HaloError, match="do not belong together") as raised:
-        FaissIndex().load(tmp_path / "one.faiss")
+def test_a_torn_save_is_detected(tmp_path: Path) -> None:
+    index = FaissIndex()
+    index.add(["a", "b"], clustered(2))
+    index.save(tmp_path)
+    manifest = json.loads((tmp_path / "ids.json").read_text())
+    (tmp_path / manifest["index"]).write_bytes(b"half a faiss index")
+    with pytest.raises(HaloError, match="does not match ids.json") as raised:
+        FaissIndex().load(tmp_path)
     assert "fix:" in raised.value.message
-
-
-def test_loading_a_missing_index_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(HaloError, match="missing index file"):
-        FaissIndex().load(tmp_path / "nothing.faiss")
 
 
 def test_past_the_threshold_the_index_turns_approximate_with_high_recall() -> None:

@@ -4,7 +4,8 @@ Up to `exact_threshold` vectors the index is a flat (brute-force, exact) inner-p
 Once it grows past that, it is rebuilt as an IVF index (k-means cells, `nprobe` cells searched per
 query), and retrained when it has grown `retrain_growth` times past the size it was trained at.
 Both kinds sit behind an IndexIDMap2-style id map, so `remove` and replace-by-id work on either.
-String ids map to faiss's int64 ids through a table saved next to the index.
+String ids map to faiss's int64 ids through a table saved with the index (`save`/`load` take a
+folder, as for every vector index).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,11 +21,12 @@ import numpy as np
 from pydantic import Field
 
 from halo_core import ComponentConfig, HaloError, VectorIndex
+from halo_core.artifacts import atomic_write_bytes
 
 if TYPE_CHECKING:
     import faiss
 
-IDS_SUFFIX = ".ids.json"
+MANIFEST = "ids.json"
 FORMAT_VERSION = 1
 
 
@@ -104,50 +105,58 @@ class FaissIndex(VectorIndex[FaissConfig]):
         ]
 
     def save(self, path: Path) -> None:
-        """Write the faiss index to `path` and the id table to `path` + '.ids.json', each atomically.
+        """Write the index into the folder `path`: `index-<sha256>.faiss`, then `ids.json` naming it.
 
-        The id table records the SHA-256 of the index bytes, so `load` detects a torn pair.
+        Both writes are atomic and the manifest goes last, so a crash leaves the previous save
+        readable; index files no manifest names are removed afterwards.
         """
         import faiss
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
         index = self._index if self._index is not None else self._flat(self._dim or 1)
         data = faiss.serialize_index(index).tobytes()
-        _write_atomic(path, data)
-        table = {
+        digest = hashlib.sha256(data).hexdigest()
+        index_file = f"index-{digest[:16]}.faiss"
+        atomic_write_bytes(folder / index_file, data)
+        manifest = {
             "format": FORMAT_VERSION,
+            "index": index_file,
+            "sha256": digest,
             "dim": self._dim,
-            "index_sha256": hashlib.sha256(data).hexdigest(),
             "next_key": self._next_key,
             "trained_at": self._trained_at,
-            "ids": {id_: key for id_, key in self._key_of.items()},
+            "ids": self._key_of,
         }
-        _write_atomic(_ids_path(path), json.dumps(table).encode())
+        atomic_write_bytes(folder / MANIFEST, json.dumps(manifest).encode())
+        for stale in folder.glob("index-*.faiss"):
+            if stale.name != index_file:
+                stale.unlink(missing_ok=True)
 
     def load(self, path: Path) -> None:
         import faiss
 
-        path = Path(path)
-        where = f"vector index faiss: {path}"
+        folder = Path(path)
+        where = f"vector index faiss: {folder}"
+        fix = "build the index again (re-run with --force)"
         try:
-            data = path.read_bytes()
-            table = json.loads(_ids_path(path).read_text())
+            manifest = json.loads((folder / MANIFEST).read_text())
+            data = (folder / manifest["index"]).read_bytes()
         except FileNotFoundError as exc:
-            raise HaloError(f"missing index file {exc.filename}", where=where,
-                            fix="build the index again (re-run the stage that saved it)") from None
-        except json.JSONDecodeError as exc:
-            raise HaloError(f"the id table is not valid JSON ({exc})", where=where,
-                            fix="delete both files and build the index again") from None
-        if table.get("format") != FORMAT_VERSION or table.get("index_sha256") != hashlib.sha256(data).hexdigest():
-            raise HaloError("the index and its id table do not belong together (torn or foreign write)",
-                            where=where, fix="delete both files and build the index again")
-        self._index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        self._dim = table["dim"]
-        self._next_key = int(table["next_key"])
-        self._trained_at = int(table["trained_at"])
-        self._key_of = {str(id_): int(key) for id_, key in table["ids"].items()}
-        self._id_of = {key: id_ for id_, key in self._key_of.items()}
+            raise HaloError(f"missing index file {exc.filename}", where=where, fix=fix) from None
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise HaloError(f"{MANIFEST} is not a faiss index manifest ({exc})", where=where, fix=fix) from None
+        if manifest.get("format") != FORMAT_VERSION or hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+            raise HaloError(f"the index file does not match {MANIFEST} (torn or foreign write)", where=where, fix=fix)
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        key_of = {str(id_): int(key) for id_, key in manifest["ids"].items()}
+        if index.ntotal != len(key_of):
+            raise HaloError(f"{len(key_of)} ids but {index.ntotal} vectors", where=where, fix=fix)
+        self._index, self._key_of = index, key_of
+        self._id_of = {key: id_ for id_, key in key_of.items()}
+        self._dim = manifest["dim"]
+        self._next_key = int(manifest["next_key"])
+        self._trained_at = int(manifest["trained_at"])
         self._set_nprobe()
 
     # --- internals -----------------------------------------------------------------------------
@@ -201,16 +210,3 @@ class FaissIndex(VectorIndex[FaissConfig]):
 
         if self._index is not None and not self.is_exact:
             faiss.extract_index_ivf(self._index).nprobe = self.config.nprobe
-
-
-def _ids_path(path: Path) -> Path:
-    return path.with_name(path.name + IDS_SUFFIX)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
