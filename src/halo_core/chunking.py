@@ -59,11 +59,13 @@ class Candidate:
 
     time: float
     scene: float
-    """strength of the strongest scene cut within the window, fading with distance"""
+    """strength of the strongest scene cut within the window (relative to the video's strongest
+    cut), fading linearly with distance"""
     speaker: float
     """1 when the speaker before differs from the speaker after"""
     topic: float
-    """strength of the strongest topic start within the window, fading with distance"""
+    """strength of the strongest topic start within the window (relative to the video's strongest
+    topic shift), fading linearly with distance"""
     pause: float
     """length of the silence the candidate sits in, divided by the long-pause length, capped at 1"""
     pause_s: float
@@ -333,10 +335,16 @@ def has_signal(timeline: Timeline, signal: str) -> bool:
 
 
 class _Nearby:
-    """The strongest event within `window` seconds of a time, fading linearly with distance."""
+    """The strongest event within `window` seconds of a time, fading linearly with distance.
+
+    Strengths are divided by the strongest event's, so that a detector whose scores are all low
+    (its scale is its own) still marks its best boundaries as full evidence.
+    """
 
     def __init__(self, events: list[tuple[float, float]], window: float) -> None:
-        self.events, self.window = events, window
+        top = max((max(0.0, min(1.0, s)) for _, s in events), default=0.0)
+        self.events = [(e, max(0.0, min(1.0, s)) / top if top else 0.0) for e, s in events]
+        self.window = window
         self.times = [e for e, _ in events]
 
     def __call__(self, t: float) -> float:
@@ -344,10 +352,7 @@ class _Nearby:
             return 0.0
         lo = bisect.bisect_left(self.times, t - self.window)
         hi = bisect.bisect_right(self.times, t + self.window)
-        return max(
-            (max(0.0, min(1.0, s)) * (1 - abs(e - t) / self.window) for e, s in self.events[lo:hi]),
-            default=0.0,
-        )
+        return max((s * (1 - abs(e - t) / self.window) for e, s in self.events[lo:hi]), default=0.0)
 
 
 def _speaker_at(turns: list[tuple[float, float, str]], t: float) -> str | None:

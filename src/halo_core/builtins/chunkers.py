@@ -62,14 +62,15 @@ class RulesConfig(CandidateOptions):
         default=1500, gt=0, description="most estimated transcript tokens per chunk, when possible"
     )
     weights: dict[Signal, float] = Field(
-        default={"scene": 1.0, "speaker": 0.5, "topic": 1.5, "pause": 1.0},
+        default={"scene": 0.5, "speaker": 0.5, "topic": 1.5, "pause": 1.0},
         description="weight of each signal in a boundary's score (missing signals are ignored)",
     )
     penalty: float = Field(
-        default=0.5,
+        default=0.6,
         ge=0,
-        description="cost of each extra chunk, against boundary scores in [0, 1]: "
-        "a cut is made where its score beats this, within the duration and token bounds",
+        description="cost of each extra chunk, against boundary scores in [0, 1]: a cut is made "
+        "where its score beats this (more than half the available evidence agrees), within the "
+        "duration and token bounds",
     )
 
     @model_validator(mode="after")
