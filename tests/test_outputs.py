@@ -10,9 +10,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from pydantic import TypeAdapter
 from test_resume import LECTURE, halo_test_plugin, plugin_dir, write_spec
 
-from halo_core.model import ChunkSet, RunReport, Summaries, Timeline
+from halo_core.model import Answer, ChunkSet, RunReport, Summaries, Timeline
 from halo_core.runner import RunResult, run
 from halo_core.spec import load_spec
 
@@ -77,7 +78,7 @@ def test_run_json_lets_a_new_process_rebuild_the_pipeline(lecture_run: RunResult
     assert index["ids"] == [
         c["id"] for c in json.loads((lecture_run.run_dir / "chunks.json").read_text())["chunks"]
     ]
-    assert index["key"] == record["stage_keys"]["index"]
+    assert (Path(record["artifacts"]) / f"{index['key']}.json").is_file()
 
 
 def test_notes_have_a_title_the_summary_timestamped_sections_and_the_chunks(
@@ -129,3 +130,27 @@ def test_secrets_never_reach_any_output(
         assert secret not in path.read_text(errors="replace"), path
     record = json.loads((result.run_dir / "run.json").read_text())
     assert record["spec"]["llm"]["with"]["api_key"] == "${HALO_TEST_KEY}"
+
+
+def test_asked_questions_are_answered_into_answers_json_and_notes_and_reused(
+    tmp_path: Path,
+) -> None:
+    question = "Where does the tidal range exceed fifteen metres?"
+    spec = write_spec(tmp_path, ask=json.dumps([question]))
+
+    first = run(load_spec(spec))[0]
+
+    assert first.error is None, first.error
+    answers = TypeAdapter(list[Answer]).validate_json((first.run_dir / "answers.json").read_text())
+    assert [a.question for a in answers] == [question]
+    assert "Fundy" in answers[0].answer
+    assert answers[0].citations and answers[0].citations[0].start < 50.4
+    notes = (first.run_dir / "notes.md").read_text()
+    assert f"**{question}**" in notes.split("## Questions", 1)[1]
+
+    second = run(load_spec(spec))[0]
+    assert {s.stage: s.reused for s in second.report.stages}["ask"] is True
+    assert sum(u.requests for u in second.report.llm.values()) == 0
+    assert (second.run_dir / "answers.json").read_text() == (
+        first.run_dir / "answers.json"
+    ).read_text()

@@ -233,7 +233,7 @@ def write_spec(
 
 
 def stage_reuse(result) -> dict[str, bool]:  # noqa: ANN001 - a RunResult
-    assert result.error is None, result.error
+    assert result.error is None, result.error.message
     return {s.stage: s.reused for s in result.report.stages}
 
 

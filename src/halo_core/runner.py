@@ -57,12 +57,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("halo.runner")
 
 ARTIFACTS_DIR = ".halo/artifacts"
+PROBES_DIR = "probes"
+"""Beside the artifacts: media records by path, size and mtime (not content-addressed)."""
 SUMMARIZE_VERSION = stable_hash(PROMPTS)[:12]
 """Part of the summarize stage's key: changing the prompts invalidates stored summaries."""
 
-REWRITTEN_LAST = ("report.json", "summaries.json", "answers.json", "notes.md", "timeline.svg")
-"""Outputs of the later stages: removed when a run starts, so a run stopped half-way never leaves
-a previous run's files beside its own."""
+LATER_OUTPUTS = ("summaries.json", "answers.json", "notes.md", "timeline.svg")
+"""Outputs a run may not get to (a failure, the budget, a task turned off): when a run does not
+write one, a previous run's copy is removed, so a folder never mixes two runs' files."""
 
 _segments = TypeAdapter(list[Segment])
 _answers = TypeAdapter(list[Answer])
@@ -196,7 +198,7 @@ class InputRun:
     def run(self) -> RunResult:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         t0 = time.monotonic()
-        media = media_probe.probe(self.path)
+        media = self._probe()
         self._check_media(media)
         self.progress.message(f"{media.path.name}: {media.duration:.1f} s")
         try:
@@ -205,11 +207,34 @@ class InputRun:
             self.cancelled.set()  # long-running components check it and stop early
             raise
         finally:
+            self.folder.remove_unwritten(*LATER_OUTPUTS)
             self.gateway.flush_stats()  # this run's cache hits/misses into `halo cache stats`
+
+    def _probe(self) -> Media:
+        """The media record, stored by path, size and modification time: a re-run of a long
+        video does not hash its bytes again."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return media_probe.probe(self.path)  # says what is wrong with the path
+        key = artifact_key(
+            stage="probe",
+            path=str(self.path.resolve()),
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            inode=stat.st_ino,
+        )
+        probes = ArtifactStore(self.store.root.parent / PROBES_DIR)
+        stored = None if self.force else probes.get(key)
+        if stored is not None:
+            return Media.model_validate(stored)
+        media = media_probe.probe(self.path)
+        probes.put(key, media.model_dump(mode="json"))
+        return media
 
     def _stages(self, media: Media, started_at: str, t0: float) -> RunResult:
         pipeline, spec = self.pipeline, self.loaded.spec
-        self.folder.remove(*REWRITTEN_LAST)  # a folder without report.json is unfinished
+        self.folder.remove("report.json")  # a folder without report.json is unfinished
         timeline = self._extract(media)
         self.folder.write_model("timeline.json", timeline)
 
@@ -260,7 +285,6 @@ class InputRun:
         report = self._report(
             media, started_at, time.monotonic() - t0, timeline, chunks, summaries, answers
         )
-        self._write_run_record(media)  # again, now with every stage's key
         self.folder.write_model("report.json", report)
         return RunResult(self.path, self.folder.path, report=report)
 
@@ -509,7 +533,6 @@ class InputRun:
                     "cache": pipeline.cache.identity(),
                     "llm": pipeline.llm.identity(),
                 },
-                "stage_keys": dict(self.keys),
                 "artifacts": str(self.store.root.resolve()),
             },
         )

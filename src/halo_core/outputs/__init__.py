@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..artifacts import atomic_write_text
+from ..artifacts import atomic_write_bytes
 from ..model import JSONValue
 from .notes import render_notes
 from .svg import render_timeline_svg
@@ -26,6 +26,7 @@ class RunFolder:
     def __init__(self, path: Path, redact: Callable[[str], str]) -> None:
         self.path = Path(path)
         self.redact = redact
+        self.written: set[str] = set()
 
     def write_model(self, name: str, model: BaseModel) -> Path:
         # Round-trip through the model's own class so nothing invalid is ever written.
@@ -35,11 +36,23 @@ class RunFolder:
     def write_json(self, name: str, value: JSONValue) -> Path:
         return self.write_text(name, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
+    def write_text(self, name: str, text: str) -> Path:
+        """Write `name` atomically, unless it already holds exactly this text (a re-run)."""
+        target = self.path / name
+        data = self.redact(text).encode("utf-8")
+        try:
+            unchanged = target.read_bytes() == data
+        except OSError:
+            unchanged = False
+        if not unchanged:
+            atomic_write_bytes(target, data)
+        self.written.add(name)
+        return target
+
     def remove(self, *names: str) -> None:
         for name in names:
             (self.path / name).unlink(missing_ok=True)
 
-    def write_text(self, name: str, text: str) -> Path:
-        target = self.path / name
-        atomic_write_text(target, self.redact(text))
-        return target
+    def remove_unwritten(self, *names: str) -> None:
+        """Remove those of `names` this run did not write: a previous run's, now stale."""
+        self.remove(*(name for name in names if name not in self.written))
