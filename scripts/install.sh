@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything HALO needs into .venv: Debian packages the engines and tests use, torch pinned
+# Installs everything HALO needs into .venv: Debian packages the engines and tests use (libgl1 and
+# libglib2.0-0 for the OpenCV wheel PySceneDetect depends on), torch pinned
 # to its CPU build first (an unpinned torch would pull gigabytes of CUDA), then the core, every
 # plugin in plugins/ and the example plugin, editable, with the extras their tests exercise.
 # Idempotent: the Makefile runs it only when a pyproject or this script changed.
@@ -10,7 +11,7 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 VENV=.venv
 PIP="$VENV/bin/python -m pip"
-APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core)
+APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core libgl1 libglib2.0-0)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
