@@ -125,3 +125,15 @@ def test_unknown_task_is_a_clear_error() -> None:
 def test_registered_as_builtin() -> None:
     info = get_registry().get("llm", "extractive")
     assert info.cls is ExtractiveLLM and not info.cls.accepts_clips
+
+
+def test_flattened_summaries_split_into_their_sentences() -> None:
+    context = (
+        "[00:00\u201302:28] Tides, moon: The Moon pulls the sea. Key points: Tides rise twice a day; "
+        "Spring tides are large."
+    )
+    assert context_sentences(context) == [
+        "Tides, moon: The Moon pulls the sea.",
+        "Tides rise twice a day.",
+        "Spring tides are large.",
+    ]

@@ -114,7 +114,8 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
 
 def context_sentences(context: str) -> list[str]:
     """The sentences of a context: transcript text, or summaries with time-span headings and
-    key-point bullets (headings and title lines are not sentences; bullets are)."""
+    key points as bullets or `Key points: a; b.` (headings and title lines are not sentences;
+    key points are)."""
     sentences: list[str] = []
     for line in context.splitlines():
         if _TITLE_LINE.match(line):
@@ -124,7 +125,10 @@ def context_sentences(context: str) -> list[str]:
         if labelled and not re.search(r"[.?!…]", body):
             continue  # a heading: "[00:00–00:51] Ocean tides"
         body = _BULLET.sub("", body).strip()
-        sentences += [s for s in split_sentences(body) if tokenize(s)]
+        # summaries flattened to one line: "Title: paragraph. Key points: a; b; c."
+        body, _, points = body.partition("Key points:")
+        pieces = split_sentences(body) + [p.strip().rstrip(".") + "." for p in points.split(";")]
+        sentences += [s for s in pieces if tokenize(s)]
     return list(dict.fromkeys(sentences))  # repeated sentences count once
 
 
