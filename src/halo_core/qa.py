@@ -329,6 +329,7 @@ class Retrieved:
     """in time order"""
     evidence: tuple[str, ...]
     """the windows' chunk ids, best first: what L2 checks a cached answer against"""
+    query_vector: np.ndarray
 
 
 @dataclass
@@ -477,7 +478,7 @@ class QA:
             tokens += cost
         evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
         windows.sort(key=lambda w: w[0].start)
-        return Retrieved(self._merge(windows), evidence)
+        return Retrieved(self._merge(windows), evidence, q[0])
 
     def _window(self, pid: str) -> tuple[Passage, ...]:
         n = self._position[pid]
@@ -518,9 +519,11 @@ class QA:
         conversation = (stable_hash([[t.retrieval_query, t.answer] for t in session.turns])
                         if follow_up and session is not None else "")
         context_id = stable_hash([self.context_id, conversation])
-        prompt = question if not follow_up or previous is None else (
-            f"{question}\n(Follow-up to the question: {previous.question} "
-            f"— answered: {previous.answer})")
+        prompt, system = question, SYSTEM
+        if follow_up and previous is not None:
+            # the subject comes from the previous question; its answer is background only
+            prompt = f"{question} (follow-up to: {previous.question})"
+            system = f"{SYSTEM} Earlier in this conversation: Q: {previous.question} A: {previous.answer}"
 
         broad = bool(_BROAD.search(question)) and any(s.level == "section" for s in self._summaries)
         if broad:
@@ -539,9 +542,9 @@ class QA:
             citations = [Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
                          for w in retrieved.windows]
             evidence = retrieved.evidence
-            request = LLMRequest(task="answer", prompt=prompt, system=SYSTEM, context=context)
+            request = LLMRequest(task="answer", prompt=prompt, system=system, context=context)
             response = self.gateway.generate(
-                request, context_id=context_id, semantic=SemanticQuery(retrieval_query, evidence))
+                request, context_id=context_id, semantic=SemanticQuery(retrieval_query, evidence, retrieved.query_vector))
         tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
         cited = " ".join(span_label(c.start, c.end) for c in citations)
         answer = Answer(

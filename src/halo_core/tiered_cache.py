@@ -42,6 +42,7 @@ L2_PREFIX = "llm-l2:"
 L3_PREFIX = "llm-l3:"
 STATS_NAMESPACE = "halo-cache-stats"
 TIERS = ("l1", "l2", "l3")
+RECENT_EMBEDDINGS = 256
 
 log = logging.getLogger("halo.cache")
 
@@ -164,6 +165,8 @@ class SemanticQuery:
 
     text: str
     evidence: tuple[str, ...] = ()
+    vector: np.ndarray | None = field(default=None, compare=False)
+    """the text's embedding by the cache's embedder, when the caller has it already"""
 
 
 class L2Entry(BaseModel):
@@ -198,11 +201,12 @@ class SemanticCache:
     sync_interval: float = 30.0
     candidates: int = 5
     _mirrors: dict[str, _Mirror] = field(default_factory=dict)
+    _recent: dict[str, np.ndarray] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def lookup(self, scope: str, query: SemanticQuery) -> L2Hit | None:
         namespace = L2_PREFIX + scope
-        vector = self._embed(query.text)
+        vector = self._embed(query)
         features = question_features(query.text)
         with self._lock:
             mirror = self._mirror(namespace)
@@ -229,7 +233,7 @@ class SemanticCache:
 
     def store(self, scope: str, query: SemanticQuery, value: JSONValue) -> None:
         namespace = L2_PREFIX + scope
-        vector = self._embed(query.text)
+        vector = self._embed(query)
         key = hashlib.sha256(normalize_question(query.text).encode()).hexdigest()
         entry = L2Entry(
             question=query.text,
@@ -247,8 +251,19 @@ class SemanticCache:
         with self._lock:
             self._mirrors.clear()
 
-    def _embed(self, text: str) -> np.ndarray:
-        return np.asarray(self.embedder.embed([normalize_question(text)])[0], dtype=np.float32)
+    def _embed(self, query: SemanticQuery) -> np.ndarray:
+        if query.vector is not None:
+            return np.asarray(query.vector, dtype=np.float32).reshape(-1)
+        text = normalize_question(query.text)
+        with self._lock:  # a miss embeds for the lookup and again for the store: once is enough
+            if text in self._recent:
+                return self._recent[text]
+        vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
+        with self._lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_EMBEDDINGS:
+                self._recent.pop(next(iter(self._recent)))
+        return vector
 
     def _mirror(self, namespace: str) -> _Mirror:
         mirror = self._mirrors.get(namespace)

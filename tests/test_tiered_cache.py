@@ -1,0 +1,348 @@
+"""The cache tiers behave the same over every backend: memory, sqlite and a real redis-server.
+
+L2 uses the real sentence-transformers embedder (halo-semantic, the bundled MiniLM model), as
+pipelines/lecture.yaml does; the questions are the sample lecture's truth.json questions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from hypothesis import given
+from hypothesis import strategies as st
+
+from halo_core import CacheBackend, ComponentConfig, LLMBackend, LLMRequest, LLMResponse, Summary, Usage
+from halo_core.builtins.caches import MemoryCache, SqliteCache
+from halo_core.gateway import LLMGateway, SemanticQuery
+from halo_core.tiered_cache import (
+    L1_NAMESPACE,
+    L2_PREFIX,
+    SemanticCache,
+    SummaryCache,
+    clear_tier,
+    guard_rejects,
+    question_features,
+    tier_entry_counts,
+)
+from halo_redis.backend import RedisCache
+from halo_semantic.embedder import SentenceTransformersEmbedder
+from halo_core.builtins.numpy_index import NumpyIndex
+
+REPO = Path(__file__).resolve().parents[1]
+TRUTH = json.loads((REPO / "samples" / "lecture" / "truth.json").read_text())
+QUESTIONS = TRUTH["questions"]
+
+
+class CountingLLM(LLMBackend[ComponentConfig]):
+    """Answers with the prompt's length and counts calls: what a cache hit must not reach."""
+
+    name = "counting"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        super().__init__(config)
+        self.calls = 0
+
+    @property
+    def model(self) -> str:
+        return "counting-1"
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        self.calls += 1
+        return LLMResponse(text=f"answer #{self.calls} to {request.prompt}", model=self.model,
+                           usage=Usage(input_tokens=len(request.prompt) // 4 + 1, output_tokens=5))
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return len(request.prompt) // 4 + 1
+
+
+# --- backends --------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 and a free port, for this module; stopped afterwards."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
+    port = _free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port, socket_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+BACKENDS = ["memory", "sqlite", "redis"]
+
+
+@pytest.fixture(params=BACKENDS)
+def make_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., CacheBackend]]:
+    """Build caches of one backend kind; every call with the same args opens the *same* store
+    (a second "process" of sqlite or redis; the same instance for memory)."""
+    kind = request.param
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    opened: list[CacheBackend] = []
+    memory: dict[int, MemoryCache] = {}
+
+    def make(max_entries: int = 100_000, ttl: float | None = None) -> CacheBackend:
+        cache: CacheBackend
+        if kind == "memory":
+            cache = memory.setdefault(max_entries, MemoryCache(MemoryCache.Config(max_entries=max_entries, ttl=ttl)))
+        elif kind == "sqlite":
+            cache = SqliteCache(SqliteCache.Config(path=tmp_path / f"cache-{max_entries}.db",
+                                                   max_entries=max_entries, ttl=ttl))
+        else:
+            cache = RedisCache(RedisCache.Config(url=request.getfixturevalue("redis_url"),
+                                                 prefix=f"{prefix}-{max_entries}",
+                                                 max_entries=max_entries, ttl=ttl))
+        opened.append(cache)
+        return cache
+
+    make.kind = kind  # type: ignore[attr-defined]
+    yield make
+    for cache in opened:
+        cache.clear()
+        cache.close()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformersEmbedder:
+    return SentenceTransformersEmbedder()
+
+
+def gateway_for(cache: CacheBackend, embedder: SentenceTransformersEmbedder,
+                llm: CountingLLM | None = None) -> LLMGateway:
+    return LLMGateway(llm or CountingLLM(), cache, embedder=embedder, index_factory=NumpyIndex)
+
+
+def ask(gateway: LLMGateway, question: str, context_id: str = "lecture") -> LLMResponse:
+    request = LLMRequest(task="answer", prompt=question, context=f"excerpts for {question}")
+    return gateway.generate(request, context_id=context_id, semantic=SemanticQuery(question))
+
+
+# --- L1 ----------------------------------------------------------------------------------------------
+
+
+def test_l1_answers_an_exact_repeat_without_calling_the_backend(make_cache, embedder) -> None:
+    llm = CountingLLM()
+    gateway = gateway_for(make_cache(), embedder, llm)
+    request = LLMRequest(task="summarize", prompt="Summarize this part.", context="Tides rise.")
+    first = gateway.generate(request, context_id="m")
+    again = gateway.generate(request.model_copy(update={"prompt": "Summarize  this part. "}), context_id="m")
+    assert (first.cache_tier, again.cache_tier, again.text, llm.calls) == (None, "l1", first.text, 1)
+    other_media = gateway.generate(request, context_id="other")
+    assert other_media.cache_tier is None and llm.calls == 2
+    tiers = gateway.tiers
+    assert (tiers["l1"].hits, tiers["l1"].misses, tiers["l1"].entries) == (1, 2, 2)
+    assert gateway.usage_by_model["counting-1"].requests == 2
+
+
+def test_summaries_never_use_l2_even_when_prompts_read_alike(make_cache, embedder) -> None:
+    llm = CountingLLM()
+    gateway = gateway_for(make_cache(), embedder, llm)
+    for text in ("Tides rise and fall.", "Helicase unwinds DNA."):
+        gateway.generate(LLMRequest(task="summarize", prompt="Summarize this part.", context=text))
+    assert llm.calls == 2 and gateway.tiers["l2"].hits == 0
+
+
+# --- L2 ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", QUESTIONS[::3], ids=lambda q: q["answer"])  # one per topic
+def test_l2_answers_a_paraphrase_and_never_a_different_question(make_cache, embedder, q) -> None:
+    llm = CountingLLM()
+    gateway = gateway_for(make_cache(), embedder, llm)
+    answers = [ask(gateway, q["question"])]
+    for paraphrase in q["paraphrases"]:
+        answer = ask(gateway, paraphrase)
+        # a hit is the answer to the original or to an earlier paraphrase, never anything else
+        assert answer.cache_tier != "l2" or answer.text in {a.text for a in answers}
+        answers.append(answer)
+    assert any(a.cache_tier == "l2" for a in answers), [a.cache_tier for a in answers]
+    for other in QUESTIONS:
+        if other is not q:
+            assert ask(gateway, other["question"]).cache_tier is None, other["question"]
+
+
+def test_l2_is_scoped_by_context_identity(make_cache, embedder) -> None:
+    gateway = gateway_for(make_cache(), embedder)
+    q = QUESTIONS[3]  # helicase
+    ask(gateway, q["question"], context_id="lecture-chunks-A")
+    assert ask(gateway, q["paraphrases"][1], context_id="lecture-chunks-B").cache_tier is None
+    assert ask(gateway, q["paraphrases"][1], context_id="lecture-chunks-A").cache_tier == "l2"
+    # another model is another scope too
+    request = LLMRequest(task="answer", prompt=q["paraphrases"][1], model="counting-2")
+    assert gateway.generate(request, context_id="lecture-chunks-A",
+                            semantic=SemanticQuery(q["paraphrases"][1])).cache_tier is None
+
+
+def test_l2_needs_agreeing_evidence(make_cache, embedder) -> None:
+    gateway = gateway_for(make_cache(), embedder)
+    q = QUESTIONS[3]
+    request = LLMRequest(task="answer", prompt=q["question"])
+    gateway.generate(request, semantic=SemanticQuery(q["question"], ("chunk-2", "chunk-1")))
+    para = q["paraphrases"][1]
+    elsewhere = LLMRequest(task="answer", prompt=para, context="chunk-5 text")
+    assert gateway.generate(elsewhere, semantic=SemanticQuery(para, ("chunk-5",))).cache_tier is None
+    agreeing = LLMRequest(task="answer", prompt=para, context="chunk-1 and chunk-5 text")
+    assert gateway.generate(agreeing, semantic=SemanticQuery(para, ("chunk-1", "chunk-5"))).cache_tier == "l2"
+
+
+def test_l2_entries_are_seen_by_a_new_process(make_cache, embedder) -> None:
+    q = QUESTIONS[6]  # Mainz
+    ask(gateway_for(make_cache(), embedder), q["question"])
+    fresh = gateway_for(make_cache(), embedder)  # a new gateway rebuilds its mirror from the backend
+    assert ask(fresh, q["paraphrases"][0]).cache_tier == "l2"
+
+
+def test_an_evicted_entry_is_never_returned_and_its_vector_is_dropped(make_cache, embedder) -> None:
+    cache = make_cache(max_entries=4)  # L1 + L2 entries share the bound: each question writes two
+    llm = CountingLLM()
+    gateway = gateway_for(cache, embedder, llm)
+    ask(gateway, QUESTIONS[3]["question"])
+    for q in QUESTIONS[4:8]:
+        ask(gateway, q["question"])
+    assert sum(tier_entry_counts(cache).values()) <= 4
+    semantic = gateway.semantic
+    assert semantic is not None
+    mirrors_before = sum(len(m.index) for m in semantic._mirrors.values())
+    calls = llm.calls
+    again = ask(gateway, QUESTIONS[3]["paraphrases"][1])  # its original was evicted
+    assert again.cache_tier is None and llm.calls == calls + 1
+    assert sum(len(m.index) for m in semantic._mirrors.values()) <= mirrors_before  # dropped, then the new one
+
+
+def test_cleared_entries_vanish_from_a_running_gateway(make_cache, embedder) -> None:
+    cache = make_cache()
+    gateway = gateway_for(cache, embedder)
+    q = QUESTIONS[7]
+    ask(gateway, q["question"])
+    assert clear_tier(make_cache(), "l2") == 1  # another process clears L2
+    assert ask(gateway, q["paraphrases"][0]).cache_tier is None
+    assert tier_entry_counts(cache)["l1"] == 2 and tier_entry_counts(cache)["l2"] == 1
+
+
+def test_expired_entries_are_misses(make_cache, embedder) -> None:
+    llm = CountingLLM()
+    gateway = gateway_for(make_cache(ttl=1.0), embedder, llm)
+    q = QUESTIONS[8]
+    ask(gateway, q["question"])
+    time.sleep(1.2)
+    assert ask(gateway, q["paraphrases"][1]).cache_tier is None  # its L2 original expired
+    assert llm.calls == 2
+
+
+# --- corrupted entries -------------------------------------------------------------------------------
+
+
+def test_a_corrupted_entry_is_a_logged_miss_and_is_removed(make_cache, embedder, caplog) -> None:
+    cache = make_cache()
+    llm = CountingLLM()
+    gateway = gateway_for(cache, embedder, llm)
+    request = LLMRequest(task="answer", prompt="Where is the Bay of Fundy?")
+    key = gateway.l1_key(request, "")
+    cache.set(L1_NAMESPACE, key, {"not": "a response"})
+    l2 = L2_PREFIX + "scope"
+    cache.set(l2, "k", ["not", "an", "entry"])
+    with caplog.at_level(logging.WARNING, logger="halo.cache"):
+        assert gateway.generate(request).cache_tier is None
+        assert SemanticCache(cache, embedder, NumpyIndex).lookup("scope", SemanticQuery("x")) is None
+    assert llm.calls == 1 and "corrupted cache entry" in caplog.text
+    assert gateway.generate(request).cache_tier == "l1"  # the good answer replaced the bad one
+    assert cache.get(l2, "k") is None
+
+
+def test_undecodable_sqlite_text_is_a_miss(tmp_path: Path, embedder) -> None:
+    cache = SqliteCache(SqliteCache.Config(path=tmp_path / "c.db"))
+    llm = CountingLLM()
+    gateway = gateway_for(cache, embedder, llm)
+    request = LLMRequest(task="answer", prompt="Who made ceramic movable type?")
+    gateway.generate(request)
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        db.execute("UPDATE entries SET value = '{broken' WHERE namespace = ?", (L1_NAMESPACE,))
+    assert gateway.generate(request).cache_tier is None and llm.calls == 2
+    assert gateway.generate(request).cache_tier == "l1"
+
+
+# --- L3 ----------------------------------------------------------------------------------------------
+
+
+def test_l3_keeps_summaries_while_their_source_is_unchanged(make_cache) -> None:
+    store = SummaryCache(make_cache())
+    summary = Summary(level="chunk", id="chunk-0001", start=0, end=51.5, text="Tides, spring tides.")
+    store.put("run", summary, "sha-A", [0.1, 0.2])
+    entry = SummaryCache(make_cache()).get("run", "chunk-0001", "sha-A")
+    assert entry is not None and entry.summary == summary and entry.vector == [0.1, 0.2]
+    assert store.get("run", "chunk-0001", "sha-B") is None  # re-chunked: stale
+    assert store.get("other-run", "chunk-0001", "sha-A") is None
+
+
+# --- stats -------------------------------------------------------------------------------------------
+
+
+def test_flushed_stats_add_up_across_processes(make_cache, embedder) -> None:
+    from halo_core.commands.cache import tier_stats
+
+    for _ in range(2):
+        gateway = gateway_for(make_cache(), embedder)
+        ask(gateway, QUESTIONS[0]["question"])
+        gateway.flush_stats()
+        gateway.flush_stats()  # flushing twice adds nothing twice
+    stats = tier_stats(make_cache())
+    assert (stats["l1"].hits, stats["l1"].misses, stats["l1"].entries) == (1, 1, 1)
+    assert (stats["l2"].misses, stats["l2"].entries) == (1, 1)
+    assert clear_tier(make_cache()) == 2 and tier_stats(make_cache())["l1"].entries == 0
+
+
+# --- guards ------------------------------------------------------------------------------------------
+
+
+@given(st.integers(0, 3000), st.integers(0, 3000), st.sampled_from([q["question"] for q in QUESTIONS]))
+def test_questions_about_different_numbers_never_match(a: int, b: int, question: str) -> None:
+    first = question_features(f"{question} In {a}?")
+    second = question_features(f"{question} In {b}?")
+    assert (guard_rejects(first, second) is None) == (a == b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("When did Gutenberg build his press?", "Where did Gutenberg build his press?"),
+    ("What did Newton discover?", "What did Einstein discover?"),
+    ("Which tides are not spring tides?", "Which tides are spring tides?"),
+])
+def test_guards_reject_questions_that_read_alike_but_ask_something_else(a: str, b: str) -> None:
+    assert guard_rejects(question_features(a), question_features(b)) is not None
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=lambda q: q["answer"])
+def test_guards_let_paraphrases_through(q) -> None:
+    original = question_features(q["question"])
+    assert any(guard_rejects(question_features(p), original) is None for p in q["paraphrases"])
