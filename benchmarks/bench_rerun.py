@@ -7,6 +7,7 @@ runner itself (report.json `wall_s`) — and the ratios. Target: re-run / first 
     .venv/bin/python benchmarks/bench_rerun.py                     # pipelines/lecture.yaml, sample
     .venv/bin/python benchmarks/bench_rerun.py --minutes 10        # a generated 10-minute lecture
     .venv/bin/python benchmarks/bench_rerun.py --spec pipelines/subtitles.yaml
+    .venv/bin/python benchmarks/bench_rerun.py --extractor subtitles --extractor scenedetect
 
 Generated lectures go to benchmarks/media/ (made with the shared make_lecture.py when missing).
 """
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HALO = Path(sys.executable).with_name("halo")
@@ -48,6 +51,16 @@ def generated_lecture(minutes: int) -> Path:
     return video
 
 
+def with_extractors(spec: Path, names: list[str], folder: Path) -> Path:
+    """A copy of `spec` in `folder` whose extractors are `names` (inputs kept where they were)."""
+    data = yaml.safe_load(spec.read_text())
+    data["extractors"] = [{"use": name} for name in names]
+    data["inputs"] = [str((spec.parent / p).resolve()) for p in data.get("inputs", [])]
+    copy = folder / spec.name
+    copy.write_text(yaml.safe_dump(data, sort_keys=False))
+    return copy
+
+
 def halo_run(spec: Path, out: Path, cwd: Path, inputs: list[Path]) -> tuple[float, list[dict]]:
     """(process wall seconds, the reports written) of one `halo run`."""
     args = [str(HALO), "run", str(spec), "--out", str(out), "-q"]
@@ -71,12 +84,21 @@ def main() -> None:
         default=0,
         help="run on a generated lecture of this length instead of the spec's inputs",
     )
+    parser.add_argument(
+        "--extractor",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run these extractors instead of the spec's (repeatable)",
+    )
     options = parser.parse_args()
     spec = options.spec.resolve()
     inputs = [generated_lecture(options.minutes)] if options.minutes else []
 
     with tempfile.TemporaryDirectory(prefix="bench-rerun-") as scratch:
         cwd = Path(scratch)
+        if options.extractor:
+            spec = with_extractors(spec, options.extractor, cwd)
         out = cwd / "runs"
         first_wall, first = halo_run(spec, out, cwd, inputs)
         second_wall, second = halo_run(spec, out, cwd, inputs)
@@ -87,7 +109,8 @@ def main() -> None:
     reused = sum(s["reused"] for r in second for s in r["stages"])
     stages = sum(len(r["stages"]) for r in second)
     llm_calls = [sum(m["requests"] for m in r["llm"].values()) for r in (*first, *second)]
-    print(f"spec: {spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec}")
+    extractors = ", ".join(options.extractor) or "as in the spec"
+    print(f"spec: {options.spec} (extractors: {extractors})")
     print(f"media: {media_s:.1f} s in {len(first)} input(s)")
     print(
         f"first run:  process {first_wall:7.2f} s   runner {first_runner:7.3f} s   "

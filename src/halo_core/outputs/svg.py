@@ -8,8 +8,8 @@ box carries a `<title>` tooltip with its times and text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape  # not xml.sax.saxutils: it imports urllib.request (50 ms)
 from typing import Any
-from xml.sax.saxutils import escape
 
 from ..model import Chunk, Timeline
 from ..summarize import span_label
