@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment
@@ -92,6 +92,21 @@ def test_too_little_transcript_is_one_unlabelled_or_plain_topic(lecture: tuple[M
     assert topics[0].label == ("sentence" if texts else "")
 
 
+def test_shifts_outside_the_media_are_ignored() -> None:
+    times, depths = np.array([5.0, 50.0, 120.0]), np.array([1.0, 0.9, 1.5])
+    shifts = pick_shifts(times, depths, np.arange(3), -1.0, 0.0, 0.0, 100.0)
+    assert [s.time for s in shifts] == [5.0, 50.0]
+
+
+def test_progress_is_reported_in_media_seconds(lecture: tuple[Media, Timeline]) -> None:
+    media, timeline = lecture
+    reports: list[tuple[str, float, float | None]] = []
+    ctx = RunContext(stage="topics", on_progress=lambda *report: reports.append(report))
+    Topics().extract(media, timeline, ctx)
+    assert reports and reports[-1][0] == "topics"
+    assert all(0 < done <= total == media.duration for _, done, total in reports)
+
+
 def test_depth_is_the_fall_from_the_peaks_on_both_sides() -> None:
     similarity = np.array([0.9, 0.8, 0.3, 0.7, 0.6, 0.65, 0.9])
     depths = depth_scores(similarity)
@@ -105,6 +120,7 @@ def test_a_flat_curve_has_no_valley() -> None:
     assert pick_shifts(np.arange(6.0), np.zeros(6), valleys(np.full(6, 0.5)), 0.0, 0.0, 1.0, 10.0) == []
 
 
+@settings(deadline=None)
 @given(
     depths=st.lists(st.floats(0, 2), min_size=1, max_size=40),
     min_duration=st.floats(0, 30),
@@ -125,6 +141,7 @@ def test_picked_shifts_respect_min_duration_and_the_cutoff(depths: list[float], 
         assert max(s.depth for s in shifts) == pytest.approx(max(fitting))
 
 
+@settings(deadline=None, max_examples=40)  # each example fits a TF-IDF model
 @given(times=st.lists(st.floats(0.5, 99.5), unique=True, max_size=10))
 def test_segments_always_tile_the_duration(times: list[float]) -> None:
     shifts = [Shift(t, 0.5) for t in sorted(times)]

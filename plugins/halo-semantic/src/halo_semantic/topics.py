@@ -31,6 +31,9 @@ from halo_core import (
 from .embedder import BUNDLED, SentenceTransformersConfig, SentenceTransformersEmbedder
 
 
+PROGRESS_EVERY = 256  # transcript segments embedded between progress reports
+
+
 class TopicsConfig(ComponentConfig):
     embedder: str = Field(
         default=BUNDLED,
@@ -81,8 +84,12 @@ class Topics(Extractor[TopicsConfig]):
             return segments_from_shifts([], units, duration, self.config.label_terms)
         cfg = self.config
         embedder = SentenceTransformersEmbedder(SentenceTransformersConfig(model=cfg.embedder, device=cfg.device))
-        vectors = embedder.embed([u.text for u in units])
-        ctx.progress(duration, duration)
+        batches = []
+        for first in range(0, len(units), PROGRESS_EVERY):
+            batch = units[first:first + PROGRESS_EVERY]
+            batches.append(embedder.embed([u.text for u in batch]))
+            ctx.progress(min(duration, batch[-1].end), duration)
+        vectors = np.vstack(batches)
         similarity = smooth(gap_similarities(units, vectors, cfg.window, cfg.window_unit), cfg.smoothing)
         times = gap_times(units)
         shifts = pick_shifts(
@@ -192,7 +199,8 @@ def pick_shifts(
         if depth <= cutoff:
             break
         fences = [0.0, duration, *(s.time for s in chosen)]
-        if all(abs(time - fence) >= min_duration for fence in fences):
+        inside = 0 < time < duration  # a transcript may run past the media's end
+        if inside and all(abs(time - fence) >= min_duration for fence in fences):
             chosen.append(Shift(time, depth))
     return sorted(chosen, key=lambda s: s.time)
 
