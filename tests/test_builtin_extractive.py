@@ -129,8 +129,8 @@ def test_registered_as_builtin() -> None:
 
 def test_flattened_summaries_split_into_their_sentences() -> None:
     context = (
-        "[00:00\u201302:28] Tides, moon: The Moon pulls the sea. Key points: Tides rise twice a day; "
-        "Spring tides are large."
+        "[00:00\u201302:28] Tides, moon: The Moon pulls the sea. "
+        "Key points: Tides rise twice a day; Spring tides are large."
     )
     assert context_sentences(context) == [
         "Tides, moon: The Moon pulls the sea.",

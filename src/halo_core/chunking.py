@@ -133,10 +133,10 @@ def candidates(
         times += [(t, first.start) for t in events_between(0.0, min(first.start, first.mid - _EPS))]
         for before, after in zip(units, units[1:], strict=False):
             gap = after.start - before.end
-            speaker_change = bool(
+            new_speaker = bool(
                 before.speaker and after.speaker and before.speaker != after.speaker
             )
-            if not (before.sentence_end or gap >= pause_threshold or speaker_change):
+            if not (before.sentence_end or gap >= pause_threshold or new_speaker):
                 continue
             lo, hi = before.mid + _EPS, after.mid  # a cut here keeps each unit whole
             if lo > hi:

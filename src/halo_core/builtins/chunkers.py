@@ -178,15 +178,16 @@ class RulesChunker(Chunker[RulesConfig]):
             too_long = b.time - a.time > cfg.max_duration
             too_many = tokens(a, b) > cfg.max_tokens
             if too_long or too_many:
-                kind = "max_duration" if too_long else "max_tokens"
+                kind: Literal["max_duration", "max_tokens"] = (
+                    "max_duration" if too_long else "max_tokens"
+                )
                 gaps = unit_gaps(units, a.time, b.time)
                 grid = [a.time + step * k for k in range(1, math.ceil((b.time - a.time) / step))]
                 points = {t: 1 for t in gaps}
                 for t in grid:
                     i = bisect.bisect_right(mids, t)
-                    inside_unit = any(
-                        units[j].start <= t <= units[j].end for j in (i - 1, i) if 0 <= j < len(units)
-                    )
+                    near = [units[j] for j in (i - 1, i) if 0 <= j < len(units)]
+                    inside_unit = any(u.start <= t <= u.end for u in near)
                     points.setdefault(t, 2 if inside_unit else 1)
                 for t in sorted(points):
                     detail = (

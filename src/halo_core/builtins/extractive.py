@@ -151,9 +151,10 @@ def rank_by_centrality(sentences: list[str], limit: int, redundancy: float = 0.5
     relevance)."""
     bags, idf = _vectors(sentences)
     weighted = [{t: n * idf[t] for t, n in bag.items()} for bag in bags]
-    centroid: Counter[str] = Counter()
+    centroid: dict[str, float] = {}
     for w in weighted:
-        centroid.update(w)
+        for term, value in w.items():
+            centroid[term] = centroid.get(term, 0.0) + value
     relevance = [_cosine(w, centroid) * min(1.0, len(bags[i]) / 4) for i, w in enumerate(weighted)]
     order: list[int] = []
     remaining = set(range(len(sentences)))
