@@ -269,7 +269,10 @@ def test_a_plugin_crash_keeps_finished_stages_and_the_next_run_resumes(
     assert (tmp_path / "runs" / "lecture" / "lecture" / "report.json").exists()
 
 
-def test_kill_9_mid_run_then_the_next_run_resumes(tmp_path: Path, plugin_dir: Path) -> None:
+def interrupt_mid_run(tmp_path: Path, plugin_dir: Path, sig: signal.Signals) -> int:
+    """Start `halo run` with a slow extractor, send `sig` once the transcript stage has finished
+    and the slow one is working, then let the next run finish; return the first run's exit code.
+    """
     hold = tmp_path / "hold"
     hold.write_text("")
     spec = write_spec(
@@ -286,28 +289,42 @@ def test_kill_9_mid_run_then_the_next_run_resumes(tmp_path: Path, plugin_dir: Pa
             started = list(artifacts.glob("work/*/started"))
             if started and len(list(artifacts.glob("*.json"))) == 1:
                 break
-            assert process.poll() is None, "halo run ended before it could be killed"
+            assert process.poll() is None, "halo run ended before it could be interrupted"
             time.sleep(0.05)
         else:
             pytest.fail("the transcript stage never finished")
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        process.send_signal(sig)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == -signal.SIGKILL
-    assert not (tmp_path / "runs" / "lecture" / "lecture" / "report.json").exists()
+    run_dir = tmp_path / "runs" / "lecture" / "lecture"
+    assert not (run_dir / "report.json").exists()
+    assert len(list(artifacts.glob("*.json"))) == 1, "only the transcript stage had finished"
 
     hold.unlink()
     second = subprocess.run(
         [str(HALO), "run", str(spec)], env=env, capture_output=True, text=True, timeout=120
     )
     assert second.returncode == 0, second.stderr
-    report = json.loads((tmp_path / "runs" / "lecture" / "lecture" / "report.json").read_text())
+    report = json.loads((run_dir / "report.json").read_text())
     reuse = {s["stage"]: s["reused"] for s in report["stages"]}
     assert reuse["transcript"] is True
     assert reuse["slow"] is False
-    assert f"outputs in {tmp_path / 'runs' / 'lecture' / 'lecture'}" in second.stdout
+    assert f"outputs in {run_dir}" in second.stdout
+    return process.returncode
+
+
+def test_kill_9_mid_run_then_the_next_run_resumes(tmp_path: Path, plugin_dir: Path) -> None:
+    assert interrupt_mid_run(tmp_path, plugin_dir, signal.SIGKILL) == -signal.SIGKILL
+
+
+def test_ctrl_c_mid_run_stores_no_partial_stage_and_the_next_run_resumes(
+    tmp_path: Path, plugin_dir: Path
+) -> None:
+    # On Ctrl-C the slow extractor sees ctx.cancelled and returns early with part of its output:
+    # that must not be stored as its finished artifact (checked inside interrupt_mid_run).
+    assert interrupt_mid_run(tmp_path, plugin_dir, signal.SIGINT) == 130
 
 
 def test_a_stage_failure_names_stage_component_distribution_and_input(

@@ -57,6 +57,8 @@ class Progress:
     def start(self, stage: str, total: float | None) -> None:
         with self._lock:
             self._stages[stage] = _StageState(started=time.monotonic(), total=total)
+            if self.tty and not self.quiet:
+                self._redraw()  # shown at once, even for a stage that never reports progress
 
     def update(self, stage: str, done: float, total: float | None = None) -> None:
         """The RunContext progress callback: `done` of `total` media seconds."""

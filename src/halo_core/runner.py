@@ -332,7 +332,8 @@ class InputRun:
                 raise KeyboardInterrupt
             self.store.put(key, value)
         wall = time.monotonic() - t0
-        self.progress.finish(name, reused=reused)
+        speed = f"{total / wall:.0f}x real time" if not reused and total and wall > 0.05 else ""
+        self.progress.finish(name, reused=reused, detail=speed)
         self.stages.append(
             StageReport(
                 stage=name,
