@@ -35,27 +35,24 @@ SIGNALS: tuple[Signal, ...] = ("scene", "speaker", "topic", "pause")
 
 
 class CandidateOptions(ComponentConfig):
-    window: float = Field(
-        default=DEFAULT_WINDOW,
-        ge=0,
-        description="seconds around a candidate in which a scene cut or topic start counts for it",
-    )
     pause_threshold: float = Field(
         default=DEFAULT_PAUSE_THRESHOLD,
         gt=0,
         description="a silence between words at least this long (s) may end a chunk mid-sentence",
+    )
+
+
+class RulesConfig(CandidateOptions):
+    window: float = Field(
+        default=DEFAULT_WINDOW,
+        ge=0,
+        description="seconds around a candidate in which a scene cut or topic start counts for it",
     )
     long_pause: float = Field(
         default=DEFAULT_LONG_PAUSE,
         gt=0,
         description="a pause this long (s) counts as full evidence",
     )
-
-    def candidates(self, timeline: Timeline, duration: float) -> list[Candidate]:
-        return candidates(timeline, duration, self.window, self.pause_threshold, self.long_pause)
-
-
-class RulesConfig(CandidateOptions):
     min_duration: float = Field(default=30.0, ge=0, description="shortest chunk (s), when possible")
     max_duration: float = Field(default=300.0, gt=0, description="longest chunk (s), when possible")
     max_tokens: int = Field(
@@ -142,7 +139,8 @@ class RulesChunker(Chunker[RulesConfig]):
             return tokens_of_chars(prefix[j] - prefix[i] - (1 if 0 < i < j else 0))
 
         nodes = [_Node(0.0, 0.0, 0, 0)]
-        for c in cfg.candidates(timeline, duration):
+        found = candidates(timeline, duration, cfg.window, cfg.pause_threshold, cfg.long_pause)
+        for c in found:
             features = {"scene": c.scene, "speaker": c.speaker, "topic": c.topic, "pause": c.pause}
             score = sum(w * features[s] for s, w in weights.items()) / total if total else 0.0
             reasons = [
@@ -277,7 +275,10 @@ class FixedChunker(Chunker[FixedConfig]):
         duration = media.duration
         cfg = self.config
         targets = [cfg.duration * k for k in range(1, math.ceil(duration / cfg.duration))]
-        snap_to = [c.time for c in cfg.candidates(timeline, duration)] if cfg.snap else []
+        found = (
+            candidates(timeline, duration, pause_threshold=cfg.pause_threshold) if cfg.snap else []
+        )
+        snap_to = [c.time for c in found]
         word_gaps = unit_gaps(transcript_units(timeline), 0.0, duration) if cfg.snap else []
         cuts: list[float] = []
         reasons: dict[float, list[BoundaryReason]] = {}
