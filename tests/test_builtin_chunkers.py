@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pydantic
 import pytest
 
-from halo_core import Scene, SpeakerTurn, Timeline, TopicSegment, TranscriptSegment, Word
+from halo_core import (
+    RunContext,
+    Scene,
+    SpeakerTurn,
+    Timeline,
+    TopicSegment,
+    TranscriptSegment,
+    Word,
+)
 from halo_core.builtins.chunkers import FixedChunker, RulesChunker
+from halo_core.builtins.subtitles import SubtitlesExtractor
 from halo_core.chunking import boundary_f1, build_chunks, candidates
+from halo_core.media import probe
 from halo_core.plugins import get_registry
 from halo_core.testing.chunker_contract import run_chunker
 
@@ -171,3 +184,14 @@ def test_registered_as_builtins() -> None:
     registry = get_registry()
     assert registry.get("chunker", "rules").cls is RulesChunker
     assert registry.get("chunker", "fixed").cls is FixedChunker
+
+
+def test_sample_lecture_subtitles_to_rules_chunks(sample_dir: Path) -> None:
+    media = probe(sample_dir / "lecture.mp4")
+    segments = SubtitlesExtractor().extract(media, Timeline(duration=media.duration), RunContext())
+    timeline = Timeline(duration=media.duration).with_track("transcript", segments)
+    chunks = RulesChunker().chunk(timeline, media, RunContext())
+    truth = json.loads((sample_dir / "truth.json").read_text())["topics"]
+    content_starts = [t["start"] for t in truth[1:]]  # the first topic follows a 2.8 s title card
+    assert boundary_f1([c.start for c in chunks[1:]], content_starts, 5.0) == (1.0, 1.0, 1.0)
+    assert sum(c.word_count for c in chunks) == sum(len(s.text.split()) for s in segments)
