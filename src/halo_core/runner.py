@@ -54,8 +54,6 @@ from .summarize import PROMPTS, summarize, summary_requests
 if TYPE_CHECKING:
     from .spec import LoadedSpec
 
-log = logging.getLogger("halo.runner")
-
 ARTIFACTS_DIR = ".halo/artifacts"
 PROBES_DIR = "probes"
 """Beside the artifacts: media records by path, size and mtime (not content-addressed)."""
@@ -332,20 +330,19 @@ class InputRun:
                 raise KeyboardInterrupt
             self.store.put(key, value)
         wall = time.monotonic() - t0
-        speed = f"{total / wall:.0f}x real time" if not reused and total and wall > 0.05 else ""
-        self.progress.finish(name, reused=reused, detail=speed)
+        speed = total / wall if not reused and total and wall > 0 else None
+        self.progress.finish(
+            name, reused=reused, detail=f"{speed:.0f}x real time" if speed and wall > 0.05 else ""
+        )
+        source = _source(component)
         self.stages.append(
             StageReport(
                 stage=name,
                 component=component.name,
-                distribution=source.distribution
-                if (source := _source(component))
-                else "unregistered",
+                distribution=source.distribution if source else "unregistered",
                 reused=reused,
                 wall_s=round(wall, 4),
-                real_time_factor=round(total / wall, 2)
-                if not reused and wall > 0 and total
-                else None,
+                real_time_factor=round(speed, 2) if speed else None,
                 peak_rss_mb=round(peak_rss_mb(), 1),
             )
         )

@@ -51,11 +51,14 @@ def _label(segment: Any) -> str:
 
 
 def _colour_key(track: str, segment: Any, position: int) -> str:
+    """Speakers get a colour each (in any track); scenes alternate; labelled signals (topics)
+    get one per label; anything else one per track."""
     if getattr(segment, "speaker", None):
-        return str(segment.speaker)
+        return f"speaker:{segment.speaker}"
     if track == "scenes":
-        return str(position % 2)
-    return str(getattr(segment, "label", "") or position)
+        return f"scenes:{position % 2}"
+    label = getattr(segment, "label", "")
+    return f"{track}:{label}" if label else track
 
 
 def render_timeline_svg(timeline: Timeline, chunks: Sequence[Chunk], *, title: str = "") -> str:
@@ -105,7 +108,7 @@ def render_timeline_svg(timeline: Timeline, chunks: Sequence[Chunk], *, title: s
                     x(chunk.start),
                     x(chunk.end),
                     y,
-                    colour(f"chunk{chunk.index % 2}"),
+                    colour(f"chunks:{chunk.index % 2}"),
                     f"{chunk.id} {span_label(chunk.start, chunk.end)} closed by: {reasons}",
                     str(chunk.index),
                 )
@@ -118,7 +121,7 @@ def render_timeline_svg(timeline: Timeline, chunks: Sequence[Chunk], *, title: s
                 y,
                 colour(_colour_key(name, segment, position)),
                 f"{span_label(segment.start, segment.end)} {label}",
-                "" if name == "transcript" else label,
+                "" if name in ("transcript", "scenes") else label,
             )
             if name == "scenes" and segment.start > 0:
                 out.append(
