@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from halo_core.builtins.caches import MemoryCache, SqliteCache
 from halo_core.plugins import get_registry
@@ -110,3 +113,60 @@ def test_registered_as_builtins() -> None:
 
 def test_default_path_is_under_dot_halo() -> None:
     assert SqliteCache().config.path == Path(".halo/cache.db")
+
+
+Operation = tuple[str, str, str, int]
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "get", "delete", "clear_ns"]),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["k1", "k2", "k3", "k4"]),
+        st.integers(0, 9),
+    ),
+    max_size=40,
+)
+
+
+def check_against_a_reference_lru(cache: MemoryCache | SqliteCache, ops: list[Operation]) -> None:
+    """Every operation answers as an exact LRU dictionary bounded to 3 entries would."""
+    reference: OrderedDict[tuple[str, str], int] = OrderedDict()
+    for op, ns, key, value in ops:
+        if op == "set":
+            cache.set(ns, key, value)
+            reference[(ns, key)] = value
+            reference.move_to_end((ns, key))
+            while len(reference) > 3:
+                reference.popitem(last=False)
+        elif op == "get":
+            assert cache.get(ns, key) == reference.get((ns, key))
+            if (ns, key) in reference:
+                reference.move_to_end((ns, key))
+        elif op == "delete":
+            assert cache.delete(ns, key) == (reference.pop((ns, key), None) is not None)
+        else:
+            doomed = [k for k in reference if k[0] == ns]
+            assert cache.clear(ns) == len(doomed)
+            for k in doomed:
+                del reference[k]
+        assert cache.stats() == dict(Counter(n for n, _ in reference))
+    for ns in ("a", "b"):
+        assert dict(cache.scan(ns)) == {k: v for (n, k), v in reference.items() if n == ns}
+
+
+@settings(max_examples=40, deadline=None)
+@given(operations)
+def test_memory_cache_is_an_exact_lru(ops: list[Operation]) -> None:
+    check_against_a_reference_lru(MemoryCache.from_options({"max_entries": 3}), ops)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations)
+def test_sqlite_cache_is_an_exact_lru(tmp_path: Path, ops: list[Operation]) -> None:
+    cache = SqliteCache.from_options({"path": str(tmp_path / "lru.db"), "max_entries": 3})
+    cache.clear()
+    try:
+        check_against_a_reference_lru(cache, ops)
+    finally:
+        cache.close()
