@@ -13,7 +13,18 @@ import pytest
 from pydantic import TypeAdapter
 from test_resume import LECTURE, halo_test_plugin, plugin_dir, write_spec
 
-from halo_core.model import Answer, ChunkSet, RunReport, Summaries, Timeline
+from halo_core.model import (
+    Answer,
+    Boundary,
+    Chunk,
+    ChunkSet,
+    RunReport,
+    SlideText,
+    Summaries,
+    Timeline,
+    TranscriptSegment,
+)
+from halo_core.outputs import render_timeline_svg
 from halo_core.runner import RunResult, run
 from halo_core.spec import load_spec
 
@@ -154,3 +165,29 @@ def test_asked_questions_are_answered_into_answers_json_and_notes_and_reused(
     assert (second.run_dir / "answers.json").read_text() == (
         first.run_dir / "answers.json"
     ).read_text()
+
+
+def test_svg_colours_transcript_segments_by_speaker() -> None:
+    timeline = Timeline(
+        duration=40,
+        tracks={
+            "transcript": [
+                TranscriptSegment(start=0, end=9, text="Hello.", speaker="A"),
+                TranscriptSegment(start=10, end=19, text="Hi.", speaker="B"),
+                TranscriptSegment(start=20, end=29, text="Again.", speaker="A"),
+            ],
+            "slides": [SlideText(start=0, end=40, text="Title slide")],
+        },
+    )
+    chunk = Chunk(id="c0", index=0, start=0, end=40, opened_by=Boundary(time=0),
+                  closed_by=Boundary(time=40), token_estimate=3)  # fmt: skip
+
+    root = ET.fromstring(render_timeline_svg(timeline, [chunk]))
+
+    fills = {}
+    for group in root.iter(f"{SVG}g"):
+        tooltip = group.find(f"{SVG}title").text
+        fills[tooltip.split("] ", 1)[1]] = group.find(f"{SVG}rect").get("fill")
+    assert fills["Hello."] == fills["Again."] != fills["Hi."]
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    assert "slides" in labels and "Title slide" in labels

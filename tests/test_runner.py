@@ -90,27 +90,20 @@ def test_max_workers_1_runs_extractors_one_at_a_time(
     assert "BrokenBarrierError" in result.error.message
 
 
+def silent_video(folder: Path) -> Path:
+    video = folder / "silent.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=2",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    return video
+
+
 def test_an_extractor_needing_audio_on_a_silent_video_is_a_clear_media_error(
     tmp_path: Path, halo_test_plugin: ModuleType
 ) -> None:
-    silent = tmp_path / "silent.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=black:s=64x64:d=2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            str(silent),
-        ],
-        check=True,
-    )
+    silent = silent_video(tmp_path)
     spec = write_spec(tmp_path, inputs=[silent], extractors="[{use: needs-audio}]")
 
     result = run(load_spec(spec))[0]
@@ -120,6 +113,20 @@ def test_an_extractor_needing_audio_on_a_silent_video_is_a_clear_media_error(
     message = result.error.message
     assert "'needs-audio'" in message and "audio stream" in message and str(silent) in message
     assert "fix:" in message
+
+
+def test_bad_input_found_by_a_component_keeps_exit_code_2_and_names_the_stage(
+    tmp_path: Path,
+) -> None:
+    silent = silent_video(tmp_path)  # no sidecar .srt, no subtitle stream
+    spec = write_spec(tmp_path, inputs=[silent])
+
+    result = run(load_spec(spec))[0]
+
+    assert isinstance(result.error, StageFailed)
+    assert result.error.exit_code == 2
+    assert "stage 'transcript' failed in extractor 'subtitles' (halo-core" in result.error.message
+    assert str(silent) in result.error.message
 
 
 def test_halo_run_prints_where_the_outputs_went(tmp_path: Path) -> None:
