@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment
 from halo_core.plugins import get_registry
 from halo_semantic import Topics
-from halo_semantic.topics import Shift, depth_scores, pick_shifts, segments_from_shifts, valleys
+from halo_semantic.topics import Shift, depth_scores, merge_similar, pick_shifts, segments_from_shifts, valleys
 
 TOLERANCE_S = 5.0
 
@@ -105,6 +105,15 @@ def test_progress_is_reported_in_media_seconds(lecture: tuple[Media, Timeline]) 
     Topics().extract(media, timeline, ctx)
     assert reports and reports[-1][0] == "topics"
     assert all(0 < done <= total == media.duration for _, done, total in reports)
+
+
+def test_neighbours_about_the_same_subject_are_merged() -> None:
+    units = [TranscriptSegment(start=t, end=t + 1, text="some words") for t in (1, 3, 11, 13, 21, 23)]
+    a, b = np.eye(4, dtype=np.float32)[:2]
+    vectors = np.vstack([a, a, b, b * 0.9 + a * 0.1, b, b])
+    shifts = [Shift(10, 0.9), Shift(20, 0.8), Shift(30, 0.7)]  # 30: a segment with no speech
+    assert [s.time for s in merge_similar(shifts, units, vectors, 0.5)] == [10]
+    assert [s.time for s in merge_similar(shifts, units, vectors, 1.0)] == [10, 20]
 
 
 def test_depth_is_the_fall_from_the_peaks_on_both_sides() -> None:

@@ -4,8 +4,10 @@ TextTiling (Hearst, 1997) with sentence embeddings in place of word counts: at e
 two transcript segments, compare the mean embedding of the window before it with the window after
 it; smooth that similarity curve; score each valley by its depth (how far the similarity fell from
 the nearest peaks on both sides); keep the valleys deeper than mean + `threshold` x std of all
-valley depths, strongest first, at least `min_duration` apart. Each segment is labelled with its
-most salient terms (TF-IDF of the segment against the other segments).
+valley depths, strongest first, at least `min_duration` apart. Then neighbouring segments whose
+mean embeddings are still more similar than `merge_similarity` are merged (a new slide or a
+review of the same subject is a valley, not a new topic). Each segment is labelled with its most
+salient terms (TF-IDF of the segment against the other segments).
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ class TopicsConfig(ComponentConfig):
         default=0.5, ge=0, description="absolute floor on a boundary's depth, so one-topic talks stay whole"
     )
     min_duration: float = Field(default=20.0, ge=0, description="shortest topic, in seconds")
+    merge_similarity: float = Field(
+        default=0.5,
+        description="merge neighbouring topics whose mean embeddings are more similar than this "
+        "(a talk coming back to the same subject); 1 turns merging off",
+    )
     label_terms: int = Field(default=3, ge=1, description="salient terms in each topic's label")
 
 
@@ -96,6 +103,7 @@ class Topics(Extractor[TopicsConfig]):
             times, depth_scores(similarity), valleys(similarity), cfg.threshold, cfg.min_depth,
             cfg.min_duration, duration,
         )
+        shifts = merge_similar(shifts, units, vectors, cfg.merge_similarity)
         ctx.log.info("topics: %d shift(s) among %d pauses", len(shifts), len(times))
         return segments_from_shifts(shifts, units, duration, cfg.label_terms)
 
@@ -203,6 +211,29 @@ def pick_shifts(
         if inside and all(abs(time - fence) >= min_duration for fence in fences):
             chosen.append(Shift(time, depth))
     return sorted(chosen, key=lambda s: s.time)
+
+
+def merge_similar(
+    shifts: Sequence[Shift], units: Sequence[TranscriptSegment], vectors: np.ndarray, max_similarity: float
+) -> list[Shift]:
+    """Drop shifts between neighbouring topics about the same thing, most similar pair first.
+
+    A local valley can open a new slide, an example or a review of the same subject; comparing
+    whole segments (their word-weighted mean embeddings) tells those apart from a new subject.
+    A segment with no speech joins its neighbour.
+    """
+    kept = list(shifts)
+    weights = np.array([max(1, len(u.text.split())) for u in units], dtype=np.float32)
+    mids = np.array([(u.start + u.end) / 2 for u in units])
+    while kept:
+        edges = [-np.inf, *(s.time for s in kept), np.inf]
+        means = [_mean(vectors, weights, np.flatnonzero((mids >= a) & (mids < b))) for a, b in zip(edges, edges[1:])]
+        similarity = [_cosine(a, b) if a.any() and b.any() else np.inf for a, b in zip(means, means[1:])]
+        closest = int(np.argmax(similarity))
+        if similarity[closest] <= max_similarity:
+            break
+        del kept[closest]
+    return kept
 
 
 def segments_from_shifts(
