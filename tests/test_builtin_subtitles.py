@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from halo_core import MediaError, RunContext, Timeline
-from halo_core.builtins.subtitles import SubtitlesExtractor, parse_subtitles
+from halo_core.builtins.subtitles import SubtitlesExtractor, cue_segment, parse_subtitles
 from halo_core.media import probe
 from halo_core.plugins import get_registry
 
@@ -177,3 +177,33 @@ def test_no_subtitles_anywhere_says_how_to_fix(videos: dict[str, Path]) -> None:
 def test_registered_as_builtin() -> None:
     info = get_registry().get("extractor", "subtitles")
     assert info.cls is SubtitlesExtractor and info.cls.provides == "transcript"
+
+
+AUTO_CAPTIONS = """WEBVTT
+Kind: captions
+Language: en
+
+00:00:00.000 --> 00:00:02.350 align:start position:0%
+ 
+so<00:00:00.320><c> today</c><00:00:00.640><c> we</c><00:00:00.880><c> look</c>
+
+00:00:02.350 --> 00:00:02.360 align:start position:0%
+so today we look
+ 
+
+00:00:02.360 --> 00:00:04.000 align:start position:0%
+so today we look
+at<00:00:02.600><c> ocean</c><00:00:03.100><c> tides.</c>
+"""
+
+
+def test_auto_captions_use_inline_word_times_and_drop_rolled_up_lines() -> None:
+    cues, problems = parse_subtitles(AUTO_CAPTIONS)
+    assert problems == []
+    assert [c.text for c in cues] == ["so today we look", "at ocean tides."]
+    segments = [cue_segment(c) for c in cues]
+    words = [(w.text, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words]
+    assert words == [
+        ("so", 0.0, 0.32), ("today", 0.32, 0.64), ("we", 0.64, 0.88), ("look", 0.88, 2.35),
+        ("at", 2.36, 2.6), ("ocean", 2.6, 3.1), ("tides.", 3.1, 4.0),
+    ]  # fmt: skip

@@ -27,6 +27,7 @@ _TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}(?:\s+.*)?$")
 _TAG = re.compile(r"<[^>]*>")
 _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 _VTT_VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>")
+_INLINE_TIMESTAMP = re.compile(r"<((?:\d+:)?\d{2}:\d{2}\.\d{3})>")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Cue:
     end: float
     text: str
     speaker: str | None = None
+    word_starts: tuple[tuple[float, str], ...] = ()
+    """(start, text) of each timed piece, from WebVTT inline timestamps (auto-captions)"""
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,19 @@ def read_subtitle_file(path: Path) -> tuple[list[Cue], list[Problem]]:
 
 
 def parse_subtitles(text: str) -> tuple[list[Cue], list[Problem]]:
-    """Parse SRT or WebVTT text (WebVTT when it starts with `WEBVTT`)."""
+    """Parse SRT or WebVTT text (WebVTT when it starts with `WEBVTT`).
+
+    WebVTT auto-captions (YouTube style) time each word with inline `<00:00:01.280>` tags and
+    repeat the previous cue's line at the top of the next one ("roll-up"): when a file has inline
+    timestamps, the words get those times and the repeated lines are dropped.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     vtt = bool(lines) and lines[0].lstrip("\ufeff").startswith("WEBVTT")
+    rollup = vtt and bool(_INLINE_TIMESTAMP.search(text))
     cues: list[Cue] = []
     problems: list[Problem] = []
-    for first_line, block in _blocks(lines, skip_header=vtt):
+    previous_lines: set[str] = set()
+    for first_line, block in _blocks(lines, vtt):
         if vtt and block[0].split(" ", 1)[0] in ("NOTE", "STYLE", "REGION"):
             continue
         timing_at = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)
@@ -184,25 +194,48 @@ def parse_subtitles(text: str) -> tuple[list[Cue], list[Problem]]:
                 Problem(line_no, f"cue ends ({end:.3f} s) before it starts ({start:.3f} s)")
             )
             continue
-        body = block[timing_at + 1 :]
+        body = [line for line in block[timing_at + 1 :] if line.strip()]
         speaker = next(
             (m.group(1).strip() for line in body if (m := _VTT_VOICE.search(line))), None
         )
+        if rollup:
+            shown = {clean_text(line) for line in body}
+            body = [line for line in body if clean_text(line) not in previous_lines]
+            previous_lines = shown
+            if not body:
+                continue  # a roll-up cue repeating what was already said
         cue_text = clean_text(" ".join(body))
         if not cue_text:
             problems.append(Problem(line_no, "cue has no text"))
             continue
-        cues.append(Cue(start, end, cue_text, speaker))
+        timed = tuple(p for line in body for p in _timed_pieces(line, start)) if rollup else ()
+        cues.append(Cue(start, end, cue_text, speaker, timed))
     return cues, problems
 
 
-def _blocks(lines: list[str], skip_header: bool) -> list[tuple[int, list[str]]]:
-    """Blank-line separated blocks as (1-based line number of their first line, lines)."""
+def _timed_pieces(line: str, cue_start: float) -> list[tuple[float, str]]:
+    """(start, text) pieces of a line with inline timestamps; the first starts with the cue."""
+    parts = _INLINE_TIMESTAMP.split(line)
+    pieces = [(cue_start, parts[0])]
+    for stamp, piece in zip(parts[1::2], parts[2::2], strict=True):
+        match = re.fullmatch(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})", stamp)
+        assert match is not None  # the split pattern only matches such stamps
+        pieces.append((_seconds(*match.groups()), piece))
+    return [(t, clean_text(p)) for t, p in pieces if clean_text(p)]
+
+
+def _blocks(lines: list[str], vtt: bool) -> list[tuple[int, list[str]]]:
+    """Blank-line separated blocks as (1-based line number of their first line, lines).
+
+    A WebVTT header block is dropped; a whitespace-only line right after a WebVTT timing line
+    belongs to the cue (auto-captions put one there), elsewhere it separates blocks.
+    """
     blocks: list[tuple[int, list[str]]] = []
     current: list[str] = []
     start = 0
     for number, line in enumerate(lines, start=1):
-        if line.strip():
+        keep_blank = vtt and line and current and "-->" in current[-1]
+        if line.strip() or keep_blank:
             if not current:
                 start = number
             current.append(line)
@@ -211,7 +244,7 @@ def _blocks(lines: list[str], skip_header: bool) -> list[tuple[int, list[str]]]:
             current = []
     if current:
         blocks.append((start, current))
-    return blocks[1:] if skip_header and blocks else blocks
+    return blocks[1:] if vtt and blocks else blocks
 
 
 def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str) -> float:
@@ -274,20 +307,15 @@ def _ass_speaker(subtitle: object) -> str | None:
 
 
 def cue_segment(cue: Cue, language: str | None = None) -> TranscriptSegment:
-    """A transcript segment whose words share the cue's time in proportion to their length."""
-    tokens = cue.text.split()
-    total = sum(len(t) for t in tokens)
+    """A transcript segment with word timings: from inline timestamps when the cue has them,
+    else the cue's time shared among its words in proportion to their length (approximate)."""
+    pieces = list(cue.word_starts) or [(cue.start, cue.text)]
     words = []
-    elapsed = 0
-    span = cue.end - cue.start
-    for token in tokens:
-        start = cue.start + span * elapsed / total
-        elapsed += len(token)
-        words.append(
-            Word(
-                start=start, end=cue.start + span * elapsed / total, text=token, speaker=cue.speaker
-            )
-        )
+    for i, (piece_start, piece_text) in enumerate(pieces):
+        piece_end = pieces[i + 1][0] if i + 1 < len(pieces) else cue.end
+        piece_start = min(max(piece_start, cue.start), cue.end)
+        piece_end = min(max(piece_end, piece_start), cue.end)
+        words += _spread(piece_text.split(), piece_start, piece_end, cue.speaker)
     return TranscriptSegment(
         start=cue.start,
         end=cue.end,
@@ -296,6 +324,19 @@ def cue_segment(cue: Cue, language: str | None = None) -> TranscriptSegment:
         speaker=cue.speaker,
         language=language,
     )
+
+
+def _spread(tokens: list[str], start: float, end: float, speaker: str | None) -> list[Word]:
+    """Words sharing [start, end] in proportion to their length in characters."""
+    total = sum(len(t) for t in tokens)
+    words = []
+    elapsed = 0
+    for token in tokens:
+        word_start = start + (end - start) * elapsed / total
+        elapsed += len(token)
+        word_end = start + (end - start) * elapsed / total
+        words.append(Word(start=word_start, end=word_end, text=token, speaker=speaker))
+    return words
 
 
 @hookimpl
