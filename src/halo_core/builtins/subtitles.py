@@ -2,7 +2,8 @@
 stream embedded in the container (read with PyAV).
 
 Word timings are approximate: subtitles time whole cues, so each cue's duration is shared among
-its words in proportion to their length in characters.
+its words in proportion to their length in characters. WebVTT auto-captions with inline word
+timestamps (`<00:00:01.280>`) keep those times instead.
 """
 
 from __future__ import annotations
