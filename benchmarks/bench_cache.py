@@ -53,9 +53,23 @@ def redis_server() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     folder = tempfile.mkdtemp(prefix="bench-redis-")
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", folder],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            folder,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         import redis
 
@@ -76,8 +90,11 @@ def redis_server() -> Iterator[str]:
 def fill(cache: CacheBackend, gateway: LLMGateway, entries: int, dim: int) -> float:
     """`entries` L1 and `entries` L2 entries (in the questions' scope); returns seconds taken."""
     rng = np.random.default_rng(0)
-    response = LLMResponse(text="A filler answer of a typical length, with a citation. " * 3,
-                           model=gateway.backend.model, usage=Usage(input_tokens=150, output_tokens=30))
+    response = LLMResponse(
+        text="A filler answer of a typical length, with a citation. " * 3,
+        model=gateway.backend.model,
+        usage=Usage(input_tokens=150, output_tokens=30),
+    )
     value = response.model_dump(mode="json")
     request = LLMRequest(task="answer", prompt="x", context="")
     scope = L2_PREFIX + gateway.l2_scope(request, CONTEXT_ID)
@@ -87,8 +104,12 @@ def fill(cache: CacheBackend, gateway: LLMGateway, entries: int, dim: int) -> fl
         vector = rng.normal(size=dim).astype(np.float32)
         vector /= np.linalg.norm(vector)
         question = f"Filler question number {i} about subject {i % 97}?"
-        entry = L2Entry(question=question, vector=[round(float(x), 6) for x in vector],
-                        features=question_features(question), value=value)
+        entry = L2Entry(
+            question=question,
+            vector=[round(float(x), 6) for x in vector],
+            features=question_features(question),
+            value=value,
+        )
         cache.set(scope, f"filler-{i:06d}", entry.model_dump(mode="json"))
     return time.perf_counter() - t0
 
@@ -98,7 +119,9 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {np.percentile(ms, 50):7.2f} ms   p99 {np.percentile(ms, 99):7.2f} ms"
 
 
-def measure(name: str, make: Callable[[], CacheBackend], embedder, entries: int, repeats: int) -> None:  # type: ignore[no-untyped-def]
+def measure(
+    name: str, make: Callable[[], CacheBackend], embedder, entries: int, repeats: int
+) -> None:  # type: ignore[no-untyped-def]
     cache = make()
     cache.clear()
     gateway = LLMGateway(ExtractiveLLM(), cache, embedder=embedder, index_factory=NumpyIndex)
@@ -116,8 +139,11 @@ def measure(name: str, make: Callable[[], CacheBackend], embedder, entries: int,
             vectors[text] = embedder.embed([text])[0]
     t0 = time.perf_counter()
     for q in QUESTIONS:
-        gateway.generate(request(q["question"]), context_id=CONTEXT_ID,
-                         semantic=SemanticQuery(q["question"], (), vectors[q["question"]]))
+        gateway.generate(
+            request(q["question"]),
+            context_id=CONTEXT_ID,
+            semantic=SemanticQuery(q["question"], (), vectors[q["question"]]),
+        )
     first_s = time.perf_counter() - t0  # includes building the mirror of 10k L2 entries
 
     l1: list[float] = []
@@ -127,22 +153,35 @@ def measure(name: str, make: Callable[[], CacheBackend], embedder, entries: int,
             response = gateway.generate(request(q["question"]), context_id=CONTEXT_ID)
             l1.append(time.perf_counter() - t)
             assert response.cache_tier == "l1"
-    hitting = [p for q in QUESTIONS for p in q["paraphrases"]
-               if gateway.generate(request(p), context_id=CONTEXT_ID,
-                                   semantic=SemanticQuery(p, (), vectors[p])).cache_tier == "l2"]
+    hitting = [
+        p
+        for q in QUESTIONS
+        for p in q["paraphrases"]
+        if gateway.generate(
+            request(p), context_id=CONTEXT_ID, semantic=SemanticQuery(p, (), vectors[p])
+        ).cache_tier
+        == "l2"
+    ]
     l2: list[float] = []
     for _ in range(repeats):
         for p in hitting:
             t = time.perf_counter()
-            response = gateway.generate(request(p), context_id=CONTEXT_ID,
-                                        semantic=SemanticQuery(p, (), vectors[p]))
+            response = gateway.generate(
+                request(p), context_id=CONTEXT_ID, semantic=SemanticQuery(p, (), vectors[p])
+            )
             l2.append(time.perf_counter() - t)
             assert response.cache_tier == "l2"
     semantic.forget()
     t = time.perf_counter()
-    semantic.lookup(gateway.l2_scope(request("x"), CONTEXT_ID), SemanticQuery("x", (), vectors[QUESTIONS[0]["question"]]))
+    semantic.lookup(
+        gateway.l2_scope(request("x"), CONTEXT_ID),
+        SemanticQuery("x", (), vectors[QUESTIONS[0]["question"]]),
+    )
     rebuild_s = time.perf_counter() - t
-    print(f"{name:<7} fill {2 * entries} entries {fill_s:6.1f} s; first {len(QUESTIONS)} questions {first_s:5.2f} s")
+    print(
+        f"{name:<7} fill {2 * entries} entries {fill_s:6.1f} s; "
+        f"first {len(QUESTIONS)} questions {first_s:5.2f} s"
+    )
     print(f"{'':<7} L1 hit  {percentiles(l1)}   (n={len(l1)})")
     print(f"{'':<7} L2 hit  {percentiles(l2)}   (n={len(l2)}, {len(hitting)} paraphrases hit)")
     print(f"{'':<7} L2 mirror rebuild from the backend: {rebuild_s * 1000:.0f} ms")
@@ -164,16 +203,22 @@ def main() -> None:
         t = time.perf_counter()
         embedder.embed([q["question"]])
         times.append(time.perf_counter() - t)
-    print(f"bench_cache: {args.entries} L1 + {args.entries} L2 entries per backend; "
-          f"embedder sentence-transformers (one question: {percentiles(times)})")
+    print(
+        f"bench_cache: {args.entries} L1 + {args.entries} L2 entries per backend; "
+        f"embedder sentence-transformers (one question: {percentiles(times)})"
+    )
     bound = 4 * args.entries
     with tempfile.TemporaryDirectory() as tmp, redis_server() as url:
         from halo_redis.backend import RedisCache
 
         backends: dict[str, Callable[[], CacheBackend]] = {
             "memory": lambda: MemoryCache(MemoryCache.Config(max_entries=bound)),
-            "sqlite": lambda: SqliteCache(SqliteCache.Config(path=Path(tmp) / "cache.db", max_entries=bound)),
-            "redis": lambda: RedisCache(RedisCache.Config(url=url, prefix="bench", max_entries=bound)),
+            "sqlite": lambda: SqliteCache(
+                SqliteCache.Config(path=Path(tmp) / "cache.db", max_entries=bound)
+            ),
+            "redis": lambda: RedisCache(
+                RedisCache.Config(url=url, prefix="bench", max_entries=bound)
+            ),
         }
         for name, make in backends.items():
             measure(name, make, embedder, args.entries, args.repeats)

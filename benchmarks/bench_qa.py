@@ -1,7 +1,7 @@
 """Q&A on the lectures' truth.json questions: retrieval, tokens vs naive, semantic cache.
 
 For the shipped sample and each lecture in ../shared/media (or HALO_BENCH_MEDIA), this runs the
-pipeline once (`halo run`, subtitles + rules chunker + sentence-transformers + numpy index + extractive,
+pipeline once (`halo run`: subtitles, rules chunker, sentence-transformers, numpy index, extractive;
 into benchmarks/media/qa/), clears the run's cache, then:
 
 - asks every original question: retrieval = the fraction whose top-3 citations overlap the
@@ -59,9 +59,15 @@ def make_run(name: str, source: Path, embedder: str, index: str) -> Path:
     folder = WORK / f"{name}-{embedder}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "spec.yaml").write_text(
-        SPEC.format(media=source / "lecture.mp4", embedder=embedder, index=index))
-    done = subprocess.run([sys.executable, "-m", "halo_core.cli", "-q", "run", "spec.yaml"],
-                          cwd=folder, capture_output=True, text=True, check=False)
+        SPEC.format(media=source / "lecture.mp4", embedder=embedder, index=index)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "halo_core.cli", "-q", "run", "spec.yaml"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         sys.exit(f"halo run failed for {name}:\n{done.stderr}")
     return folder / "runs" / "bench-qa" / "lecture"
@@ -134,34 +140,66 @@ def _body(answer_text: str) -> str:
     return answer_text.split(" [", 1)[0]
 
 
+ROW = "{:<28} {:>3} {:>6} {:>6} {:>7} {:>7} {:>6} {:>7} {:>5} {:>5}"
+
+
+def row(name: str, r: dict[str, float]) -> str:
+    return ROW.format(
+        name,
+        r["questions"],
+        f"{r['retrieval_top3']:.2f}",
+        f"{r['answer_contains_truth']:.2f}",
+        f"{r['input_tokens_mean']:.0f}",
+        f"{r['naive_tokens_mean']:.0f}",
+        f"{r['token_reduction']:.0%}",
+        f"{r['l2_paraphrase_hit_rate']:.2f}",
+        r["false_hits"],
+        f"{r.get('seconds_per_question', 0):.2f}",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=None, help="context tokens per question")
+    parser.add_argument("--margin", type=float, default=None, help="override qa.WINDOW_MARGIN")
+    parser.add_argument("--max-windows", type=int, default=None, help="override qa.MAX_WINDOWS")
     parser.add_argument("--embedder", default="sentence-transformers")
     parser.add_argument("--index", default="numpy")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
-    from halo_core.qa import DEFAULT_BUDGET
+    from halo_core import qa
 
-    args.budget = args.budget or DEFAULT_BUDGET
-    print(f"bench_qa: embedder {args.embedder}, index {args.index}, budget {args.budget} tokens")
-    header = ("media", "q", "top3", "answer", "tokens", "naive", "fewer", "L2 hit", "false", "s/q")
-    print("{:<28} {:>3} {:>6} {:>6} {:>7} {:>7} {:>6} {:>7} {:>5} {:>5}".format(*header))
+    qa.WINDOW_MARGIN = args.margin if args.margin is not None else qa.WINDOW_MARGIN
+    qa.MAX_WINDOWS = args.max_windows or qa.MAX_WINDOWS
+    args.budget = args.budget or qa.DEFAULT_BUDGET
+    print(
+        f"bench_qa: embedder {args.embedder}, index {args.index}, budget {args.budget} tokens, "
+        f"window margin {qa.WINDOW_MARGIN}, max windows {qa.MAX_WINDOWS}"
+    )
+    print(
+        ROW.format(
+            "media", "q", "top3", "answer", "tokens", "naive", "fewer", "L2 hit", "false", "s/q"
+        )
+    )
     results = []
     for name, source in datasets():
-        r = bench(name, source, args)
-        results.append(r)
-        print(f"{name:<28} {r['questions']:>3} {r['retrieval_top3']:>6.2f} {r['answer_contains_truth']:>6.2f}"
-              f" {r['input_tokens_mean']:>7.0f} {r['naive_tokens_mean']:>7.0f} {r['token_reduction']:>6.0%}"
-              f" {r['l2_paraphrase_hit_rate']:>7.2f} {r['false_hits']:>5} {r['seconds_per_question']:>5.2f}")
+        results.append(bench(name, source, args))
+        print(row(name, results[-1]))
     total = sum(r["questions"] for r in results)
-    weighted = {k: sum(r[k] * r["questions"] for r in results) / total
-                for k in ("retrieval_top3", "answer_contains_truth", "l2_paraphrase_hit_rate")}
     tokens = sum(r["input_tokens_mean"] * r["questions"] for r in results)
     naive = sum(r["naive_tokens_mean"] * r["questions"] for r in results)
-    print(f"{'all':<28} {total:>3} {weighted['retrieval_top3']:>6.2f} {weighted['answer_contains_truth']:>6.2f}"
-          f" {tokens / total:>7.0f} {naive / total:>7.0f} {1 - tokens / naive:>6.0%}"
-          f" {weighted['l2_paraphrase_hit_rate']:>7.2f} {sum(r['false_hits'] for r in results):>5}")
+    overall = {
+        k: sum(r[k] * r["questions"] for r in results) / total
+        for k in ("retrieval_top3", "answer_contains_truth", "l2_paraphrase_hit_rate")
+    }
+    overall.update(
+        questions=total,
+        input_tokens_mean=tokens / total,
+        naive_tokens_mean=naive / total,
+        token_reduction=1 - tokens / naive,
+        false_hits=sum(r["false_hits"] for r in results),
+    )
+    print(row("all", overall))
     print("targets: top3 >= 0.90, fewer >= 80%, L2 hit >= 0.60, false = 0")
 
 

@@ -40,15 +40,29 @@ outputs: runs
 """
 
 
-def halo(*args: str, cwd: Path, plugins: str = "", stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def halo(
+    *args: str, cwd: Path, plugins: str = "", stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HALO_LOAD_PLUGINS": plugins, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "halo_core.cli", *args], cwd=cwd, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "halo_core.cli", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
-def make_run(folder: Path, embedder: str = "hashing", index: str = "numpy", plugins: str = "") -> Path:
+def make_run(
+    folder: Path, embedder: str = "hashing", index: str = "numpy", plugins: str = ""
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "spec.yaml").write_text(SPEC.format(media=SAMPLE / "lecture.mp4", embedder=embedder, index=index))
+    (folder / "spec.yaml").write_text(
+        SPEC.format(media=SAMPLE / "lecture.mp4", embedder=embedder, index=index)
+    )
     done = halo("-q", "run", "spec.yaml", cwd=folder, plugins=plugins)
     assert done.returncode == 0, done.stderr
     return folder / "runs" / "lecture" / "lecture"
@@ -70,15 +84,21 @@ def test_truth_questions_are_answered_from_the_evidence_with_citations(run_dir: 
     finally:
         qa.close()
     cited = [any(overlaps(c, q["evidence"]) for c in a.citations[:3]) for q, a in answers]
-    assert sum(cited) / len(cited) >= 0.9, [q["question"] for (q, _), ok in zip(answers, cited) if not ok]
-    correct = [any(t.lower() in a.answer.lower() for t in [q["answer"], *q["aliases"]]) for q, a in answers]
+    assert sum(cited) / len(cited) >= 0.9, [
+        q["question"] for (q, _), ok in zip(answers, cited) if not ok
+    ]
+    correct = [
+        any(t.lower() in a.answer.lower() for t in [q["answer"], *q["aliases"]]) for q, a in answers
+    ]
     assert sum(correct) / len(correct) >= 0.75, [a.answer for a in (a for _, a in answers)]
     for _, answer in answers:
         assert SPAN.search(answer.answer), answer.answer
         assert 0 < answer.usage.input_tokens < answer.naive_input_tokens
         assert answer.cache_tier is None
     # a 2.5-minute sample: the whole transcript is small, and still most of it is not sent
-    assert sum(a.usage.input_tokens for _, a in answers) < 0.6 * sum(a.naive_input_tokens for _, a in answers)
+    assert sum(a.usage.input_tokens for _, a in answers) < 0.6 * sum(
+        a.naive_input_tokens for _, a in answers
+    )
 
 
 def test_the_runs_own_questions_went_into_answers_json(run_dir: Path) -> None:
@@ -107,7 +127,9 @@ def test_a_follow_up_is_read_with_the_conversation(run_dir: Path) -> None:
     assert printing.turns[1].retrieval_query != printing.turns[1].question
 
 
-def test_halo_ask_works_in_a_new_process_and_remembers_its_session(run_dir: Path, tmp_path: Path) -> None:
+def test_halo_ask_works_in_a_new_process_and_remembers_its_session(
+    run_dir: Path, tmp_path: Path
+) -> None:
     question = "Which city was Gutenberg working in?"
     first = halo("ask", str(run_dir), question, "--json", "--session", "s1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -118,7 +140,9 @@ def test_halo_ask_works_in_a_new_process_and_remembers_its_session(run_dir: Path
     assert data["usage"]["input_tokens"] < data["naive_input_tokens"]
     again = json.loads(halo("ask", str(run_dir), question, "--json", cwd=tmp_path).stdout)
     assert again["cache_tier"] == "l1" and again["usage"]["input_tokens"] == 0
-    follow_up = halo("ask", str(run_dir), "and when did that happen?", "--session", "s1", cwd=tmp_path)
+    follow_up = halo(
+        "ask", str(run_dir), "and when did that happen?", "--session", "s1", cwd=tmp_path
+    )
     assert follow_up.returncode == 0 and "1450" in follow_up.stdout, follow_up.stdout
     assert len(load_session(run_dir, "s1").turns) == 2
 
@@ -130,7 +154,9 @@ def test_halo_chat_reads_questions_from_stdin(run_dir: Path, tmp_path: Path) -> 
     answers = [line for line in done.stdout.splitlines() if SPAN.search(line)]
     assert len(answers) == 2 and "Bi Sheng" in answers[0]
     assert [t.question for t in load_session(run_dir, "chat-test").turns] == [
-        "Who made the first known movable type from ceramic?", "And when was that?"]
+        "Who made the first known movable type from ceramic?",
+        "And when was that?",
+    ]
 
 
 def test_cache_stats_and_clear(run_dir: Path, tmp_path: Path) -> None:
@@ -162,7 +188,9 @@ def test_a_corrupted_session_is_reported_and_left_untouched(run_dir: Path, tmp_p
     path = run_dir / "sessions" / "broken.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text("{not json")
-    done = halo("ask", str(run_dir), "Which base pairs with adenine?", "--session", "broken", cwd=tmp_path)
+    done = halo(
+        "ask", str(run_dir), "Which base pairs with adenine?", "--session", "broken", cwd=tmp_path
+    )
     assert done.returncode == 2 and "session 'broken' cannot be read" in done.stderr
     assert path.read_text() == "{not json"
 
@@ -174,10 +202,14 @@ def test_an_unreachable_redis_cache_is_a_clear_error(run_dir: Path, tmp_path: Pa
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    record["spec"]["cache"] = {"use": "redis", "with": {"url": f"redis://127.0.0.1:{port}/0",
-                                                       "socket_timeout": 0.5}}
+    record["spec"]["cache"] = {
+        "use": "redis",
+        "with": {"url": f"redis://127.0.0.1:{port}/0", "socket_timeout": 0.5},
+    }
     (copy / "run.json").write_text(json.dumps(record))
-    done = halo("ask", str(copy), "Which base pairs with adenine?", cwd=tmp_path, plugins="halo-redis")
+    done = halo(
+        "ask", str(copy), "Which base pairs with adenine?", cwd=tmp_path, plugins="halo-redis"
+    )
     assert done.returncode == 2 and "cannot reach the redis server" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 

@@ -19,11 +19,22 @@ from pathlib import Path
 
 import pytest
 import redis
+from halo_redis.backend import RedisCache
+from halo_semantic.embedder import SentenceTransformersEmbedder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from halo_core import CacheBackend, ComponentConfig, LLMBackend, LLMRequest, LLMResponse, Summary, Usage
+from halo_core import (
+    CacheBackend,
+    ComponentConfig,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+    Summary,
+    Usage,
+)
 from halo_core.builtins.caches import MemoryCache, SqliteCache
+from halo_core.builtins.numpy_index import NumpyIndex
 from halo_core.gateway import LLMGateway, SemanticQuery
 from halo_core.tiered_cache import (
     L1_NAMESPACE,
@@ -35,9 +46,6 @@ from halo_core.tiered_cache import (
     question_features,
     tier_entry_counts,
 )
-from halo_redis.backend import RedisCache
-from halo_semantic.embedder import SentenceTransformersEmbedder
-from halo_core.builtins.numpy_index import NumpyIndex
 
 REPO = Path(__file__).resolve().parents[1]
 TRUTH = json.loads((REPO / "samples" / "lecture" / "truth.json").read_text())
@@ -59,14 +67,17 @@ class CountingLLM(LLMBackend[ComponentConfig]):
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         self.calls += 1
-        return LLMResponse(text=f"answer #{self.calls} to {request.prompt}", model=self.model,
-                           usage=Usage(input_tokens=len(request.prompt) // 4 + 1, output_tokens=5))
+        return LLMResponse(
+            text=f"answer #{self.calls} to {request.prompt}",
+            model=self.model,
+            usage=Usage(input_tokens=len(request.prompt) // 4 + 1, output_tokens=5),
+        )
 
     def count_tokens(self, request: LLMRequest) -> int:
         return len(request.prompt) // 4 + 1
 
 
-# --- backends --------------------------------------------------------------------------------------
+# --- backends ------------------------------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -79,12 +90,26 @@ def _free_port() -> int:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 and a free port, for this module; stopped afterwards."""
     binary = shutil.which("redis-server")
-    assert binary, "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
+    assert binary, (
+        "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
+    )
     port = _free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path_factory.mktemp("redis"))],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path_factory.mktemp("redis")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port, socket_timeout=1)
     deadline = time.monotonic() + 10
@@ -93,7 +118,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             client.ping()
             break
         except redis.exceptions.ConnectionError:
-            assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "redis-server did not start"
+            )
             time.sleep(0.05)
     client.close()
     yield f"redis://127.0.0.1:{port}/0"
@@ -105,7 +132,9 @@ BACKENDS = ["memory", "sqlite", "redis"]
 
 
 @pytest.fixture(params=BACKENDS)
-def make_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., CacheBackend]]:
+def make_cache(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., CacheBackend]]:
     """Build caches of one backend kind; every call with the same args opens the *same* store
     (a second "process" of sqlite or redis; the same instance for memory)."""
     kind = request.param
@@ -116,14 +145,24 @@ def make_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
     def make(max_entries: int = 100_000, ttl: float | None = None) -> CacheBackend:
         cache: CacheBackend
         if kind == "memory":
-            cache = memory.setdefault(max_entries, MemoryCache(MemoryCache.Config(max_entries=max_entries, ttl=ttl)))
+            cache = memory.setdefault(
+                max_entries, MemoryCache(MemoryCache.Config(max_entries=max_entries, ttl=ttl))
+            )
         elif kind == "sqlite":
-            cache = SqliteCache(SqliteCache.Config(path=tmp_path / f"cache-{max_entries}.db",
-                                                   max_entries=max_entries, ttl=ttl))
+            cache = SqliteCache(
+                SqliteCache.Config(
+                    path=tmp_path / f"cache-{max_entries}.db", max_entries=max_entries, ttl=ttl
+                )
+            )
         else:
-            cache = RedisCache(RedisCache.Config(url=request.getfixturevalue("redis_url"),
-                                                 prefix=f"{prefix}-{max_entries}",
-                                                 max_entries=max_entries, ttl=ttl))
+            cache = RedisCache(
+                RedisCache.Config(
+                    url=request.getfixturevalue("redis_url"),
+                    prefix=f"{prefix}-{max_entries}",
+                    max_entries=max_entries,
+                    ttl=ttl,
+                )
+            )
         opened.append(cache)
         return cache
 
@@ -139,8 +178,9 @@ def embedder() -> SentenceTransformersEmbedder:
     return SentenceTransformersEmbedder()
 
 
-def gateway_for(cache: CacheBackend, embedder: SentenceTransformersEmbedder,
-                llm: CountingLLM | None = None) -> LLMGateway:
+def gateway_for(
+    cache: CacheBackend, embedder: SentenceTransformersEmbedder, llm: CountingLLM | None = None
+) -> LLMGateway:
     return LLMGateway(llm or CountingLLM(), cache, embedder=embedder, index_factory=NumpyIndex)
 
 
@@ -149,7 +189,7 @@ def ask(gateway: LLMGateway, question: str, context_id: str = "lecture") -> LLMR
     return gateway.generate(request, context_id=context_id, semantic=SemanticQuery(question))
 
 
-# --- L1 ----------------------------------------------------------------------------------------------
+# --- L1 ------------------------------------------------------------------------------------------
 
 
 def test_l1_answers_an_exact_repeat_without_calling_the_backend(make_cache, embedder) -> None:
@@ -157,8 +197,15 @@ def test_l1_answers_an_exact_repeat_without_calling_the_backend(make_cache, embe
     gateway = gateway_for(make_cache(), embedder, llm)
     request = LLMRequest(task="summarize", prompt="Summarize this part.", context="Tides rise.")
     first = gateway.generate(request, context_id="m")
-    again = gateway.generate(request.model_copy(update={"prompt": "Summarize  this part. "}), context_id="m")
-    assert (first.cache_tier, again.cache_tier, again.text, llm.calls) == (None, "l1", first.text, 1)
+    again = gateway.generate(
+        request.model_copy(update={"prompt": "Summarize  this part. "}), context_id="m"
+    )
+    assert (first.cache_tier, again.cache_tier, again.text, llm.calls) == (
+        None,
+        "l1",
+        first.text,
+        1,
+    )
     other_media = gateway.generate(request, context_id="other")
     assert other_media.cache_tier is None and llm.calls == 2
     tiers = gateway.tiers
@@ -174,7 +221,7 @@ def test_summaries_never_use_l2_even_when_prompts_read_alike(make_cache, embedde
     assert llm.calls == 2 and gateway.tiers["l2"].hits == 0
 
 
-# --- L2 ----------------------------------------------------------------------------------------------
+# --- L2 ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("q", QUESTIONS[::3], ids=lambda q: q["answer"])  # one per topic
@@ -201,8 +248,12 @@ def test_l2_is_scoped_by_context_identity(make_cache, embedder) -> None:
     assert ask(gateway, q["paraphrases"][1], context_id="lecture-chunks-A").cache_tier == "l2"
     # another model is another scope too
     request = LLMRequest(task="answer", prompt=q["paraphrases"][1], model="counting-2")
-    assert gateway.generate(request, context_id="lecture-chunks-A",
-                            semantic=SemanticQuery(q["paraphrases"][1])).cache_tier is None
+    assert (
+        gateway.generate(
+            request, context_id="lecture-chunks-A", semantic=SemanticQuery(q["paraphrases"][1])
+        ).cache_tier
+        is None
+    )
 
 
 def test_l2_needs_agreeing_evidence(make_cache, embedder) -> None:
@@ -212,15 +263,22 @@ def test_l2_needs_agreeing_evidence(make_cache, embedder) -> None:
     gateway.generate(request, semantic=SemanticQuery(q["question"], ("chunk-2", "chunk-1")))
     para = q["paraphrases"][1]
     elsewhere = LLMRequest(task="answer", prompt=para, context="chunk-5 text")
-    assert gateway.generate(elsewhere, semantic=SemanticQuery(para, ("chunk-5",))).cache_tier is None
+    assert (
+        gateway.generate(elsewhere, semantic=SemanticQuery(para, ("chunk-5",))).cache_tier is None
+    )
     agreeing = LLMRequest(task="answer", prompt=para, context="chunk-1 and chunk-5 text")
-    assert gateway.generate(agreeing, semantic=SemanticQuery(para, ("chunk-1", "chunk-5"))).cache_tier == "l2"
+    assert (
+        gateway.generate(agreeing, semantic=SemanticQuery(para, ("chunk-1", "chunk-5"))).cache_tier
+        == "l2"
+    )
 
 
 def test_l2_entries_are_seen_by_a_new_process(make_cache, embedder) -> None:
     q = QUESTIONS[6]  # Mainz
     ask(gateway_for(make_cache(), embedder), q["question"])
-    fresh = gateway_for(make_cache(), embedder)  # a new gateway rebuilds its mirror from the backend
+    fresh = gateway_for(
+        make_cache(), embedder
+    )  # a new gateway rebuilds its mirror from the backend
     assert ask(fresh, q["paraphrases"][0]).cache_tier == "l2"
 
 
@@ -238,7 +296,9 @@ def test_an_evicted_entry_is_never_returned_and_its_vector_is_dropped(make_cache
     calls = llm.calls
     again = ask(gateway, QUESTIONS[3]["paraphrases"][1])  # its original was evicted
     assert again.cache_tier is None and llm.calls == calls + 1
-    assert sum(len(m.index) for m in semantic._mirrors.values()) <= mirrors_before  # dropped, then the new one
+    assert (
+        sum(len(m.index) for m in semantic._mirrors.values()) <= mirrors_before
+    )  # dropped, then the new one
 
 
 def test_cleared_entries_vanish_from_a_running_gateway(make_cache, embedder) -> None:
@@ -261,7 +321,7 @@ def test_expired_entries_are_misses(make_cache, embedder) -> None:
     assert llm.calls == 2
 
 
-# --- corrupted entries -------------------------------------------------------------------------------
+# --- corrupted entries ---------------------------------------------------------------------------
 
 
 def test_a_corrupted_entry_is_a_logged_miss_and_is_removed(make_cache, embedder, caplog) -> None:
@@ -275,7 +335,9 @@ def test_a_corrupted_entry_is_a_logged_miss_and_is_removed(make_cache, embedder,
     cache.set(l2, "k", ["not", "an", "entry"])
     with caplog.at_level(logging.WARNING, logger="halo.cache"):
         assert gateway.generate(request).cache_tier is None
-        assert SemanticCache(cache, embedder, NumpyIndex).lookup("scope", SemanticQuery("x")) is None
+        assert (
+            SemanticCache(cache, embedder, NumpyIndex).lookup("scope", SemanticQuery("x")) is None
+        )
     assert llm.calls == 1 and "corrupted cache entry" in caplog.text
     assert gateway.generate(request).cache_tier == "l1"  # the good answer replaced the bad one
     assert cache.get(l2, "k") is None
@@ -293,12 +355,14 @@ def test_undecodable_sqlite_text_is_a_miss(tmp_path: Path, embedder) -> None:
     assert gateway.generate(request).cache_tier == "l1"
 
 
-# --- L3 ----------------------------------------------------------------------------------------------
+# --- L3 ------------------------------------------------------------------------------------------
 
 
 def test_l3_keeps_summaries_while_their_source_is_unchanged(make_cache) -> None:
     store = SummaryCache(make_cache())
-    summary = Summary(level="chunk", id="chunk-0001", start=0, end=51.5, text="Tides, spring tides.")
+    summary = Summary(
+        level="chunk", id="chunk-0001", start=0, end=51.5, text="Tides, spring tides."
+    )
     store.put("run", summary, "sha-A", [0.1, 0.2])
     entry = SummaryCache(make_cache()).get("run", "chunk-0001", "sha-A")
     assert entry is not None and entry.summary == summary and entry.vector == [0.1, 0.2]
@@ -306,7 +370,7 @@ def test_l3_keeps_summaries_while_their_source_is_unchanged(make_cache) -> None:
     assert store.get("other-run", "chunk-0001", "sha-A") is None
 
 
-# --- stats -------------------------------------------------------------------------------------------
+# --- stats ---------------------------------------------------------------------------------------
 
 
 def test_flushed_stats_add_up_across_processes(make_cache, embedder) -> None:
@@ -323,21 +387,26 @@ def test_flushed_stats_add_up_across_processes(make_cache, embedder) -> None:
     assert clear_tier(make_cache()) == 2 and tier_stats(make_cache())["l1"].entries == 0
 
 
-# --- guards ------------------------------------------------------------------------------------------
+# --- guards --------------------------------------------------------------------------------------
 
 
-@given(st.integers(0, 3000), st.integers(0, 3000), st.sampled_from([q["question"] for q in QUESTIONS]))
+@given(
+    st.integers(0, 3000), st.integers(0, 3000), st.sampled_from([q["question"] for q in QUESTIONS])
+)
 def test_questions_about_different_numbers_never_match(a: int, b: int, question: str) -> None:
     first = question_features(f"{question} In {a}?")
     second = question_features(f"{question} In {b}?")
     assert (guard_rejects(first, second) is None) == (a == b)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("When did Gutenberg build his press?", "Where did Gutenberg build his press?"),
-    ("What did Newton discover?", "What did Einstein discover?"),
-    ("Which tides are not spring tides?", "Which tides are spring tides?"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("When did Gutenberg build his press?", "Where did Gutenberg build his press?"),
+        ("What did Newton discover?", "What did Einstein discover?"),
+        ("Which tides are not spring tides?", "Which tides are spring tides?"),
+    ],
+)
 def test_guards_reject_questions_that_read_alike_but_ask_something_else(a: str, b: str) -> None:
     assert guard_rejects(question_features(a), question_features(b)) is not None
 

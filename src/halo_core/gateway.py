@@ -67,8 +67,13 @@ class LLMGateway:
         if embedder is not None and index_factory is not None:
             self.use_embedder(embedder, index_factory, threshold=l2_threshold)
 
-    def use_embedder(self, embedder: Embedder, index_factory: Callable[[], VectorIndex], *,
-                     threshold: float = 0.75) -> None:
+    def use_embedder(
+        self,
+        embedder: Embedder,
+        index_factory: Callable[[], VectorIndex],
+        *,
+        threshold: float = 0.75,
+    ) -> None:
         """Turn on L2: questions are embedded with `embedder` and mirrored in fresh indexes."""
         if self.cache is not None:
             self.semantic = SemanticCache(self.cache, embedder, index_factory, threshold=threshold)
@@ -92,8 +97,12 @@ class LLMGateway:
                 "system": request.system,
                 "context": hashlib.sha256(request.context.encode()).hexdigest(),
                 "clips": [c.model_dump(mode="json", exclude={"path"}) for c in request.clips],
-                "params": [request.task, request.max_output_tokens, request.temperature,
-                           request.options],
+                "params": [
+                    request.task,
+                    request.max_output_tokens,
+                    request.temperature,
+                    request.options,
+                ],
                 "context_id": context_id,
             }
         )
@@ -106,16 +115,21 @@ class LLMGateway:
                 "backend": self.backend.identity(),
                 "model": request.model or self.backend.model,
                 "system": request.system,
-                "params": [request.task, request.max_output_tokens, request.temperature,
-                           request.options],
+                "params": [
+                    request.task,
+                    request.max_output_tokens,
+                    request.temperature,
+                    request.options,
+                ],
                 "context_id": context_id,
                 "embedder": self.semantic.embedder.identity(),
                 "threshold": self.semantic.threshold,
             }
         )
 
-    def generate(self, request: LLMRequest, *, context_id: str = "",
-                 semantic: SemanticQuery | None = None) -> LLMResponse:
+    def generate(
+        self, request: LLMRequest, *, context_id: str = "", semantic: SemanticQuery | None = None
+    ) -> LLMResponse:
         key = self.l1_key(request, context_id)
         if self.cache is not None:
             stored = read_entry(self.cache, L1_NAMESPACE, key, LLMResponse)
@@ -157,8 +171,10 @@ class LLMGateway:
             return
         with self._lock:
             new = {
-                tier: (s.hits - self._flushed.get(tier, TierStats()).hits,
-                       s.misses - self._flushed.get(tier, TierStats()).misses)
+                tier: (
+                    s.hits - self._flushed.get(tier, TierStats()).hits,
+                    s.misses - self._flushed.get(tier, TierStats()).misses,
+                )
                 for tier, s in self._counts.items()
             }
             self._flushed = {tier: s.model_copy() for tier, s in self._counts.items()}
@@ -168,7 +184,9 @@ class LLMGateway:
             total = read_entry(self.cache, STATS_NAMESPACE, tier, TierStats) or TierStats()
             total.hits += hits
             total.misses += misses
-            self.cache.set(STATS_NAMESPACE, tier, total.model_dump(mode="json", exclude={"entries"}))
+            self.cache.set(
+                STATS_NAMESPACE, tier, total.model_dump(mode="json", exclude={"entries"})
+            )
 
     def _account(self, response: LLMResponse) -> None:
         with self._lock:

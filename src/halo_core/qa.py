@@ -136,10 +136,16 @@ def load_run(folder: Path) -> RunData:
     try:
         media = Media.model_validate(record["media"])
         chunks = ChunkSet.model_validate(_read_json(folder / "chunks.json")).chunks
-        timeline = (Timeline.model_validate(_read_json(folder / "timeline.json"))
-                    if (folder / "timeline.json").is_file() else None)
-        summaries = (Summaries.model_validate(_read_json(folder / "summaries.json"))
-                     if (folder / "summaries.json").is_file() else None)
+        timeline = (
+            Timeline.model_validate(_read_json(folder / "timeline.json"))
+            if (folder / "timeline.json").is_file()
+            else None
+        )
+        summaries = (
+            Summaries.model_validate(_read_json(folder / "summaries.json"))
+            if (folder / "summaries.json").is_file()
+            else None
+        )
     except (KeyError, ValidationError) as exc:
         raise HaloError(
             f"the run folder does not match this version of halo: {str(exc).splitlines()[0]}",
@@ -194,8 +200,11 @@ def open_qa(run_dir: Path, budget: int = DEFAULT_BUDGET) -> QA:
     pipeline = open_pipeline(run)
     problems = pipeline.cache.check()
     if problems:
-        raise ComponentUnavailable("; ".join(problems), where=f"cache {pipeline.cache.name!r}",
-                                   fix="make the run's cache reachable again (see above)")
+        raise ComponentUnavailable(
+            "; ".join(problems),
+            where=f"cache {pipeline.cache.name!r}",
+            fix="make the run's cache reachable again (see above)",
+        )
     return QA(run, pipeline, LLMGateway(pipeline.llm, pipeline.cache), budget=budget)
 
 
@@ -222,15 +231,29 @@ def passages_of(run: RunData) -> list[Passage]:
             while chunk_index < len(run.chunks) - 1 and run.chunks[chunk_index].end <= middle:
                 chunk_index += 1
             chunk = run.chunks[chunk_index]
-            passages.append(Passage(f"p{n:05d}", chunk.id, segment.start, segment.end,
-                                    " ".join(segment.text.split())))
+            passages.append(
+                Passage(
+                    f"p{n:05d}",
+                    chunk.id,
+                    segment.start,
+                    segment.end,
+                    " ".join(segment.text.split()),
+                )
+            )
         return passages
     for chunk in run.chunks:
         sentences = split_sentences(chunk.text) or [chunk.text]
         step = chunk.duration / len(sentences)
         for k, sentence in enumerate(sentences):
-            passages.append(Passage(f"p{len(passages):05d}", chunk.id, chunk.start + k * step,
-                                    chunk.start + (k + 1) * step, sentence))
+            passages.append(
+                Passage(
+                    f"p{len(passages):05d}",
+                    chunk.id,
+                    chunk.start + k * step,
+                    chunk.start + (k + 1) * step,
+                    sentence,
+                )
+            )
     return passages
 
 
@@ -244,8 +267,7 @@ def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     return np.asarray(pipeline.embedder.embed(texts), dtype=np.float32)
 
 
-def stored_index(folder: Path, key: str, pipeline: Pipeline,
-                 build: Any) -> VectorIndex:
+def stored_index(folder: Path, key: str, pipeline: Pipeline, build: Any) -> VectorIndex:
     """The index saved in `folder` when its stage.json carries `key`; else built and saved."""
     index = _fresh_index(pipeline)
     record = folder / "stage.json"
@@ -306,7 +328,7 @@ def load_session(run_folder: Path, name: str) -> Session:
         raise HaloError(
             f"session {name!r} cannot be read: {str(exc).splitlines()[0]}",
             where=str(path),
-            fix=f"move the file away to start the session afresh (it is left untouched)",
+            fix="move the file away to start the session afresh (it is left untouched)",
         ) from None
 
 
@@ -353,16 +375,28 @@ class QA:
         embedder_id = stable_hash(self.pipeline.embedder.identity())
         self.passage_index = stored_index(
             self.run.folder / "qa" / "passages",
-            stable_hash([embedder_id, self.run.chunk_set_id, [p.text for p in self.passages],
-                         self.pipeline.index.identity()]),
+            stable_hash(
+                [
+                    embedder_id,
+                    self.run.chunk_set_id,
+                    [p.text for p in self.passages],
+                    self.pipeline.index.identity(),
+                ]
+            ),
             self.pipeline,
-            lambda: ([p.id for p in self.passages], _embed(self.pipeline, [p.text for p in self.passages])),
+            lambda: (
+                [p.id for p in self.passages],
+                _embed(self.pipeline, [p.text for p in self.passages]),
+            ),
         )
         self.chunk_index = stored_index(
             self.run.folder / "index",
             self._run_index_key(),
             self.pipeline,
-            lambda: ([c.id for c in self.run.chunks], _embed(self.pipeline, [c.text for c in self.run.chunks])),
+            lambda: (
+                [c.id for c in self.run.chunks],
+                _embed(self.pipeline, [c.text for c in self.run.chunks]),
+            ),
         )
         self._load_summaries()
 
@@ -378,16 +412,22 @@ class QA:
     @property
     def context_id(self) -> str:
         """Media and chunk set: what every answer about this run depends on."""
-        return stable_hash({"media": self.run.media.sha256, "chunks": self.run.chunk_set_id,
-                            "qa": [self.budget, WINDOW_NEIGHBOURS, MAX_WINDOWS]})
+        return stable_hash(
+            {
+                "media": self.run.media.sha256,
+                "chunks": self.run.chunk_set_id,
+                "qa": [self.budget, WINDOW_NEIGHBOURS, MAX_WINDOWS],
+            }
+        )
 
     def _run_index_key(self) -> str:
         """The key `halo run` wrote into index/stage.json, when it indexed with this embedder."""
         record = self.run.folder / "index" / "stage.json"
         try:
             data = json.loads(record.read_text())
-            if data.get("embedder") == self.pipeline.embedder.identity() and \
-                    data.get("ids") == [c.id for c in self.run.chunks]:
+            if data.get("embedder") == self.pipeline.embedder.identity() and data.get("ids") == [
+                c.id for c in self.run.chunks
+            ]:
                 return str(data["key"])
         except (OSError, ValueError, KeyError):
             pass
@@ -403,9 +443,14 @@ class QA:
         questions fall back to passages.
         """
         store = self.gateway.summaries
-        scope = stable_hash({"media": self.run.media.sha256, "chunks": self.run.chunk_set_id,
-                             "llm": self.pipeline.llm.identity(),
-                             "embedder": self.pipeline.embedder.identity()})
+        scope = stable_hash(
+            {
+                "media": self.run.media.sha256,
+                "chunks": self.run.chunk_set_id,
+                "llm": self.pipeline.llm.identity(),
+                "embedder": self.pipeline.embedder.identity(),
+            }
+        )
         wanted = self._summary_sources()
         found: dict[str, tuple[Summary, np.ndarray | None]] = {}
         if store is not None:
@@ -441,8 +486,11 @@ class QA:
 
     @staticmethod
     def _all_summaries(summaries: Summaries) -> list[Summary]:
-        return [*summaries.chunks, *summaries.sections,
-                *([summaries.video] if summaries.video else [])]
+        return [
+            *summaries.chunks,
+            *summaries.sections,
+            *([summaries.video] if summaries.video else []),
+        ]
 
     # -- retrieval --
 
@@ -455,8 +503,15 @@ class QA:
                 chunk_scores[s.id] = max(chunk_scores.get(s.id, -1.0), float(vector @ q[0]))
         ranked = self.passage_index.search(q, len(self.passages))[0]
         scored = sorted(
-            ((score + CHUNK_WEIGHT * chunk_scores.get(self.passages[self._position[pid]].chunk_id, 0.0),
-              pid) for pid, score in ranked),
+            (
+                (
+                    score
+                    + CHUNK_WEIGHT
+                    * chunk_scores.get(self.passages[self._position[pid]].chunk_id, 0.0),
+                    pid,
+                )
+                for pid, score in ranked
+            ),
             reverse=True,
         )
         windows: list[tuple[Passage, ...]] = []
@@ -487,7 +542,9 @@ class QA:
         window = [p for p in self.passages[lo:hi] if p.chunk_id == chunk_id]
         # The budget bounds the context: drop neighbours before the retrieved sentence itself.
         while len(window) > 1 and sum(estimate_tokens(p.text) for p in window) > self.budget:
-            window.remove(max((p for p in window if p.id != pid), key=lambda p: abs(self._position[p.id] - n)))
+            window.remove(
+                max((p for p in window if p.id != pid), key=lambda p: abs(self._position[p.id] - n))
+            )
         return tuple(window)
 
     @staticmethod
@@ -495,8 +552,11 @@ class QA:
         """Windows sorted by time, with overlapping or touching ones of one chunk joined."""
         merged: list[list[Passage]] = []
         for window in windows:
-            if merged and merged[-1][-1].chunk_id == window[0].chunk_id and \
-                    window[0].start <= merged[-1][-1].end + 0.01:
+            if (
+                merged
+                and merged[-1][-1].chunk_id == window[0].chunk_id
+                and window[0].start <= merged[-1][-1].end + 0.01
+            ):
                 merged[-1].extend(p for p in window if p not in merged[-1])
             else:
                 merged.append(list(window))
@@ -507,44 +567,66 @@ class QA:
     def naive_input_tokens(self, question: str) -> int:
         transcript = "\n".join(c.text for c in self.run.chunks)
         return self.pipeline.llm.count_tokens(
-            LLMRequest(task="answer", prompt=question, system=SYSTEM, context=transcript))
+            LLMRequest(task="answer", prompt=question, system=SYSTEM, context=transcript)
+        )
 
     def ask(self, question: str, session: Session | None = None) -> Answer:
         question = " ".join(question.split())
         if not question:
-            raise HaloError("the question is empty", fix='ask something, e.g. halo ask RUN "What is X?"')
+            raise HaloError(
+                "the question is empty", fix='ask something, e.g. halo ask RUN "What is X?"'
+            )
         previous = session.turns[-1] if session is not None and session.turns else None
         follow_up = previous is not None and is_follow_up(question)
-        retrieval_query = f"{question} ({previous.retrieval_query})" if follow_up and previous else question
-        conversation = (stable_hash([[t.retrieval_query, t.answer] for t in session.turns])
-                        if follow_up and session is not None else "")
+        retrieval_query = (
+            f"{question} ({previous.retrieval_query})" if follow_up and previous else question
+        )
+        conversation = (
+            stable_hash([[t.retrieval_query, t.answer] for t in session.turns])
+            if follow_up and session is not None
+            else ""
+        )
         context_id = stable_hash([self.context_id, conversation])
         prompt, system = question, SYSTEM
         if follow_up and previous is not None:
             # the subject comes from the previous question; its answer is background only
             prompt = f"{question} (follow-up to: {previous.question})"
-            system = f"{SYSTEM} Earlier in this conversation: Q: {previous.question} A: {previous.answer}"
+            system = (
+                f"{SYSTEM} Earlier in this conversation: "
+                f"Q: {previous.question} A: {previous.answer}"
+            )
 
         broad = bool(_BROAD.search(question)) and any(s.level == "section" for s in self._summaries)
         if broad:
             sections = [s for s in self._summaries if s.level in ("section", "video")]
-            context = "\n\n".join(f"{span_label(s.start, s.end)} {_summary_text(s)}" for s in sections)
-            citations = [Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
-                         for s in sections if s.level == "section"]
+            context = "\n\n".join(
+                f"{span_label(s.start, s.end)} {_summary_text(s)}" for s in sections
+            )
+            citations = [
+                Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
+                for s in sections
+                if s.level == "section"
+            ]
             request = LLMRequest(task="answer", prompt=prompt, system=BROAD_SYSTEM, context=context)
             response = self.gateway.generate(request, context_id=context_id)
             evidence: tuple[str, ...] = ()
         else:
             retrieved = self.retrieve(retrieval_query)
             context = "\n\n".join(
-                f"{span_label(w[0].start, w[-1].end)} {' '.join(p.text for p in w)}" for w in retrieved.windows
+                f"{span_label(w[0].start, w[-1].end)} {' '.join(p.text for p in w)}"
+                for w in retrieved.windows
             )
-            citations = [Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
-                         for w in retrieved.windows]
+            citations = [
+                Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
+                for w in retrieved.windows
+            ]
             evidence = retrieved.evidence
             request = LLMRequest(task="answer", prompt=prompt, system=system, context=context)
             response = self.gateway.generate(
-                request, context_id=context_id, semantic=SemanticQuery(retrieval_query, evidence, retrieved.query_vector))
+                request,
+                context_id=context_id,
+                semantic=SemanticQuery(retrieval_query, evidence, retrieved.query_vector),
+            )
         tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
         cited = " ".join(span_label(c.start, c.end) for c in citations)
         answer = Answer(
@@ -557,9 +639,15 @@ class QA:
             naive_input_tokens=self.naive_input_tokens(question),
         )
         if session is not None:
-            session.turns.append(Turn(
-                question=question, retrieval_query=retrieval_query, answer=response.text.strip(),
-                citations=citations, asked_at=datetime.now(UTC).isoformat(timespec="seconds")))
+            session.turns.append(
+                Turn(
+                    question=question,
+                    retrieval_query=retrieval_query,
+                    answer=response.text.strip(),
+                    citations=citations,
+                    asked_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
         return answer
 
 
@@ -569,9 +657,9 @@ def _summary_text(summary: Summary) -> str:
     return f"{head}{summary.text}" + (f" Key points: {points}." if points else "")
 
 
-def answer_questions(run_dir: Path, questions: list[str], pipeline: Pipeline,
-                     gateway: LLMGateway) -> list[Answer]:
+def answer_questions(
+    run_dir: Path, questions: list[str], pipeline: Pipeline, gateway: LLMGateway
+) -> list[Answer]:
     """Answer each question independently (no conversation), for `tasks.ask` in `halo run`."""
     qa = QA(load_run(run_dir), pipeline, gateway)
     return [qa.ask(q) for q in questions]
-

@@ -91,30 +91,105 @@ def read_entry(cache: CacheBackend, namespace: str, key: str, model: type[M]) ->
             return None
         return model.model_validate(value)
     except (ValueError, TypeError, ValidationError) as exc:  # JSONDecodeError is a ValueError
-        log.warning("corrupted cache entry %s/%s removed (%s)", namespace, key[:16],
-                    str(exc).splitlines()[0])
+        log.warning(
+            "corrupted cache entry %s/%s removed (%s)",
+            namespace,
+            key[:16],
+            str(exc).splitlines()[0],
+        )
         cache.delete(namespace, key)
         return None
 
 
 # --- L2 -----------------------------------------------------------------------------------------
 
-_NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
-    "ninety hundred thousand million billion trillion first second third half quarter"
-).split()
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:%s)\b" % "|".join(_NUMBER_WORDS), re.IGNORECASE)
+_NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "first",
+    "second",
+    "third",
+    "half",
+    "quarter",
+]
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 # Question words that ask for different kinds of answer; `what` / `which` are neutral.
-_ASKS_FOR = {"who": "person", "whom": "person", "when": "time", "where": "place", "why": "reason",
-             "how many": "count", "how much": "amount", "how long": "duration"}
-_ASKS_FOR_PATTERN = re.compile(r"\b(how many|how much|how long|who|whom|when|where|why)\b",
-                               re.IGNORECASE)
+_ASKS_FOR = {
+    "who": "person",
+    "whom": "person",
+    "when": "time",
+    "where": "place",
+    "why": "reason",
+    "how many": "count",
+    "how much": "amount",
+    "how long": "duration",
+}
+_ASKS_FOR_PATTERN = re.compile(
+    r"\b(how many|how much|how long|who|whom|when|where|why)\b", re.IGNORECASE
+)
 _NEGATION = re.compile(r"\b(?:not|no|never|without|n't)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+")
-_LEADING_FUNCTION_WORDS = {"what", "which", "who", "whom", "when", "where", "why", "how", "is",
-                           "are", "was", "were", "do", "does", "did", "can", "could", "name",
-                           "in", "on", "at", "the", "a", "an", "and", "i", "during", "for"}
+_LEADING_FUNCTION_WORDS = {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "when",
+    "where",
+    "why",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "name",
+    "in",
+    "on",
+    "at",
+    "the",
+    "a",
+    "an",
+    "and",
+    "i",
+    "during",
+    "for",
+}
 
 
 def normalize_question(text: str) -> str:
@@ -134,7 +209,9 @@ def question_features(text: str) -> dict[str, Any]:
     return {
         "numbers": sorted({m.group(0).lower().replace(",", "") for m in _NUMBER.finditer(text)}),
         "names": sorted(names),
-        "asks_for": sorted({_ASKS_FOR[m.group(1).lower()] for m in _ASKS_FOR_PATTERN.finditer(text)}),
+        "asks_for": sorted(
+            {_ASKS_FOR[m.group(1).lower()] for m in _ASKS_FOR_PATTERN.finditer(text)}
+        ),
         "negated": bool(_NEGATION.search(text)),
     }
 
@@ -146,7 +223,11 @@ def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
         return "different numbers"
     if new["negated"] != cached["negated"]:
         return "negation differs"
-    if new["asks_for"] and cached["asks_for"] and not set(new["asks_for"]) & set(cached["asks_for"]):
+    if (
+        new["asks_for"]
+        and cached["asks_for"]
+        and not set(new["asks_for"]) & set(cached["asks_for"])
+    ):
         return "asks for a different kind of answer"
     a, b = set(new["names"]), set(cached["names"])
     if a and b and not (a <= b or b <= a):
@@ -222,8 +303,13 @@ class SemanticCache:
                     mirror.index.remove([key])
                 continue
             reason = guard_rejects(features, entry.features)
-            if reason is None and query.evidence and entry.evidence and \
-                    query.evidence[0] not in entry.evidence[:3] and entry.evidence[0] not in query.evidence[:3]:
+            if (
+                reason is None
+                and query.evidence
+                and entry.evidence
+                and query.evidence[0] not in entry.evidence[:3]
+                and entry.evidence[0] not in query.evidence[:3]
+            ):
                 reason = "answered from different evidence"
             if reason is not None:
                 log.debug("L2 candidate %r (%.3f) rejected: %s", entry.question, score, reason)
@@ -320,8 +406,13 @@ class SummaryCache:
             return None
         return entry
 
-    def put(self, scope: str, summary: Summary, source_sha256: str,
-            vector: Sequence[float] | None = None) -> None:
+    def put(
+        self,
+        scope: str,
+        summary: Summary,
+        source_sha256: str,
+        vector: Sequence[float] | None = None,
+    ) -> None:
         entry = L3Entry(
             summary=summary,
             source_sha256=source_sha256,

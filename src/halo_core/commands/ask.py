@@ -28,7 +28,7 @@ def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> N
 
 
 def ask_in_session(qa: QA, question: str, session_name: str | None) -> Answer:
-    """Answer `question`; with a session, as the next turn of that conversation (saved atomically)."""
+    """Answer `question`; with a session, as that conversation's next turn (saved atomically)."""
     if session_name is None:
         return qa.ask(question)
     session = load_session(qa.run.folder, session_name)
@@ -40,18 +40,34 @@ def ask_in_session(qa: QA, question: str, session_name: str | None) -> Answer:
 def check_question(question: str) -> str:
     question = " ".join(question.split())
     if not question:
-        raise HaloError("the question is empty", fix='ask something, e.g. halo ask RUN_DIR "What is X?"')
+        raise HaloError(
+            "the question is empty", fix='ask something, e.g. halo ask RUN_DIR "What is X?"'
+        )
     return question
 
 
 @click.command("ask")
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations, usage and cache tier as JSON.")
-@click.option("--session", default=None, metavar="NAME",
-              help="Continue the conversation NAME (kept in RUN_DIR/sessions/NAME.json).")
-@click.option("--budget", type=click.IntRange(min=16), default=DEFAULT_BUDGET, show_default=True,
-              help="Context tokens the question may use.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the answer, citations, usage and cache tier as JSON.",
+)
+@click.option(
+    "--session",
+    default=None,
+    metavar="NAME",
+    help="Continue the conversation NAME (kept in RUN_DIR/sessions/NAME.json).",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=16),
+    default=DEFAULT_BUDGET,
+    show_default=True,
+    help="Context tokens the question may use.",
+)
 def command(run_dir: Path, question: str, as_json: bool, session: str | None, budget: int) -> None:
     """Answer QUESTION about the run in RUN_DIR (a folder written by `halo run`).
 

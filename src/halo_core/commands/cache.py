@@ -15,8 +15,10 @@ from ..tiered_cache import STATS_NAMESPACE, TIERS, clear_tier, read_entry, tier_
 
 def _open(run_dir: Path | None, spec: str | None) -> CacheBackend:
     if (run_dir is None) == (spec is None):
-        raise HaloError("name the cache by a run folder or by a spec, not both or neither",
-                        fix="halo cache stats runs/lecture/lecture   or   halo cache stats --spec pipelines/lecture.yaml")
+        raise HaloError(
+            "name the cache by a run folder or by a spec, not both or neither",
+            fix="halo cache stats runs/lecture/lecture, or halo cache stats --spec SPEC",
+        )
     if run_dir is not None:
         from ..qa import load_run, open_cache
 
@@ -25,7 +27,9 @@ def _open(run_dir: Path | None, spec: str | None) -> CacheBackend:
     from ..spec import load_spec
 
     loaded = load_spec(spec)
-    cache: CacheBackend = get_registry().build("cache", loaded.spec.cache.use, loaded.spec.cache.with_)
+    cache: CacheBackend = get_registry().build(
+        "cache", loaded.spec.cache.use, loaded.spec.cache.with_
+    )
     return cache
 
 
@@ -41,7 +45,9 @@ def tier_stats(cache: CacheBackend) -> dict[str, TierStats]:
 
 _source = [
     click.argument("run_dir", metavar="[RUN_DIR]", required=False, type=click.Path(path_type=Path)),
-    click.option("--spec", default=None, metavar="SPEC", help="Use this spec's cache instead of a run's."),
+    click.option(
+        "--spec", default=None, metavar="SPEC", help="Use this spec's cache instead of a run's."
+    ),
 ]
 
 
@@ -87,5 +93,7 @@ def clear(run_dir: Path | None, spec: str | None, tier: str | None) -> None:
         removed = clear_tier(cache, tier)
     finally:
         cache.close()
-    click.echo(f"removed {removed} entr{'y' if removed == 1 else 'ies'} from "
-               f"{'tier ' + tier if tier else 'every tier'} of cache {cache.name}")
+    click.echo(
+        f"removed {removed} entr{'y' if removed == 1 else 'ies'} from "
+        f"{'tier ' + tier if tier else 'every tier'} of cache {cache.name}"
+    )

@@ -17,11 +17,20 @@ QUIT = {"exit", "quit", ":q"}
 
 @click.command("chat")
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
-@click.option("--session", default=None, metavar="NAME",
-              help="Continue the conversation NAME (default: a new one, named on start).")
+@click.option(
+    "--session",
+    default=None,
+    metavar="NAME",
+    help="Continue the conversation NAME (default: a new one, named on start).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print each answer as JSON.")
-@click.option("--budget", type=click.IntRange(min=16), default=DEFAULT_BUDGET, show_default=True,
-              help="Context tokens each question may use.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=16),
+    default=DEFAULT_BUDGET,
+    show_default=True,
+    help="Context tokens each question may use.",
+)
 def command(run_dir: Path, session: str | None, as_json: bool, budget: int) -> None:
     """Ask questions about the run in RUN_DIR, one per line, until end of input or `exit`.
 
