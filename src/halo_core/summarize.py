@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from .context import RunContext
 from .gateway import LLMGateway
 from .model import Chunk, LLMRequest, Media, MediaClip, Summaries, Summary, Timeline
+
+T = TypeVar("T")
 
 SECTION_SIZE = 5
 """Chunks per section when the timeline has no topic track to group by."""
@@ -140,19 +143,21 @@ def summarize(
         reply = ask("chunk", chunk.text, [clip])
         return _summary("chunk", chunk.id, chunk.start, chunk.end, reply, [])
 
+    workers = gateway.backend.max_concurrency
     chunk_summaries = _map_in_order(
-        chunk_summary, chunks, gateway.backend.max_concurrency, lambda s: ctx.progress(s.end, total)
+        chunk_summary, chunks, workers, lambda s: ctx.progress(s.end, total)
     )
     by_id = {s.id: s for s in chunk_summaries}
 
-    sections: list[Summary] = []
-    for number, group in enumerate(section_groups(chunks, timeline)):
-        members = [by_id[c.id] for c in group]
-        start, end = group[0].start, group[-1].end
-        reply = ask("section", _digest(members), [])
-        sections.append(
-            _summary("section", f"section-{number:03d}", start, end, reply, [c.id for c in group])
-        )
+    def section_summary(numbered: tuple[int, list[Chunk]]) -> Summary:
+        number, group = numbered
+        reply = ask("section", _digest([by_id[c.id] for c in group]), [])
+        return _summary("section", f"section-{number:03d}", group[0].start, group[-1].end, reply,
+                        [c.id for c in group])  # fmt: skip
+
+    sections = _map_in_order(
+        section_summary, list(enumerate(section_groups(chunks, timeline))), workers, lambda s: None
+    )
 
     video = None
     if sections:
@@ -163,8 +168,8 @@ def summarize(
 
 
 def _map_in_order(
-    work: Callable[[Chunk], Summary],
-    items: Sequence[Chunk],
+    work: Callable[[T], Summary],
+    items: Sequence[T],
     workers: int,
     on_done: Callable[[Summary], None],
 ) -> list[Summary]:
