@@ -27,25 +27,57 @@ import sys
 import time
 from pathlib import Path
 
+from halo_semantic import SentenceTransformersEmbedder, Topics
+
 from halo_core import Media, RunContext, Timeline, TranscriptSegment
 from halo_core.chunking import boundary_f1
 from halo_core.plugins import get_registry
-from halo_semantic import SentenceTransformersEmbedder, Topics
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
-SHARED_DEV = [ROOT / "samples" / "lecture", *sorted(Path("/work/shared/media").glob("lecture-dev-*"))]
+SHARED_DEV = [
+    ROOT / "samples" / "lecture",
+    *sorted(Path("/work/shared/media").glob("lecture-dev-*")),
+]
 GENERATED_DEV = {  # folder name -> make_lecture.py arguments
     "topics-dev-s301-10min": ["--seed", "301", "--topics", "8", "--minutes", "10"],
-    "topics-dev-s302-12min-subtle": ["--seed", "302", "--topics", "6", "--minutes", "12", "--cut-style", "subtle"],
+    "topics-dev-s302-12min-subtle": [
+        "--seed",
+        "302",
+        "--topics",
+        "6",
+        "--minutes",
+        "12",
+        "--cut-style",
+        "subtle",
+    ],
     "topics-dev-s303-20min": ["--seed", "303", "--topics", "5", "--minutes", "20"],
     "topics-dev-s401-8min": ["--seed", "401", "--topics", "6", "--minutes", "8"],
-    "topics-dev-s402-15min-subtle": ["--seed", "402", "--topics", "7", "--minutes", "15", "--cut-style", "subtle"],
+    "topics-dev-s402-15min-subtle": [
+        "--seed",
+        "402",
+        "--topics",
+        "7",
+        "--minutes",
+        "15",
+        "--cut-style",
+        "subtle",
+    ],
     "topics-dev-s403-30min": ["--seed", "403", "--topics", "8", "--minutes", "30"],
 }
 HELD_OUT = {
     "topics-heldout-s501-6min": ["--seed", "501", "--topics", "4", "--minutes", "6"],
-    "topics-heldout-s502-12min-subtle": ["--seed", "502", "--topics", "5", "--minutes", "12", "--cut-style", "subtle", "--presenter-inset"],
+    "topics-heldout-s502-12min-subtle": [
+        "--seed",
+        "502",
+        "--topics",
+        "5",
+        "--minutes",
+        "12",
+        "--cut-style",
+        "subtle",
+        "--presenter-inset",
+    ],
     "topics-heldout-s503-25min": ["--seed", "503", "--topics", "9", "--minutes", "25"],
 }
 
@@ -56,8 +88,11 @@ def generated(lectures: dict[str, list[str]]) -> list[Path]:
         folder = ROOT / "benchmarks" / "media" / name
         if not (folder / "truth.json").exists():
             print(f"generating {folder} ...", file=sys.stderr)
-            subprocess.run([sys.executable, str(MAKE_LECTURE), "--out", str(folder), *args], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, str(MAKE_LECTURE), "--out", str(folder), *args],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         folders.append(folder)
     return folders
 
@@ -71,7 +106,7 @@ def srt_transcript(path: Path) -> list[TranscriptSegment]:
         lines = block.strip().splitlines()
         timing = next(i for i, line in enumerate(lines) if "-->" in line)
         start, end = (_seconds(part) for part in lines[timing].split("-->"))
-        segments.append(TranscriptSegment(start=start, end=end, text=" ".join(lines[timing + 1:])))
+        segments.append(TranscriptSegment(start=start, end=end, text=" ".join(lines[timing + 1 :])))
     return segments
 
 
@@ -81,7 +116,10 @@ def _seconds(text: str) -> float:
 
 
 def truth_transcript(truth: dict) -> list[TranscriptSegment]:
-    return [TranscriptSegment(start=s["start"], end=s["end"], text=s["text"]) for s in truth["sentences"]]
+    return [
+        TranscriptSegment(start=s["start"], end=s["end"], text=s["text"])
+        for s in truth["sentences"]
+    ]
 
 
 def evaluate(folder: Path, tolerance: float) -> dict[str, object]:
@@ -89,23 +127,37 @@ def evaluate(folder: Path, tolerance: float) -> dict[str, object]:
     duration = truth["duration_s"]
     media = Media(path=folder / "lecture.mp4", sha256=folder.name, size_bytes=0, duration=duration)
     expected = [t["start"] for t in truth["topics"][1:]]
-    row: dict[str, object] = {"lecture": folder.name, "minutes": round(duration / 60, 1), "topics": len(truth["topics"])}
+    row: dict[str, object] = {
+        "lecture": folder.name,
+        "minutes": round(duration / 60, 1),
+        "topics": len(truth["topics"]),
+    }
     rules = get_registry().build("chunker", "rules")
-    for source, transcript in (("truth", truth_transcript(truth)), ("srt", srt_transcript(folder / "lecture.srt"))):
+    for source, transcript in (
+        ("truth", truth_transcript(truth)),
+        ("srt", srt_transcript(folder / "lecture.srt")),
+    ):
         timeline = Timeline(duration=duration).with_track("transcript", transcript)
         started = time.perf_counter()
         topics = Topics().extract(media, timeline, RunContext())
         row[f"topics_s_{source}"] = round(time.perf_counter() - started, 2)
         row[f"topics_f1_{source}"] = boundary_f1([t.start for t in topics[1:]], expected, tolerance)
         if source == "srt":
-            for label, tl in (("rules", timeline), ("rules+topics", timeline.with_track("topics", topics))):
+            for label, tl in (
+                ("rules", timeline),
+                ("rules+topics", timeline.with_track("topics", topics)),
+            ):
                 chunks = rules.chunk(tl, media, RunContext())
                 row[f"{label}_f1"] = boundary_f1([c.start for c in chunks[1:]], expected, tolerance)
     return row
 
 
 def throughput() -> dict[str, float]:
-    sentences = [s["text"] for folder in SHARED_DEV for s in json.loads((folder / "truth.json").read_text())["sentences"]]
+    sentences = [
+        s["text"]
+        for folder in SHARED_DEV
+        for s in json.loads((folder / "truth.json").read_text())["sentences"]
+    ]
     sentences = (sentences * (1 + 1000 // len(sentences)))[:1000]
     started = time.perf_counter()
     embedder = SentenceTransformersEmbedder()
@@ -113,21 +165,36 @@ def throughput() -> dict[str, float]:
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     embedder.embed(sentences)
-    return {"sentences": len(sentences), "load_s": load_s, "per_s": len(sentences) / (time.perf_counter() - started)}
+    return {
+        "sentences": len(sentences),
+        "load_s": load_s,
+        "per_s": len(sentences) / (time.perf_counter() - started),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tolerance", type=float, default=5.0, help="seconds a boundary may be off")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=5.0, help="seconds a boundary may be off"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
     speed = throughput()
-    print(f"embedding: bundled all-MiniLM-L6-v2, load {speed['load_s']:.1f} s, "
-          f"{speed['per_s']:.0f} sentences/s over {speed['sentences']} lecture sentences (batch 64, CPU; "
-          f"{os.cpu_count()} cores, load average {load:.1f} -> {os.getloadavg()[0]:.1f})")
+    print(
+        f"embedding: bundled all-MiniLM-L6-v2, load {speed['load_s']:.1f} s, "
+        f"{speed['per_s']:.0f} sentences/s over {speed['sentences']} lecture sentences "
+        f"(batch 64, CPU; "
+        f"{os.cpu_count()} cores, load average {load:.1f} -> {os.getloadavg()[0]:.1f})"
+    )
     print(f"\nboundary F1 at ±{args.tolerance:g} s vs truth.json topics (P/R/F1)")
-    header = f"{'lecture':36} {'min':>5} {'top':>4}  {'topics/truth':>16} {'topics/srt':>16} {'rules':>16} {'rules+topics':>16} {'time':>6}"
-    print(header)
+    columns = ("topics/truth", "topics/srt", "rules", "rules+topics")
+    print(
+        f"{'lecture':36} {'min':>5} {'top':>4}  "
+        + " ".join(f"{c:>16}" for c in columns)
+        + "   time"
+    )
     totals: dict[str, list[float]] = {}
     dev = SHARED_DEV + generated(GENERATED_DEV)
     for group, folders in (("dev", dev), ("held-out", generated(HELD_OUT))):
@@ -138,8 +205,11 @@ def main() -> None:
                 p, r, f = row[key]  # type: ignore[misc]
                 totals.setdefault(f"{group}:{key}", []).append(f)
                 cells.append(f"{p:.2f}/{r:.2f}/{f:.2f}")
-            print(f"{folder.name:36} {row['minutes']:>5} {row['topics']:>4}  " + " ".join(f"{c:>16}" for c in cells)
-                  + f" {row['topics_s_srt']:>5}s")
+            print(
+                f"{folder.name:36} {row['minutes']:>5} {row['topics']:>4}  "
+                + " ".join(f"{c:>16}" for c in cells)
+                + f" {row['topics_s_srt']:>5}s"
+            )
     print("\nmean F1")
     for key, values in totals.items():
         print(f"  {key:28} {sum(values) / len(values):.3f}  (n={len(values)})")

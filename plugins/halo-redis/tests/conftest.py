@@ -45,24 +45,68 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, made with the openssl command line tool."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
-         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
 
-def start_server(tmp: Path, password: str | None = None, tls: bool = False) -> Iterator[RedisServer]:
+def start_server(
+    tmp: Path, password: str | None = None, tls: bool = False
+) -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
-    assert binary, "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
+    assert binary, (
+        "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
+    )
     port = free_port()
-    args = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--dir", str(tmp)]
+    args = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--dir",
+        str(tmp),
+    ]
     ca_file = None
     if tls:
         ca_file, key = self_signed_certificate(tmp)
-        args += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(ca_file),
-                 "--tls-key-file", str(key), "--tls-ca-cert-file", str(ca_file), "--tls-auth-clients", "no"]
+        args += [
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            str(ca_file),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(ca_file),
+            "--tls-auth-clients",
+            "no",
+        ]
     else:
         args += ["--port", str(port)]
     if password:

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 import redis
 from conftest import PASSWORD, RedisServer, free_port, fresh_prefix
+from halo_redis import RedisCache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from halo_core import ComponentUnavailable
 from halo_core.plugins import get_registry
 from halo_core.testing.cache_contract import CacheBackendContract
-from halo_redis import RedisCache
 
 
 def build(url: str, **options: Any) -> RedisCache:
@@ -96,14 +96,22 @@ def test_rediss_url_with_password_over_tls(redis_server_with_tls: RedisServer) -
     assert cache.check() == []
 
 
-def test_tls_with_an_unknown_certificate_authority_is_a_clear_error(redis_server_with_tls: RedisServer) -> None:
-    cache = build(f"rediss://:{PASSWORD}@127.0.0.1:{redis_server_with_tls.port}/0", socket_timeout=2)
+def test_tls_with_an_unknown_certificate_authority_is_a_clear_error(
+    redis_server_with_tls: RedisServer,
+) -> None:
+    cache = build(
+        f"rediss://:{PASSWORD}@127.0.0.1:{redis_server_with_tls.port}/0", socket_timeout=2
+    )
     with pytest.raises(ComponentUnavailable, match="cannot reach the redis server") as raised:
         cache.get("ns", "k")
-    assert "CERTIFICATE_VERIFY_FAILED" in raised.value.message and PASSWORD not in raised.value.message
+    assert (
+        "CERTIFICATE_VERIFY_FAILED" in raised.value.message and PASSWORD not in raised.value.message
+    )
 
 
-def test_plain_redis_url_against_a_tls_server_fails_clearly(redis_server_with_tls: RedisServer) -> None:
+def test_plain_redis_url_against_a_tls_server_fails_clearly(
+    redis_server_with_tls: RedisServer,
+) -> None:
     cache = build(f"redis://:{PASSWORD}@127.0.0.1:{redis_server_with_tls.port}/0", socket_timeout=2)
     problems = cache.check()
     assert len(problems) == 1 and "fix:" in problems[0] and PASSWORD not in problems[0]
@@ -139,7 +147,9 @@ def test_size_bound_holds_for_workers_sharing_a_prefix(redis_server: RedisServer
     raw = redis.Redis(port=redis_server.port)
     assert raw.zcard(f"{prefix}:lru") == 20
     assert len(list(raw.scan_iter(match=f"{prefix}:*"))) == 20 + 2  # values, lru set, clock
-    assert {v for w in workers for _, v in w.scan("ns3")} == {i for i in range(180, 200) if i % 4 == 3}
+    assert {v for w in workers for _, v in w.scan("ns3")} == {
+        i for i in range(180, 200) if i % 4 == 3
+    }
 
 
 def test_corrupted_entry_is_a_logged_miss_and_removed(
@@ -176,7 +186,11 @@ def test_one_round_trip_per_get_and_set(redis_server: RedisServer) -> None:
     cache.get("ns", "warm")
 
     def calls() -> int:
-        return sum(v["calls"] for k, v in raw.info("commandstats").items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
+        return sum(
+            v["calls"]
+            for k, v in raw.info("commandstats").items()
+            if k in ("cmdstat_evalsha", "cmdstat_eval")
+        )
 
     before = calls()
     for i in range(5):
@@ -208,15 +222,23 @@ class ReferenceLRU:
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["get", "set", "delete"]), st.sampled_from(["a", "b"]),
-              st.sampled_from(["k1", "k2", "k3", "k4", "k5"]), st.integers(0, 100)),
+    st.tuples(
+        st.sampled_from(["get", "set", "delete"]),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["k1", "k2", "k3", "k4", "k5"]),
+        st.integers(0, 100),
+    ),
     max_size=40,
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=operations, bound=st.integers(1, 4))
-def test_behaves_like_a_reference_lru(redis_server: RedisServer, ops: list[tuple[str, str, str, int]], bound: int) -> None:
+def test_behaves_like_a_reference_lru(
+    redis_server: RedisServer, ops: list[tuple[str, str, str, int]], bound: int
+) -> None:
     cache, model = build(redis_server.url, max_entries=bound), ReferenceLRU(bound)
     try:
         for op, namespace, key, value in ops:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled model (loaded once per test session) and the sample lecture's transcript.
+"""Shared fixtures: the bundled model (loaded once per session) and the sample lecture transcript.
 
 The transcript comes from samples/lecture/truth.json (the sentences the generator spoke, with their
 times), so topic tests measure segmentation, not speech recognition.
@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from halo_semantic import SentenceTransformersEmbedder
 
 from halo_core import Media, Timeline, TranscriptSegment
 from halo_core.media import probe
-from halo_semantic import SentenceTransformersEmbedder
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 
@@ -30,7 +30,10 @@ def truth() -> dict[str, Any]:
 
 
 def transcript_of(truth: dict[str, Any]) -> list[TranscriptSegment]:
-    return [TranscriptSegment(start=s["start"], end=s["end"], text=s["text"]) for s in truth["sentences"]]
+    return [
+        TranscriptSegment(start=s["start"], end=s["end"], text=s["text"])
+        for s in truth["sentences"]
+    ]
 
 
 @pytest.fixture(scope="session")

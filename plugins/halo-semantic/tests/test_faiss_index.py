@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from halo_semantic import FaissIndex, SentenceTransformersEmbedder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_core import HaloError
 from halo_core.plugins import get_registry
 from halo_core.testing.index_contract import VectorIndexContract
-from halo_semantic import FaissIndex, SentenceTransformersEmbedder
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -41,7 +41,9 @@ class TestFaissApproximate(VectorIndexContract):
 
     @pytest.fixture
     def make_index(self) -> Any:
-        return lambda **options: FaissIndex.from_options({"exact_threshold": 5, "nprobe": 1000, **options})
+        return lambda **options: FaissIndex.from_options(
+            {"exact_threshold": 5, "nprobe": 1000, **options}
+        )
 
 
 def test_mismatched_dimensions_and_counts_are_clear_errors() -> None:
@@ -101,7 +103,7 @@ def test_past_the_threshold_the_index_turns_approximate_with_high_recall() -> No
     approximate.add(ids[:1000], vectors[:1000])
     assert approximate.is_exact
     for start in range(1000, 4000, 500):  # grows in batches, as a run adds chunks
-        approximate.add(ids[start:start + 500], vectors[start:start + 500])
+        approximate.add(ids[start : start + 500], vectors[start : start + 500])
     assert not approximate.is_exact and len(approximate) == 4000
     queries = clustered(100, seed=7)
     truth, found = exact.search(queries, 10), approximate.search(queries, 10)
@@ -111,27 +113,41 @@ def test_past_the_threshold_the_index_turns_approximate_with_high_recall() -> No
     approximate.add(["v0"], vectors[1:2])
     assert len(approximate) == 2001
     assert ids_of(approximate.search(vectors[1:2], 1)[0]) == ["v0"]
-    assert not {f"v{i}" for i in range(1, 2000)} & {i for hits in approximate.search(queries, 10) for i in ids_of(hits)}
+    assert not {f"v{i}" for i in range(1, 2000)} & {
+        i for hits in approximate.search(queries, 10) for i in ids_of(hits)
+    }
 
 
-def test_real_embeddings_find_the_sentence_that_answers(embedder: SentenceTransformersEmbedder, truth: dict[str, Any]) -> None:
+def test_real_embeddings_find_the_sentence_that_answers(
+    embedder: SentenceTransformersEmbedder, truth: dict[str, Any]
+) -> None:
     sentences = truth["sentences"]
     index = FaissIndex()
-    index.add([str(i) for i in range(len(sentences))], embedder.embed([s["text"] for s in sentences]))
-    hits = index.search(embedder.embed(["What causes the tides in the ocean?", "Who invented movable metal type?"]), 3)
+    index.add(
+        [str(i) for i in range(len(sentences))], embedder.embed([s["text"] for s in sentences])
+    )
+    hits = index.search(
+        embedder.embed(["What causes the tides in the ocean?", "Who invented movable metal type?"]),
+        3,
+    )
     assert sentences[int(hits[0][0][0])]["topic_id"] == "ocean-tides"
     assert sentences[int(hits[1][0][0])]["topic_id"] == "printing-press"
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["add", "remove"]), st.lists(st.integers(0, 30), min_size=1, max_size=6)),
-    min_size=1, max_size=25,
+    st.tuples(
+        st.sampled_from(["add", "remove"]), st.lists(st.integers(0, 30), min_size=1, max_size=6)
+    ),
+    min_size=1,
+    max_size=25,
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(ops=operations, exact_threshold=st.sampled_from([8, 100_000]))
-def test_matches_a_brute_force_reference(ops: list[tuple[str, list[int]]], exact_threshold: int) -> None:
+def test_matches_a_brute_force_reference(
+    ops: list[tuple[str, list[int]]], exact_threshold: int
+) -> None:
     rng = np.random.default_rng(len(ops))
     index = FaissIndex.from_options({"exact_threshold": exact_threshold, "nprobe": 1_000})
     reference: dict[str, np.ndarray] = {}
@@ -147,7 +163,9 @@ def test_matches_a_brute_force_reference(ops: list[tuple[str, list[int]]], exact
                 reference.pop(id_, None)
     assert len(index) == len(reference)
     query = unit_rows(rng.normal(size=(1, 16)))
-    expected = sorted(((id_, float(v @ query[0])) for id_, v in reference.items()), key=lambda p: -p[1])[:5]
+    expected = sorted(
+        ((id_, float(v @ query[0])) for id_, v in reference.items()), key=lambda p: -p[1]
+    )[:5]
     found = index.search(query, 5)[0]
     assert ids_of(found) == ids_of(expected)  # nprobe past nlist: the IVF path is exhaustive too
     assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-5)

@@ -4,13 +4,20 @@ from typing import Any
 
 import numpy as np
 import pytest
+from halo_semantic import Topics
+from halo_semantic.topics import (
+    Shift,
+    depth_scores,
+    merge_similar,
+    pick_shifts,
+    segments_from_shifts,
+    valleys,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment
 from halo_core.plugins import get_registry
-from halo_semantic import Topics
-from halo_semantic.topics import Shift, depth_scores, merge_similar, pick_shifts, segments_from_shifts, valleys
 
 TOLERANCE_S = 5.0
 
@@ -31,7 +38,9 @@ def lecture_topics(lecture: tuple[Media, Timeline]) -> list[TopicSegment]:
     return Topics().extract(media, timeline, RunContext())
 
 
-def test_boundaries_match_the_lecture_topics(lecture_topics: list[TopicSegment], truth: dict[str, Any]) -> None:
+def test_boundaries_match_the_lecture_topics(
+    lecture_topics: list[TopicSegment], truth: dict[str, Any]
+) -> None:
     expected = [t["start"] for t in truth["topics"][1:]]
     found = boundaries(lecture_topics)
     assert len(found) == len(expected)
@@ -39,7 +48,9 @@ def test_boundaries_match_the_lecture_topics(lecture_topics: list[TopicSegment],
         assert abs(got - want) <= TOLERANCE_S, (found, expected)
 
 
-def test_topics_tile_the_media(lecture_topics: list[TopicSegment], lecture: tuple[Media, Timeline]) -> None:
+def test_topics_tile_the_media(
+    lecture_topics: list[TopicSegment], lecture: tuple[Media, Timeline]
+) -> None:
     assert_tiles(lecture_topics, lecture[0].duration)
 
 
@@ -60,15 +71,21 @@ def test_one_topic_talk_stays_whole(lecture: tuple[Media, Timeline], truth: dict
     media, timeline = lecture
     first = truth["topics"][0]
     tides = [s for s in timeline.track("transcript") if s.end <= first["end"]]
-    topics = Topics().extract(media, Timeline(duration=media.duration).with_track("transcript", tides), RunContext())
+    topics = Topics().extract(
+        media, Timeline(duration=media.duration).with_track("transcript", tides), RunContext()
+    )
     assert len(topics) == 1
     assert_tiles(topics, media.duration)
     assert "tides" in topics[0].label
 
 
-def test_a_seconds_window_finds_the_same_boundaries(lecture: tuple[Media, Timeline], truth: dict[str, Any]) -> None:
+def test_a_seconds_window_finds_the_same_boundaries(
+    lecture: tuple[Media, Timeline], truth: dict[str, Any]
+) -> None:
     media, timeline = lecture
-    topics = Topics.from_options({"window": 20, "window_unit": "seconds"}).extract(media, timeline, RunContext())
+    topics = Topics.from_options({"window": 20, "window_unit": "seconds"}).extract(
+        media, timeline, RunContext()
+    )
     expected = [t["start"] for t in truth["topics"][1:]]
     assert len(boundaries(topics)) == len(expected)
     assert all(abs(a - b) <= TOLERANCE_S for a, b in zip(boundaries(topics), expected))
@@ -83,10 +100,14 @@ def test_min_duration_bounds_every_topic(lecture: tuple[Media, Timeline]) -> Non
 
 
 @pytest.mark.parametrize("texts", [[], ["Only one sentence here."]])
-def test_too_little_transcript_is_one_unlabelled_or_plain_topic(lecture: tuple[Media, Timeline], texts: list[str]) -> None:
+def test_too_little_transcript_is_one_unlabelled_or_plain_topic(
+    lecture: tuple[Media, Timeline], texts: list[str]
+) -> None:
     media, _ = lecture
     segments = [TranscriptSegment(start=5.0 + i, end=6.0 + i, text=t) for i, t in enumerate(texts)]
-    topics = Topics().extract(media, Timeline(duration=media.duration).with_track("transcript", segments), RunContext())
+    topics = Topics().extract(
+        media, Timeline(duration=media.duration).with_track("transcript", segments), RunContext()
+    )
     assert len(topics) == 1
     assert_tiles(topics, media.duration)
     assert topics[0].label == ("sentence" if texts else "")
@@ -108,7 +129,9 @@ def test_progress_is_reported_in_media_seconds(lecture: tuple[Media, Timeline]) 
 
 
 def test_neighbours_about_the_same_subject_are_merged() -> None:
-    units = [TranscriptSegment(start=t, end=t + 1, text="some words") for t in (1, 3, 11, 13, 21, 23)]
+    units = [
+        TranscriptSegment(start=t, end=t + 1, text="some words") for t in (1, 3, 11, 13, 21, 23)
+    ]
     a, b = np.eye(4, dtype=np.float32)[:2]
     vectors = np.vstack([a, a, b, b * 0.9 + a * 0.1, b, b])
     shifts = [Shift(10, 0.9), Shift(20, 0.8), Shift(30, 0.7)]  # 30: a segment with no speech
@@ -126,7 +149,10 @@ def test_depth_is_the_fall_from_the_peaks_on_both_sides() -> None:
 
 def test_a_flat_curve_has_no_valley() -> None:
     assert valleys(np.full(6, 0.5)).tolist() == []
-    assert pick_shifts(np.arange(6.0), np.zeros(6), valleys(np.full(6, 0.5)), 0.0, 0.0, 1.0, 10.0) == []
+    assert (
+        pick_shifts(np.arange(6.0), np.zeros(6), valleys(np.full(6, 0.5)), 0.0, 0.0, 1.0, 10.0)
+        == []
+    )
 
 
 @settings(deadline=None)
@@ -135,18 +161,24 @@ def test_a_flat_curve_has_no_valley() -> None:
     min_duration=st.floats(0, 30),
     threshold=st.floats(-1, 1),
 )
-def test_picked_shifts_respect_min_duration_and_the_cutoff(depths: list[float], min_duration: float, threshold: float) -> None:
+def test_picked_shifts_respect_min_duration_and_the_cutoff(
+    depths: list[float], min_duration: float, threshold: float
+) -> None:
     duration = 10.0 * (len(depths) + 1)
     times = np.arange(1, len(depths) + 1) * 10.0
     candidates = np.arange(len(depths))
-    shifts = pick_shifts(times, np.array(depths), candidates, threshold, 0.05, min_duration, duration)
+    shifts = pick_shifts(
+        times, np.array(depths), candidates, threshold, 0.05, min_duration, duration
+    )
     edges = [0.0, *(s.time for s in shifts), duration]
     if shifts:  # with no shift the media is one topic, however short
         assert all(b - a >= min_duration for a, b in zip(edges, edges[1:]))
     cutoff = max(0.05, np.mean(depths) + threshold * np.std(depths))
     assert all(s.depth > cutoff - 1e-12 for s in shifts)
     if shifts:  # the strongest valley that fits is always taken
-        fitting = [d for t, d in zip(times, depths) if min(t, duration - t) >= min_duration and d > cutoff]
+        fitting = [
+            d for t, d in zip(times, depths) if min(t, duration - t) >= min_duration and d > cutoff
+        ]
         assert max(s.depth for s in shifts) == pytest.approx(max(fitting))
 
 
@@ -154,7 +186,10 @@ def test_picked_shifts_respect_min_duration_and_the_cutoff(depths: list[float], 
 @given(times=st.lists(st.floats(0.5, 99.5), unique=True, max_size=10))
 def test_segments_always_tile_the_duration(times: list[float]) -> None:
     shifts = [Shift(t, 0.5) for t in sorted(times)]
-    units = [TranscriptSegment(start=t, end=t + 0.1, text=f"word{i} topic") for i, t in enumerate(sorted(times))]
+    units = [
+        TranscriptSegment(start=t, end=t + 0.1, text=f"word{i} topic")
+        for i, t in enumerate(sorted(times))
+    ]
     topics = segments_from_shifts(shifts, units, 100.0, 2)
     assert len(topics) == len(shifts) + 1
     assert_tiles(topics, 100.0)
@@ -162,4 +197,8 @@ def test_segments_always_tile_the_duration(times: list[float]) -> None:
 
 def test_registered_as_the_topics_extractor() -> None:
     info = get_registry().get("extractor", "topics")
-    assert info.cls is Topics and info.cls.provides == "topics" and info.cls.requires == ("transcript",)
+    assert (
+        info.cls is Topics
+        and info.cls.provides == "topics"
+        and info.cls.requires == ("transcript",)
+    )

@@ -97,7 +97,9 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
         self._secrets = [s for s in (password, urlsplit(cfg.url).password) if s]
         # A password in the URL takes precedence over `password:` (redis-py's from_url rule).
         self._client = redis.Redis.from_url(
-            cfg.url, password=password, socket_timeout=cfg.socket_timeout,
+            cfg.url,
+            password=password,
+            socket_timeout=cfg.socket_timeout,
             socket_connect_timeout=cfg.socket_timeout,
         )
         self._set_script = self._client.register_script(_SET)
@@ -118,8 +120,13 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
             return json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             # Not written by this backend (or damaged): a miss, and gone so the next set repairs it.
-            log.warning("dropping the corrupted entry %r in namespace %r of %s (%s)",
-                        key, namespace, self.redacted_url, exc)
+            log.warning(
+                "dropping the corrupted entry %r in namespace %r of %s (%s)",
+                key,
+                namespace,
+                self.redacted_url,
+                exc,
+            )
             self.delete(namespace, key)
             return None
 
@@ -132,12 +139,16 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
                 args=[text, ttl_ms, self.config.max_entries],
             )
         if evicted:
-            log.debug("evicted %d least recently used entr%s", evicted, "y" if evicted == 1 else "ies")
+            log.debug(
+                "evicted %d least recently used entr%s", evicted, "y" if evicted == 1 else "ies"
+            )
 
     def delete(self, namespace: str, key: str) -> bool:
         name = self._key(namespace, key)
         with self._errors():
-            deleted, _ = self._client.pipeline(transaction=True).delete(name).zrem(self._lru, name).execute()
+            deleted, _ = (
+                self._client.pipeline(transaction=True).delete(name).zrem(self._lru, name).execute()
+            )
         return bool(deleted)
 
     def scan(self, namespace: str) -> Iterator[tuple[str, Any]]:
@@ -151,8 +162,12 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
                 try:
                     yield key, json.loads(raw)
                 except (UnicodeDecodeError, json.JSONDecodeError):
-                    log.warning("skipping the corrupted entry %r in namespace %r of %s",
-                                key, namespace, self.redacted_url)
+                    log.warning(
+                        "skipping the corrupted entry %r in namespace %r of %s",
+                        key,
+                        namespace,
+                        self.redacted_url,
+                    )
 
     def stats(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -166,7 +181,12 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
         removed = 0
         for names in self._scan_batches(self._pattern(namespace)):
             with self._errors():
-                removed += self._client.pipeline(transaction=True).delete(*names).zrem(self._lru, *names).execute()[0]
+                removed += (
+                    self._client.pipeline(transaction=True)
+                    .delete(*names)
+                    .zrem(self._lru, *names)
+                    .execute()[0]
+                )
         if namespace is None:
             with self._errors():
                 self._client.delete(self._lru, self._clock)
@@ -213,13 +233,15 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
             yield
         except redis.exceptions.AuthenticationError as exc:
             raise ComponentUnavailable(
-                f"the redis server refused the credentials ({self._redact(str(exc))})", where=where,
+                f"the redis server refused the credentials ({self._redact(str(exc))})",
+                where=where,
                 fix="put the right password in the URL (redis://:PASSWORD@host:port/0) or in "
                 "`password:` (e.g. password: ${REDIS_PASSWORD})",
             ) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise ComponentUnavailable(
-                f"cannot reach the redis server ({self._redact(str(exc))})", where=where,
+                f"cannot reach the redis server ({self._redact(str(exc))})",
+                where=where,
                 fix="start it (e.g. `redis-server --port 6379`), or point the cache's `url:` at a "
                 "running server, or use `cache: {use: sqlite}`",
             ) from None
@@ -227,11 +249,13 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
             message = self._redact(str(exc))
             if message.startswith(("NOAUTH", "WRONGPASS")):
                 raise ComponentUnavailable(
-                    f"the redis server needs a password ({message})", where=where,
+                    f"the redis server needs a password ({message})",
+                    where=where,
                     fix="set it in the URL (redis://:PASSWORD@host:port/0) or in `password:`",
                 ) from None
             raise ComponentUnavailable(
-                f"the redis server rejected a command ({message})", where=where,
+                f"the redis server rejected a command ({message})",
+                where=where,
                 fix="use Redis 6.2 or newer, and a key prefix no other program writes under",
             ) from None
 
@@ -239,7 +263,7 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
         return f"{self._values}{quote(namespace, safe='')}:{key}"
 
     def _split(self, name: bytes) -> tuple[str, str]:
-        encoded_namespace, _, key = name.decode()[len(self._values):].partition(":")
+        encoded_namespace, _, key = name.decode()[len(self._values) :].partition(":")
         return unquote(encoded_namespace), key
 
     def _pattern(self, namespace: str | None) -> str:

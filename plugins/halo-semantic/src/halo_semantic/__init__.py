@@ -1,4 +1,5 @@
-"""HALO semantic components: embedder `sentence-transformers`, extractor `topics`, vector index `faiss`."""
+"""HALO semantic components: embedder `sentence-transformers`, extractor `topics`,
+vector index `faiss`."""
 
 from .embedder import SentenceTransformersEmbedder
 from .faiss_index import FaissIndex

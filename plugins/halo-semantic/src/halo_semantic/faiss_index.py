@@ -35,9 +35,13 @@ class FaissConfig(ComponentConfig):
         default=20_000, ge=1, description="up to this many vectors the search is exact (flat index)"
     )
     nlist: int | None = Field(
-        default=None, ge=1, description="IVF cells; default sqrt(n), at most n/39 (enough training points)"
+        default=None,
+        ge=1,
+        description="IVF cells; default sqrt(n), at most n/39 (enough training points)",
     )
-    nprobe: int = Field(default=16, ge=1, description="IVF cells searched per query (recall vs speed)")
+    nprobe: int = Field(
+        default=16, ge=1, description="IVF cells searched per query (recall vs speed)"
+    )
     retrain_growth: float = Field(
         default=4.0, gt=1, description="rebuild the IVF cells when the set grows this many times"
     )
@@ -47,7 +51,9 @@ class FaissIndex(VectorIndex[FaissConfig]):
     name = "faiss"
     version = "1"
     Config = FaissConfig
-    description = "faiss inner-product index: exact (flat) for small sets, IVF past `exact_threshold`."
+    description = (
+        "faiss inner-product index: exact (flat) for small sets, IVF past `exact_threshold`."
+    )
 
     def __init__(self, config: FaissConfig | None = None) -> None:
         super().__init__(config)
@@ -69,12 +75,15 @@ class FaissIndex(VectorIndex[FaissConfig]):
         vectors = self._checked(vectors, "add")
         if len(ids) != len(vectors):
             raise HaloError(
-                f"{len(ids)} ids for {len(vectors)} vectors", where="vector index faiss: add",
+                f"{len(ids)} ids for {len(vectors)} vectors",
+                where="vector index faiss: add",
                 fix="pass one id per vector row",
             )
         if not len(ids):
             return
-        last_row = {str(id_): row for row, id_ in enumerate(ids)}  # a repeated id: the last row wins
+        last_row = {
+            str(id_): row for row, id_ in enumerate(ids)
+        }  # a repeated id: the last row wins
         self.remove(list(last_row))
         keys = np.arange(self._next_key, self._next_key + len(last_row), dtype=np.int64)
         self._next_key += len(last_row)
@@ -100,12 +109,16 @@ class FaissIndex(VectorIndex[FaissConfig]):
             return [[] for _ in range(len(vectors))]
         scores, keys = self._index.search(vectors, min(k, len(self)))
         return [
-            [(self._id_of[key], float(score)) for key, score in zip(row_keys.tolist(), row_scores.tolist()) if key >= 0]
+            [
+                (self._id_of[key], float(score))
+                for key, score in zip(row_keys.tolist(), row_scores.tolist())
+                if key >= 0
+            ]
             for row_keys, row_scores in zip(keys, scores)
         ]
 
     def save(self, path: Path) -> None:
-        """Write the index into the folder `path`: `index-<sha256>.faiss`, then `ids.json` naming it.
+        """Write the index into the folder `path`: `index-<sha256>.faiss`, then `ids.json`.
 
         Both writes are atomic and the manifest goes last, so a crash leaves the previous save
         readable; index files no manifest names are removed afterwards.
@@ -145,9 +158,17 @@ class FaissIndex(VectorIndex[FaissConfig]):
         except FileNotFoundError as exc:
             raise HaloError(f"missing index file {exc.filename}", where=where, fix=fix) from None
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise HaloError(f"{MANIFEST} is not a faiss index manifest ({exc})", where=where, fix=fix) from None
-        if manifest.get("format") != FORMAT_VERSION or hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
-            raise HaloError(f"the index file does not match {MANIFEST} (torn or foreign write)", where=where, fix=fix)
+            raise HaloError(
+                f"{MANIFEST} is not a faiss index manifest ({exc})", where=where, fix=fix
+            ) from None
+        if manifest.get("format") != FORMAT_VERSION or hashlib.sha256(
+            data
+        ).hexdigest() != manifest.get("sha256"):
+            raise HaloError(
+                f"the index file does not match {MANIFEST} (torn or foreign write)",
+                where=where,
+                fix=fix,
+            )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         key_of = {str(id_): int(key) for id_, key in manifest["ids"].items()}
         if index.ntotal != len(key_of):

@@ -32,16 +32,18 @@ from halo_core import (
 
 from .embedder import BUNDLED, SentenceTransformersConfig, SentenceTransformersEmbedder
 
-
 PROGRESS_EVERY = 256  # transcript segments embedded between progress reports
 
 
 class TopicsConfig(ComponentConfig):
     embedder: str = Field(
         default=BUNDLED,
-        description="sentence-transformers model for the embeddings: `bundled`, a folder or a hub name",
+        description="sentence-transformers model for the embeddings: "
+        "`bundled`, a folder or a hub name",
     )
-    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="where the model runs")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="where the model runs"
+    )
     window: float = Field(
         default=4, gt=0, description="context compared on each side of a pause, in `window_unit`s"
     )
@@ -57,7 +59,9 @@ class TopicsConfig(ComponentConfig):
         "valley depths (higher: fewer topics)",
     )
     min_depth: float = Field(
-        default=0.5, ge=0, description="absolute floor on a boundary's depth, so one-topic talks stay whole"
+        default=0.5,
+        ge=0,
+        description="absolute floor on a boundary's depth, so one-topic talks stay whole",
     )
     min_duration: float = Field(default=20.0, ge=0, description="shortest topic, in seconds")
     merge_similarity: float = Field(
@@ -80,7 +84,10 @@ class Topics(Extractor[TopicsConfig]):
     Config = TopicsConfig
     provides = "topics"
     requires = ("transcript",)
-    description = "Topic segments from embedding similarity of consecutive transcript windows (TextTiling depth scores)."
+    description = (
+        "Topic segments from embedding similarity of consecutive transcript windows "
+        "(TextTiling depth scores)."
+    )
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         duration = max(media.duration, timeline.duration)
@@ -90,18 +97,27 @@ class Topics(Extractor[TopicsConfig]):
             ctx.log.info("topics: %d transcript segment(s), one topic", len(units))
             return segments_from_shifts([], units, duration, self.config.label_terms)
         cfg = self.config
-        embedder = SentenceTransformersEmbedder(SentenceTransformersConfig(model=cfg.embedder, device=cfg.device))
+        embedder = SentenceTransformersEmbedder(
+            SentenceTransformersConfig(model=cfg.embedder, device=cfg.device)
+        )
         batches = []
         for first in range(0, len(units), PROGRESS_EVERY):
-            batch = units[first:first + PROGRESS_EVERY]
+            batch = units[first : first + PROGRESS_EVERY]
             batches.append(embedder.embed([u.text for u in batch]))
             ctx.progress(min(duration, batch[-1].end), duration)
         vectors = np.vstack(batches)
-        similarity = smooth(gap_similarities(units, vectors, cfg.window, cfg.window_unit), cfg.smoothing)
+        similarity = smooth(
+            gap_similarities(units, vectors, cfg.window, cfg.window_unit), cfg.smoothing
+        )
         times = gap_times(units)
         shifts = pick_shifts(
-            times, depth_scores(similarity), valleys(similarity), cfg.threshold, cfg.min_depth,
-            cfg.min_duration, duration,
+            times,
+            depth_scores(similarity),
+            valleys(similarity),
+            cfg.threshold,
+            cfg.min_depth,
+            cfg.min_duration,
+            duration,
         )
         shifts = merge_similar(shifts, units, vectors, cfg.merge_similarity)
         ctx.log.info("topics: %d shift(s) among %d pauses", len(shifts), len(times))
@@ -214,7 +230,10 @@ def pick_shifts(
 
 
 def merge_similar(
-    shifts: Sequence[Shift], units: Sequence[TranscriptSegment], vectors: np.ndarray, max_similarity: float
+    shifts: Sequence[Shift],
+    units: Sequence[TranscriptSegment],
+    vectors: np.ndarray,
+    max_similarity: float,
 ) -> list[Shift]:
     """Drop shifts between neighbouring topics about the same thing, most similar pair first.
 
@@ -227,8 +246,13 @@ def merge_similar(
     mids = np.array([(u.start + u.end) / 2 for u in units])
     while kept:
         edges = [-np.inf, *(s.time for s in kept), np.inf]
-        means = [_mean(vectors, weights, np.flatnonzero((mids >= a) & (mids < b))) for a, b in zip(edges, edges[1:])]
-        similarity = [_cosine(a, b) if a.any() and b.any() else np.inf for a, b in zip(means, means[1:])]
+        means = [
+            _mean(vectors, weights, np.flatnonzero((mids >= a) & (mids < b)))
+            for a, b in zip(edges, edges[1:])
+        ]
+        similarity = [
+            _cosine(a, b) if a.any() and b.any() else np.inf for a, b in zip(means, means[1:])
+        ]
         closest = int(np.argmax(similarity))
         if similarity[closest] <= max_similarity:
             break
@@ -254,10 +278,11 @@ def segments_from_shifts(
 
 
 # Words a speaker uses to steer a talk, not to name its subject.
-_SPOKEN_FILLERS = frozenset(
-    "called based let look looks today turn now okay ok right good great question questions answer "
-    "clarify yes thing things way ways kind lot really just say said means mean example also".split()
+_SPOKEN_FILLER_WORDS = (
+    "called based let look looks today turn now okay ok right good great question questions "
+    "answer clarify yes thing things way ways kind lot really just say said means mean example also"
 )
+_SPOKEN_FILLERS = frozenset(_SPOKEN_FILLER_WORDS.split())
 _WORD = r"(?u)\b[^\W\d_]{2,}\b"  # letters only: "moon's" counts as "moon"
 
 
@@ -270,7 +295,9 @@ def salient_labels(texts: Sequence[str], n_terms: int) -> list[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     vectorizer = TfidfVectorizer(
-        stop_words=sorted(ENGLISH_STOP_WORDS | _SPOKEN_FILLERS), ngram_range=(1, 2), sublinear_tf=True,
+        stop_words=sorted(ENGLISH_STOP_WORDS | _SPOKEN_FILLERS),
+        ngram_range=(1, 2),
+        sublinear_tf=True,
         token_pattern=_WORD,
     )
     try:
