@@ -330,7 +330,7 @@ def has_signal(timeline: Timeline, signal: str) -> bool:
     if signal == "speaker":
         return len({s for _, s in _speaker_marks(timeline, transcript_units(timeline))}) > 1
     if signal == "pause":
-        return bool(timeline.track(TRANSCRIPT))
+        return bool(transcript_units(timeline))
     raise ValueError(f"unknown signal {signal!r}")
 
 
