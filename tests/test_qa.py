@@ -109,6 +109,31 @@ def test_the_runs_own_questions_went_into_answers_json(run_dir: Path) -> None:
     assert set(report["cache"]) >= {"l1", "l2", "l3"} and report["cache"]["l3"]["entries"] > 0
 
 
+def test_broad_questions_use_summaries_kept_in_l3(run_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"  # a run made with `summarize: false`: no summaries.json
+    shutil.copytree(run_dir, run)
+    (run / "summaries.json").unlink()
+    record = json.loads((run / "run.json").read_text())
+    record["spec"]["cache"] = {"use": "sqlite", "with": {"path": str(tmp_path / "cache.db")}}
+    (run / "run.json").write_text(json.dumps(record))
+    chunks = json.loads((run / "chunks.json").read_text())["chunks"]
+    first = open_qa(run)
+    try:
+        topics = first.ask("What are the main topics?")
+        made = first.gateway.usage_by_model["extractive-1"].requests
+    finally:
+        first.close()
+    assert made == len(chunks) + 1  # one summary per chunk, then the answer
+    assert len(topics.citations) == len(chunks) and topics.cache_tier is None
+    second = open_qa(run)  # a new process: the chunk summaries come from L3
+    try:
+        overview = second.ask("Give me an overview of the lecture.")
+        assert overview.cache_tier == "l3"
+        assert second.gateway.usage_by_model["extractive-1"].requests == 1
+    finally:
+        second.close()
+
+
 def test_a_follow_up_is_read_with_the_conversation(run_dir: Path) -> None:
     qa = open_qa(run_dir)
     try:

@@ -47,7 +47,7 @@ from .model import (
     Usage,
 )
 from .pipeline import Pipeline
-from .summarize import span_label
+from .summarize import PROMPTS, parse_reply, span_label
 from .text import split_sentences
 from .tiered_cache import SemanticQuery, text_sha256
 from .tokens import estimate_tokens
@@ -435,15 +435,9 @@ class QA:
 
     # -- L3: summaries as compressed context --
 
-    def _load_summaries(self) -> None:
-        """Chunk/section/video summaries with their vectors, from L3 when they are there.
-
-        A summary is reused only while the text it summarised is unchanged. Missing ones come
-        from summaries.json; without it (a run with `summarize: false`) there are none, and broad
-        questions fall back to passages.
-        """
-        store = self.gateway.summaries
-        scope = stable_hash(
+    @property
+    def _l3_scope(self) -> str:
+        return stable_hash(
             {
                 "media": self.run.media.sha256,
                 "chunks": self.run.chunk_set_id,
@@ -451,37 +445,90 @@ class QA:
                 "embedder": self.pipeline.embedder.identity(),
             }
         )
+
+    def _load_summaries(self) -> None:
+        """Chunk/section/video summaries with their vectors, from L3 when they are there.
+
+        Chunk summaries are keyed by the hash of the chunk's text, so they survive a lost
+        summaries.json and are never reused for a re-chunked video. Missing ones come from
+        summaries.json (and go into L3); a run without summaries gets chunk summaries made on
+        the first broad question (`_make_chunk_summaries`).
+        """
         wanted = self._summary_sources()
         found: dict[str, tuple[Summary, np.ndarray | None]] = {}
+        store = self.gateway.summaries
         if store is not None:
             for summary_id, sha in wanted.items():
-                entry = store.get(scope, summary_id, sha)
+                entry = store.get(self._l3_scope, summary_id, sha)
                 if entry is not None:
                     vector = np.asarray(entry.vector, dtype=np.float32) if entry.vector else None
                     found[summary_id] = (entry.summary, vector)
-        all_found = bool(wanted) and len(found) == len(wanted)
-        if wanted:
-            self.gateway.count_tier("l3", hit=all_found)
-        if not all_found and self.run.summaries is not None:
+        self._summaries_from_l3 = bool(found) and len(found) == len(wanted)
+        self.gateway.count_tier("l3", hit=self._summaries_from_l3)
+        if self.run.summaries is not None:
             fresh = [s for s in self._all_summaries(self.run.summaries) if s.id not in found]
-            vectors = _embed(self.pipeline, [_summary_text(s) for s in fresh])
-            for summary, vector in zip(fresh, vectors, strict=True):
-                found[summary.id] = (summary, vector)
-                if store is not None and summary.id in wanted:
-                    store.put(scope, summary, wanted[summary.id], vector.tolist())
-        self._summaries_from_l3 = all_found
+            self._remember(fresh, wanted, found)
         self._summaries = [found[i][0] for i in wanted if i in found]
         self._summary_vectors = {i: v for i, (_, v) in found.items() if v is not None}
 
+    def _remember(
+        self,
+        fresh: list[Summary],
+        wanted: dict[str, str],
+        found: dict[str, tuple[Summary, np.ndarray | None]],
+    ) -> None:
+        """Embed `fresh` summaries, add them to `found` and store them in L3."""
+        vectors = _embed(self.pipeline, [_summary_text(s) for s in fresh])
+        for summary, vector in zip(fresh, vectors, strict=True):
+            found[summary.id] = (summary, vector)
+            if self.gateway.summaries is not None and summary.id in wanted:
+                self.gateway.summaries.put(
+                    self._l3_scope, summary, wanted[summary.id], vector.tolist()
+                )
+
+    def _make_chunk_summaries(self) -> None:
+        """Summaries of the chunks that have none (a run with `summarize: false`), through the
+        gateway with the summarizer's own request, so they are paid for once and kept in L3."""
+        have = {s.id for s in self._summaries}
+        missing = [c for c in self.run.chunks if c.id not in have]
+        if not missing:
+            return
+        made = []
+        for chunk in missing:
+            request = LLMRequest(
+                task="summarize",
+                prompt=PROMPTS["chunk"],
+                context=chunk.text,
+                options={"level": "chunk"},
+            )
+            reply = self.gateway.generate(request, context_id=self.context_id).text
+            title, text, points = parse_reply(reply)
+            made.append(
+                Summary(
+                    level="chunk",
+                    id=chunk.id,
+                    start=chunk.start,
+                    end=chunk.end,
+                    text=text or reply.strip(),
+                    key_points=points,
+                    title=title,
+                )
+            )
+        found = {s.id: (s, self._summary_vectors.get(s.id)) for s in self._summaries}
+        self._remember(made, self._summary_sources(), found)
+        order = {c.id: n for n, c in enumerate(self.run.chunks)}
+        self._summaries = sorted(
+            (s for s, _ in found.values()), key=lambda s: (s.level != "chunk", order.get(s.id, 0))
+        )
+        self._summary_vectors = {i: v for i, (_, v) in found.items() if v is not None}
+
     def _summary_sources(self) -> dict[str, str]:
-        """Each summary id the run has, with the hash of the text it summarised."""
-        if self.run.summaries is None:
-            return {}
-        by_chunk = {c.id: c.text for c in self.run.chunks}
-        sources: dict[str, str] = {}
-        for s in self._all_summaries(self.run.summaries):
-            source = by_chunk.get(s.id, "") if s.level == "chunk" else "|".join(s.children)
-            sources[s.id] = text_sha256(f"{s.level}:{s.start}:{s.end}:{source}")
+        """Each summary id wanted, with the hash of the text it summarises: every chunk, and the
+        sections and video of summaries.json (which summarise their children)."""
+        sources = {c.id: text_sha256(f"chunk:{c.text}") for c in self.run.chunks}
+        if self.run.summaries is not None:
+            for s in [*self.run.summaries.sections, *filter(None, [self.run.summaries.video])]:
+                sources[s.id] = text_sha256(f"{s.level}:{s.start}:{s.end}:{'|'.join(s.children)}")
         return sources
 
     @staticmethod
@@ -596,20 +643,24 @@ class QA:
                 f"Q: {previous.question} A: {previous.answer}"
             )
 
-        broad = bool(_BROAD.search(question)) and any(s.level == "section" for s in self._summaries)
+        broad = bool(_BROAD.search(question))
         if broad:
-            sections = [s for s in self._summaries if s.level in ("section", "video")]
+            if not any(s.level == "section" for s in self._summaries):
+                self._make_chunk_summaries()
+            # the highest level there is: sections (+ video), else the chunks themselves
+            sections = [s for s in self._summaries if s.level in ("section", "video")] or [
+                s for s in self._summaries if s.level == "chunk"
+            ]
             context = "\n\n".join(
                 f"{span_label(s.start, s.end)} {_summary_text(s)}" for s in sections
             )
             citations = [
                 Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
                 for s in sections
-                if s.level == "section"
+                if s.level != "video"
             ]
             request = LLMRequest(task="answer", prompt=prompt, system=BROAD_SYSTEM, context=context)
             response = self.gateway.generate(request, context_id=context_id)
-            evidence: tuple[str, ...] = ()
         else:
             retrieved = self.retrieve(retrieval_query)
             context = "\n\n".join(
@@ -620,12 +671,11 @@ class QA:
                 Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
                 for w in retrieved.windows
             ]
-            evidence = retrieved.evidence
             request = LLMRequest(task="answer", prompt=prompt, system=system, context=context)
             response = self.gateway.generate(
                 request,
                 context_id=context_id,
-                semantic=SemanticQuery(retrieval_query, evidence, retrieved.query_vector),
+                semantic=SemanticQuery(retrieval_query, retrieved.evidence, retrieved.query_vector),
             )
         tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
         cited = " ".join(span_label(c.start, c.end) for c in citations)
