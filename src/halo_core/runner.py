@@ -349,7 +349,11 @@ class InputRun:
         return value
 
     def _failure(self, stage: str, component: Component[Any], exc: Exception) -> StageFailed:
-        detail = exc.message if isinstance(exc, HaloError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, HaloError):  # its fix goes to the fix line; the input is named once
+            inputs = (None, str(self.path), str(self.path.resolve()))
+            detail = exc.what if exc.where in inputs else f"{exc.where}: {exc.what}"
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
         failure = StageFailed(
             f"stage {stage!r} failed in {component.kind} {component.name!r} "
             f"({_distribution(component)}): {detail}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from pathlib import Path
 
 import click
@@ -67,7 +69,9 @@ def command(
                 f"{result.input}: outputs in {result.run_dir} ({reused} of {total} stages reused)"
             )
         else:
-            message = result.error.message
+            if os.environ.get("HALO_DEBUG") == "1":
+                traceback.print_exception(result.error)
+            message = loaded.redact(result.error.message)
             named = str(result.input) in message or str(result.input.resolve()) in message
             click.echo(message if named else f"{result.input}: {message}", err=True)
     return max((r.exit_code for r in results), default=0)
