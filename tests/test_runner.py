@@ -11,12 +11,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_resume import HALO, halo_test_plugin, plugin_dir, stage_reuse, write_spec
 
-from halo_core import MediaError, StageFailed
+from halo_core import Extractor, HaloError, MediaError, StageFailed
 from halo_core.artifacts import ArtifactStore, atomic_write_bytes, atomic_write_json
 from halo_core.progress import Progress
-from halo_core.runner import ARTIFACTS_DIR, run
+from halo_core.runner import ARTIFACTS_DIR, extraction_order, run
 from halo_core.spec import load_spec
 
 __all__ = ["halo_test_plugin", "plugin_dir"]  # fixtures used here, defined in test_resume
@@ -218,3 +220,37 @@ def test_quiet_progress_prints_nothing() -> None:
     progress.finish("x", reused=True)
     progress.message("hello")
     assert stream.getvalue() == ""
+
+
+# --- the stage graph -------------------------------------------------------------------------
+
+
+def make_extractor(provides: str, requires: tuple[str, ...]) -> Extractor:
+    cls = type(f"X_{provides}", (Extractor,), {"name": f"x-{provides}", "provides": provides,
+                                               "requires": requires})  # fmt: skip
+    return cls()
+
+
+@given(st.data())
+def test_extraction_order_puts_every_provider_before_what_requires_it(data: st.DataObject) -> None:
+    count = data.draw(st.integers(min_value=1, max_value=8))
+    extractors = []
+    for i in range(count):
+        earlier = [f"t{j}" for j in range(i)]
+        requires = data.draw(st.sets(st.sampled_from(earlier))) if earlier else set()
+        extractors.append(make_extractor(f"t{i}", tuple(sorted(requires))))
+    shuffled = data.draw(st.permutations(extractors))
+
+    order = extraction_order(list(shuffled))
+
+    assert sorted(e.provides for e in order) == sorted(e.provides for e in extractors)
+    position = {e.provides: n for n, e in enumerate(order)}
+    for extractor in order:
+        assert all(position[r] < position[extractor.provides] for r in extractor.requires)
+
+
+def test_extraction_order_names_a_missing_track_and_a_cycle() -> None:
+    with pytest.raises(HaloError, match="'x-b' requires the 'nothing' track"):
+        extraction_order([make_extractor("a", ()), make_extractor("b", ("nothing",))])
+    with pytest.raises(HaloError, match="a cycle"):
+        extraction_order([make_extractor("a", ("b",)), make_extractor("b", ("a",))])
