@@ -103,7 +103,7 @@ def run(
     pipeline = build_pipeline(spec)
     _check_components(pipeline)
     for notice in pipeline.notices:
-        progress.message(notice)
+        progress.message(loaded.redact(notice))
     outputs = Path(spec.outputs)
     store = ArtifactStore(outputs / ARTIFACTS_DIR, redact=loaded.redact)
     results: list[RunResult] = []
