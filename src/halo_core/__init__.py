@@ -3,6 +3,8 @@
 Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`).
 """
 
+from .artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .chunking import Candidate, boundary_f1, build_chunks, candidates
 from .components import (
     CacheBackend,
     Chunker,
@@ -46,12 +48,54 @@ from .model import (
     Usage,
     Word,
 )
+from .plugins import get_registry
+from .tokens import estimate_tokens
 
 __all__ = [
-    "Answer", "Boundary", "BoundaryReason", "BudgetExceeded", "CacheBackend", "Chunk", "Chunker",
-    "Citation", "Component", "ComponentConfig", "ComponentUnavailable", "Embedder", "Extractor",
-    "HaloError", "LLMBackend", "LLMRequest", "LLMResponse", "Media", "MediaClip", "MediaError",
-    "RunContext", "Scene", "Signal", "SlideText", "SpeakerTurn", "SpecError", "StageFailed",
-    "Summaries", "Summary", "Timeline", "TopicSegment", "TranscriptSegment", "TransientLLMError",
-    "Usage", "VectorIndex", "Word", "hookimpl",
+    "Answer",
+    "Boundary",
+    "BoundaryReason",
+    "BudgetExceeded",
+    "CacheBackend",
+    "Candidate",
+    "Chunk",
+    "Chunker",
+    "Citation",
+    "Component",
+    "ComponentConfig",
+    "ComponentUnavailable",
+    "Embedder",
+    "Extractor",
+    "HaloError",
+    "LLMBackend",
+    "LLMRequest",
+    "LLMResponse",
+    "Media",
+    "MediaClip",
+    "MediaError",
+    "RunContext",
+    "Scene",
+    "Signal",
+    "SlideText",
+    "SpeakerTurn",
+    "SpecError",
+    "StageFailed",
+    "Summaries",
+    "Summary",
+    "Timeline",
+    "TopicSegment",
+    "TranscriptSegment",
+    "TransientLLMError",
+    "Usage",
+    "VectorIndex",
+    "Word",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "boundary_f1",
+    "build_chunks",
+    "candidates",
+    "estimate_tokens",
+    "get_registry",
+    "hookimpl",
 ]

@@ -6,10 +6,8 @@ from click.testing import CliRunner
 from halo_rl import synthetic
 from halo_rl.chunker import PPOChunker
 
-from halo_core import Media, RunContext
-from halo_core.chunking import boundary_f1
+from halo_core import Media, RunContext, boundary_f1, get_registry
 from halo_core.cli import main
-from halo_core.plugins import get_registry
 
 
 def test_training_raises_the_reward(tiny_training):

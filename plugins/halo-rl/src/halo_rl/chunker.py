@@ -16,8 +16,8 @@ from halo_core import (
     Media,
     RunContext,
     Timeline,
+    build_chunks,
 )
-from halo_core.chunking import build_chunks
 
 from .env import Limits, Walk
 from .episode import EVIDENCE, Episode, episode_from_timeline, text_embedding

@@ -41,7 +41,7 @@ class Limits(BaseModel):
 class RewardWeights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     coherence: float = Field(default=1.0, description="per span: cosine to its chunk's centroid")
-    fragmentation: float = Field(default=1.5, description="per chunk")
+    fragmentation: float = Field(default=2.0, description="per chunk")
     limit_violation: float = Field(default=3.0, description="per cut refused or forced by a limit")
     token_cost: float = Field(default=1.0, description="per chunk: (tokens / max_tokens) ** 2")
 

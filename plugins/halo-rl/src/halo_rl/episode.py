@@ -14,11 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from halo_core import Timeline
-from halo_core.chunking import candidates
-from halo_core.plugins import get_registry
+from halo_core import Timeline, candidates, estimate_tokens, get_registry
 from halo_core.text import content_terms
-from halo_core.tokens import estimate_tokens
 
 EVIDENCE = ("scene", "speaker", "topic", "pause")
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]

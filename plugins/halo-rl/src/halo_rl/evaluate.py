@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from halo_core import HaloError, Media, RunContext, Timeline
-from halo_core.chunking import boundary_f1
-from halo_core.plugins import get_registry
+from halo_core import HaloError, Media, RunContext, Timeline, boundary_f1, get_registry
 
 from .episode import EmbedTexts, episode_from_timeline, text_embedding
 
@@ -39,6 +37,15 @@ def truth_boundaries(truth_path: Path) -> list[float]:
             fix="pass the truth.json written by make_lecture.py beside the video",
         ) from None
     return [float(t["start"]) for t in topics[1:]]
+
+
+def run_label(run_dir: Path) -> str:
+    """The run's media as `folder/stem` (run folders of same-named files look alike)."""
+    try:
+        media = Path(json.loads((run_dir / "run.json").read_text())["media"]["path"])
+    except (OSError, ValueError, KeyError):
+        return run_dir.name
+    return f"{media.parent.name}/{media.stem}"
 
 
 def load_timeline(run_dir: Path) -> Timeline:
@@ -92,7 +99,7 @@ def evaluate(
             precision, recall, f1 = boundary_f1(cuts, truth, tolerance)
             scores.append(
                 Score(
-                    run=f"{run_dir.parent.name}/{run_dir.name}",
+                    run=run_label(run_dir),
                     chunker=name,
                     precision=precision,
                     recall=recall,

@@ -153,7 +153,7 @@ def evaluate_command(
     as_json: bool,
 ) -> None:
     """Compare chunkers on run folders: boundary F1, coherence, chunk count, tokens per chunk."""
-    from halo_core.artifacts import atomic_write_text
+    from halo_core import atomic_write_text
 
     from . import evaluate
 

@@ -6,16 +6,15 @@ stable-baselines3 `.zip` keeps the file a few KB, needs no torch to run, and nev
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from halo_core import ComponentUnavailable
+from halo_core import ComponentUnavailable, atomic_write_bytes
 
 from .env import OBSERVATION, Limits
 
@@ -44,17 +43,9 @@ class Policy:
         arrays["meta"] = np.frombuffer(
             json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez_compressed(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> Policy:

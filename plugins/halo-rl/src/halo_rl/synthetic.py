@@ -113,6 +113,10 @@ def generate(
     intra_pause = (0.2, rng.uniform(0.6, 1.2))
     inter_pause = (rng.uniform(0.8, 1.5), rng.uniform(1.6, 3.0))
     slide_rate = rng.uniform(1 / 90, 1 / 25)  # slide changes per second inside a topic
+    # How strongly a slide change inside a topic shows: barely (text-only changes) to as strongly
+    # as a topic change (high-contrast decks): scene evidence alone must not be trusted.
+    slide_strength = rng.uniform(0.1, 0.9)
+    topic_noise = rng.uniform(0.0, 1.0)  # 0: a near-perfect topics track, 1: a poor one
     student_rate = rng.uniform(0.0, 0.4)  # chance a topic contains a student exchange
 
     segments: list[TranscriptSegment] = []
@@ -125,7 +129,7 @@ def generate(
         if index:
             t += rng.uniform(*inter_pause)
             topic_starts.append(t)
-            cuts.append((t, rng.uniform(0.5, 1.0)))
+            cuts.append((t, rng.uniform(max(slide_strength, 0.5), 1.0)))
         end_of_topic = t + length * scale
         student_at = rng.uniform(t, end_of_topic) if rng.random() < student_rate else None
         next_slide = t + rng.expovariate(slide_rate)
@@ -157,14 +161,17 @@ def generate(
                 turns[-1] = turns[-1].model_copy(update={"end": timed[-1].end})
             t = timed[-1].end + rng.uniform(*intra_pause)
             if t >= next_slide and t < end_of_topic:
-                cuts.append((t - rng.uniform(0.05, 0.2), rng.uniform(0.15, 0.7)))
+                strength = min(1.0, max(0.05, rng.gauss(slide_strength, 0.1)))
+                cuts.append((t - rng.uniform(0.05, 0.2), strength))
                 next_slide = t + rng.expovariate(slide_rate)
     duration = t + rng.uniform(1.0, 3.0)
     timeline = Timeline(duration=duration)
     timeline = timeline.with_track("transcript", segments)
     timeline = timeline.with_track("speakers", turns)
     timeline = timeline.with_track("scenes", _scenes(cuts, duration))
-    timeline = timeline.with_track("topics", _noisy_topics(rng, topic_starts, duration))
+    timeline = timeline.with_track(
+        "topics", _noisy_topics(rng, topic_starts, duration, topic_noise)
+    )
     return SyntheticLecture(timeline=timeline, topic_starts=topic_starts)
 
 
@@ -181,11 +188,17 @@ def _scenes(cuts: list[tuple[float, float]], duration: float) -> list[Scene]:
     ]
 
 
-def _noisy_topics(rng: random.Random, truth: list[float], duration: float) -> list[TopicSegment]:
-    """A topics track as an imperfect segmenter would give: jittered, missed and false shifts."""
-    shifts = [(b + rng.gauss(0, 4.0), rng.uniform(0.4, 1.0)) for b in truth if rng.random() > 0.2]
-    false_count = rng.randint(0, max(1, len(truth) // 2))
-    shifts += [(rng.uniform(0, duration), rng.uniform(0.1, 0.5)) for _ in range(false_count)]
+def _noisy_topics(
+    rng: random.Random, truth: list[float], duration: float, noise: float
+) -> list[TopicSegment]:
+    """A topics track as an imperfect segmenter gives: jittered, missed and false shifts."""
+    shifts = [
+        (b + rng.gauss(0, 0.5 + 5 * noise), rng.uniform(0.4, 1.0))
+        for b in truth
+        if rng.random() > 0.3 * noise
+    ]
+    false_count = rng.randint(0, round(noise * len(truth)))
+    shifts += [(rng.uniform(0, duration), rng.uniform(0.1, 0.6)) for _ in range(false_count)]
     starts = sorted((min(max(s, 1.0), duration - 1.0), score) for s, score in shifts)
     bounds = [0.0] + [s for s, _ in starts] + [duration]
     scores = [1.0] + [score for _, score in starts]
