@@ -200,7 +200,7 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
             with self._errors():
                 self._client.ping()
         except ComponentUnavailable as exc:
-            return [f"{exc.what}; fix: {exc.fix}"]
+            return [f"redis at {self.redacted_url}: {exc.what}; fix: {exc.fix}"]
         return []
 
     def identity(self) -> dict[str, Any]:

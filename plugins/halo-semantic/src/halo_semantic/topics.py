@@ -279,8 +279,9 @@ def segments_from_shifts(
 
 # Words a speaker uses to steer a talk, not to name its subject.
 _SPOKEN_FILLER_WORDS = (
-    "called based let look looks today turn now okay ok right good great question questions "
-    "answer clarify yes thing things way ways kind lot really just say said means mean example also"
+    "called based let look looks today turn now okay ok right good great question questions answer "
+    "clarify yes thing things way ways kind lot really just say said means mean example also did "
+    "does doing got gets"
 )
 _SPOKEN_FILLERS = frozenset(_SPOKEN_FILLER_WORDS.split())
 _WORD = r"(?u)\b[^\W\d_]{2,}\b"  # letters only: "moon's" counts as "moon"
