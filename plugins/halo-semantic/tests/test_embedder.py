@@ -82,6 +82,7 @@ def test_a_missing_model_folder_is_reported(tmp_path) -> None:
 
 def test_an_uncached_hub_model_fails_fast_without_downloading() -> None:
     embedder = SentenceTransformersEmbedder.from_options({"model": "halo-tests/no-such-model-xyz"})
+    assert "not in the local Hugging Face cache" in embedder.check()[0]
     with pytest.raises(ComponentUnavailable) as raised:
         embedder.embed(["x"])
     assert "allow_download" in raised.value.message

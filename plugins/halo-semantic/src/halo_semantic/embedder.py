@@ -135,29 +135,45 @@ class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def check(self) -> list[str]:
-        model = self.config.model
-        if model == BUNDLED:
-            try:
-                path = bundled_model_path()
-            except ComponentUnavailable as exc:
-                return [f"{exc.what}; fix: {exc.fix}"]
-            return (
-                []
-                if (path / "modules.json").exists()
-                else [
-                    f"the bundled model folder {path} has no modules.json; "
-                    f"reinstall {BUNDLED_PACKAGE}"
-                ]
-            )
-        looks_like_path = model.startswith((".", "/", "~")) or Path(model).exists()
-        if looks_like_path and not Path(_expand(model)).is_dir():
-            return [
-                f"embedding model folder {model!r} does not exist; "
-                "set `model:` to a model folder or `bundled`"
-            ]
+        problems = model_problems(self.config.model, self.config.allow_download)
         if self.config.device == "cuda":
             import torch
 
             if not torch.cuda.is_available():
-                return ["`device: cuda` but torch sees no GPU here; use `device: auto` or `cpu`"]
+                problems.append("`device: cuda` but torch sees no GPU here; use `auto` or `cpu`")
+        return problems
+
+
+def model_problems(model: str, allow_download: bool) -> list[str]:
+    """Why `model` would not load here, found without loading it."""
+    if model == BUNDLED:
+        try:
+            path = bundled_model_path()
+        except ComponentUnavailable as exc:
+            return [f"{exc.what}; fix: {exc.fix}"]
+        if not (path / "modules.json").exists():
+            return [
+                f"the bundled model folder {path} has no modules.json; reinstall {BUNDLED_PACKAGE}"
+            ]
         return []
+    if model.startswith((".", "/", "~")) or Path(model).exists():
+        if not Path(_expand(model)).is_dir():
+            return [
+                f"embedding model folder {model!r} does not exist; "
+                "set `model:` to a model folder or `bundled`"
+            ]
+        return []
+    if not allow_download and not _in_hub_cache(model):
+        return [
+            f"embedding model {model!r} is not in the local Hugging Face cache and downloads are "
+            "off; download it ahead of time, use `model: bundled`, or set `allow_download: true`"
+        ]
+    return []
+
+
+def _in_hub_cache(name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    # sentence-transformers resolves a bare name such as all-MiniLM-L6-v2 in its own organisation.
+    repos = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    return any(isinstance(try_to_load_from_cache(repo, "modules.json"), str) for repo in repos)
