@@ -2,7 +2,8 @@
 
 Measures, in one run:
 - boundary F1 at ±5 s of the `topics` extractor against truth.json topics (boundaries = the topic
-  starts after the first), with the transcript taken from the truth sentences and from the .srt;
+  starts after the first), with the transcript taken from the truth sentences and from the .srt
+  (read by the core `subtitles` extractor);
 - the same F1 for the `rules` chunker's chunk boundaries, without and with the topic track;
 - embedding throughput of the bundled all-MiniLM-L6-v2 (sentences/s) and its load time.
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -29,8 +29,9 @@ from pathlib import Path
 
 from halo_semantic import SentenceTransformersEmbedder, Topics
 
-from halo_core import Media, RunContext, Timeline, TranscriptSegment
+from halo_core import RunContext, Timeline, TranscriptSegment
 from halo_core.chunking import boundary_f1
+from halo_core.media import probe
 from halo_core.plugins import get_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,24 +98,6 @@ def generated(lectures: dict[str, list[str]]) -> list[Path]:
     return folders
 
 
-_SRT_TIME = re.compile(r"(\d+):(\d+):(\d+)[,.](\d+)")
-
-
-def srt_transcript(path: Path) -> list[TranscriptSegment]:
-    segments = []
-    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()):
-        lines = block.strip().splitlines()
-        timing = next(i for i, line in enumerate(lines) if "-->" in line)
-        start, end = (_seconds(part) for part in lines[timing].split("-->"))
-        segments.append(TranscriptSegment(start=start, end=end, text=" ".join(lines[timing + 1 :])))
-    return segments
-
-
-def _seconds(text: str) -> float:
-    h, m, s, ms = _SRT_TIME.search(text).groups()  # type: ignore[union-attr]
-    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
-
-
 def truth_transcript(truth: dict) -> list[TranscriptSegment]:
     return [
         TranscriptSegment(start=s["start"], end=s["end"], text=s["text"])
@@ -125,7 +108,7 @@ def truth_transcript(truth: dict) -> list[TranscriptSegment]:
 def evaluate(folder: Path, tolerance: float) -> dict[str, object]:
     truth = json.loads((folder / "truth.json").read_text())
     duration = truth["duration_s"]
-    media = Media(path=folder / "lecture.mp4", sha256=folder.name, size_bytes=0, duration=duration)
+    media = probe(folder / "lecture.mp4")
     expected = [t["start"] for t in truth["topics"][1:]]
     row: dict[str, object] = {
         "lecture": folder.name,
@@ -133,10 +116,9 @@ def evaluate(folder: Path, tolerance: float) -> dict[str, object]:
         "topics": len(truth["topics"]),
     }
     rules = get_registry().build("chunker", "rules")
-    for source, transcript in (
-        ("truth", truth_transcript(truth)),
-        ("srt", srt_transcript(folder / "lecture.srt")),
-    ):
+    subtitles = get_registry().build("extractor", "subtitles")
+    srt = subtitles.extract(media, Timeline(duration=duration), RunContext())
+    for source, transcript in (("truth", truth_transcript(truth)), ("srt", srt)):
         timeline = Timeline(duration=duration).with_track("transcript", transcript)
         started = time.perf_counter()
         topics = Topics().extract(media, timeline, RunContext())

@@ -1,7 +1,7 @@
 """Shared fixtures: the bundled model (loaded once per session) and the sample lecture transcript.
 
-The transcript comes from samples/lecture/truth.json (the sentences the generator spoke, with their
-times), so topic tests measure segmentation, not speech recognition.
+The transcript comes from the sample's lecture.srt (exact cue times), so topic tests measure
+segmentation, not speech recognition; truth.json holds the topics to compare with.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from halo_semantic import SentenceTransformersEmbedder
 
-from halo_core import Media, Timeline, TranscriptSegment
+from halo_core import Media, RunContext, Timeline
 from halo_core.media import probe
+from halo_core.plugins import get_registry
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 
@@ -29,14 +30,10 @@ def truth() -> dict[str, Any]:
     return json.loads((SAMPLE / "truth.json").read_text())
 
 
-def transcript_of(truth: dict[str, Any]) -> list[TranscriptSegment]:
-    return [
-        TranscriptSegment(start=s["start"], end=s["end"], text=s["text"])
-        for s in truth["sentences"]
-    ]
-
-
 @pytest.fixture(scope="session")
-def lecture(truth: dict[str, Any]) -> tuple[Media, Timeline]:
+def lecture() -> tuple[Media, Timeline]:
+    """The sample lecture, its transcript read from lecture.srt by the `subtitles` extractor."""
     media = probe(SAMPLE / "lecture.mp4")
-    return media, Timeline(duration=media.duration).with_track("transcript", transcript_of(truth))
+    empty = Timeline(duration=media.duration)
+    transcript = get_registry().build("extractor", "subtitles").extract(media, empty, RunContext())
+    return media, empty.with_track("transcript", transcript)
