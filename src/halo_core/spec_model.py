@@ -1,4 +1,4 @@
-"""The pipeline spec's shape (version 1). Loading, interpolation and validation: `spec.py`."""
+"""The pipeline spec's shape (version 1). Loading, interpolation and validation: `spec/`."""
 
 from __future__ import annotations
 
