@@ -26,6 +26,7 @@ def _open(run_dir: Path | None, spec: str | None) -> CacheBackend:
     from ..plugins import get_registry
     from ..spec import load_spec
 
+    assert spec is not None  # exactly one of run_dir and spec, checked above
     loaded = load_spec(spec)
     cache: CacheBackend = get_registry().build(
         "cache", loaded.spec.cache.use, loaded.spec.cache.with_
