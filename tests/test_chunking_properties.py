@@ -14,6 +14,7 @@ from halo_core.builtins.chunkers import FixedChunker, RulesChunker
 from halo_core.chunking import boundary_f1, candidates, transcript_units
 from halo_core.testing.chunker_contract import ChunkerContract, MakeChunker, run_chunker
 from halo_core.testing.timelines import (
+    FORCED_REASONS,
     GeneratedTimeline,
     assert_no_cut_inside_sentences,
     assert_tiles,
@@ -91,8 +92,15 @@ def test_rules_invariants(generated: GeneratedTimeline, options: dict[str, Any])
 def test_rules_respects_bounds_whenever_feasible(
     generated: GeneratedTimeline, options: dict[str, Any]
 ) -> None:
-    assume(generated.duration > 0 and feasible(generated, options))
+    assume(generated.duration > 0)
     chunks = run_chunker(RulesChunker.from_options(options), generated.timeline, generated.duration)
+    if not feasible(generated, options):
+        # No choice of candidates meets every bound: cuts off the candidates must say why.
+        allowed = {c.time for c in candidates(generated.timeline, generated.duration)}
+        for chunk in chunks[1:]:
+            if chunk.start not in allowed:
+                assert FORCED_REASONS & {r.kind for r in chunk.opened_by.reasons}
+        return
     for chunk in chunks:
         assert (
             options["min_duration"] - 1e-6

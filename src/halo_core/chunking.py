@@ -36,6 +36,7 @@ DEFAULT_LONG_PAUSE = 2.0
 """A pause this long (seconds) or longer has pause feature 1."""
 
 _EPS = 1e-6
+MERGE_WITHIN = 0.25  # seconds: closer candidates are one
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ def candidates(
     result: list[Candidate] = []
     previous = 0.0
     for t, pause_s in sorted(times):
-        if not (_EPS < t < duration - _EPS) or (result and t - result[-1].time < _EPS):
+        # Events a few frames apart (a slide change and a topic shift found a sentence later, say)
+        # are one place to cut, not two.
+        if not (_EPS < t < duration - _EPS) or (result and t - result[-1].time < MERGE_WITHIN):
             continue
         n_before = bisect.bisect_left(mids, t)
         result.append(
