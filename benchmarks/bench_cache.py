@@ -19,13 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,49 +38,6 @@ from halo_core.tiered_cache import L2_PREFIX, L2Entry, question_features  # noqa
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = json.loads((REPO / "samples" / "lecture" / "truth.json").read_text())["questions"]
 CONTEXT_ID = "bench-lecture"
-
-
-@contextmanager
-def redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not on PATH (scripts/install.sh installs it)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    folder = tempfile.mkdtemp(prefix="bench-redis-")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            folder,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import redis
-
-        client = redis.Redis(port=port)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def fill(cache: CacheBackend, gateway: LLMGateway, entries: int, dim: int) -> float:
@@ -208,8 +161,11 @@ def main() -> None:
         f"embedder sentence-transformers (one question: {percentiles(times)})"
     )
     bound = 4 * args.entries
-    with tempfile.TemporaryDirectory() as tmp, redis_server() as url:
-        from halo_redis.backend import RedisCache
+    from halo_redis.backend import RedisCache
+    from halo_redis.testing import running_redis_server
+
+    with tempfile.TemporaryDirectory() as tmp, running_redis_server(Path(tmp)) as server:
+        url = server.url
 
         backends: dict[str, Callable[[], CacheBackend]] = {
             "memory": lambda: MemoryCache(MemoryCache.Config(max_entries=bound)),

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import socket
 import sqlite3
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from halo_redis.backend import RedisCache
+from halo_redis.testing import running_redis_server
 from halo_semantic.embedder import SentenceTransformersEmbedder
 from hypothesis import given
 from hypothesis import strategies as st
@@ -80,52 +77,11 @@ class CountingLLM(LLMBackend[ComponentConfig]):
 # --- backends ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 and a free port, for this module; stopped afterwards."""
-    binary = shutil.which("redis-server")
-    assert binary, (
-        "redis-server is not on PATH: install the Debian package (scripts/install.sh does)"
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path_factory.mktemp("redis")),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_timeout=1)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.exceptions.ConnectionError:
-            assert process.poll() is None and time.monotonic() < deadline, (
-                "redis-server did not start"
-            )
-            time.sleep(0.05)
-    client.close()
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    with running_redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 BACKENDS = ["memory", "sqlite", "redis"]
