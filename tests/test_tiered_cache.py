@@ -371,3 +371,36 @@ def test_guards_reject_questions_that_read_alike_but_ask_something_else(a: str, 
 def test_guards_let_paraphrases_through(q) -> None:
     original = question_features(q["question"])
     assert any(guard_rejects(question_features(p), original) is None for p in q["paraphrases"])
+
+
+# --- eviction consistency, for any sequence of operations ---------------------------------------
+
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["store", "lookup", "evict"]), st.integers(0, 11)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(_OPS, st.integers(1, 6))
+def test_l2_never_returns_an_entry_the_backend_no_longer_holds(ops, bound: int) -> None:
+    from halo_core.builtins.hashing import HashingEmbedder
+
+    cache = MemoryCache(MemoryCache.Config(max_entries=bound))  # LRU evicts past `bound`
+    # threshold -1: every candidate is similar enough, so only consistency decides a hit
+    semantic = SemanticCache(cache, HashingEmbedder(), NumpyIndex, threshold=-1.0)
+    namespace = L2_PREFIX + "scope"
+    for op, n in ops:
+        query = SemanticQuery(f"question about subject {'abcdefghijkl'[n]}")
+        if op == "store":
+            semantic.store("scope", query, {"answer": n})
+        elif op == "evict":
+            held = [key for key, _ in cache.scan(namespace)]
+            if held:
+                cache.delete(namespace, held[n % len(held)])
+        else:
+            hit = semantic.lookup("scope", query)
+            held_values = [v["value"] for _, v in cache.scan(namespace)]
+            assert hit is None or hit.value in held_values
+            # and stale vectors never hide a live entry
+            assert (hit is None) == (not held_values)

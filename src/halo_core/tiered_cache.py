@@ -235,6 +235,11 @@ def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
     return None
 
 
+def _evidence_disagrees(new: Sequence[str], cached: Sequence[str]) -> bool:
+    """Both have evidence, and neither's best is among the other's top three."""
+    return bool(new and cached) and new[0] not in cached[:3] and cached[0] not in new[:3]
+
+
 @dataclass(frozen=True)
 class SemanticQuery:
     """A question for L2: its text, and the ids of the evidence retrieval found for it.
@@ -289,33 +294,31 @@ class SemanticCache:
         namespace = L2_PREFIX + scope
         vector = self._embed(query)
         features = question_features(query.text)
-        with self._lock:
-            mirror = self._mirror(namespace)
-            if len(mirror.index) == 0:
+        while True:
+            with self._lock:
+                mirror = self._mirror(namespace)
+                if len(mirror.index) == 0:
+                    return None
+                found = mirror.index.search(vector[None, :], self.candidates)[0]
+            dropped = False
+            for key, score in found:
+                if score < self.threshold:
+                    break
+                entry = read_entry(self.cache, namespace, key, L2Entry)
+                if entry is None:  # evicted, expired, cleared or corrupted: never answer from it
+                    with self._lock:
+                        mirror.index.remove([key])
+                    dropped = True
+                    continue
+                reason = guard_rejects(features, entry.features)
+                if reason is None and _evidence_disagrees(query.evidence, entry.evidence):
+                    reason = "answered from different evidence"
+                if reason is not None:
+                    log.debug("L2 candidate %r (%.3f) rejected: %s", entry.question, score, reason)
+                    continue
+                return L2Hit(entry.value, entry.question, float(score))
+            if not dropped:  # else search again: stale vectors may have hidden live ones
                 return None
-            found = mirror.index.search(vector[None, :], self.candidates)[0]
-        for key, score in found:
-            if score < self.threshold:
-                break
-            entry = read_entry(self.cache, namespace, key, L2Entry)
-            if entry is None:  # evicted, expired, cleared or corrupted: never answer from it
-                with self._lock:
-                    mirror.index.remove([key])
-                continue
-            reason = guard_rejects(features, entry.features)
-            if (
-                reason is None
-                and query.evidence
-                and entry.evidence
-                and query.evidence[0] not in entry.evidence[:3]
-                and entry.evidence[0] not in query.evidence[:3]
-            ):
-                reason = "answered from different evidence"
-            if reason is not None:
-                log.debug("L2 candidate %r (%.3f) rejected: %s", entry.question, score, reason)
-                continue
-            return L2Hit(entry.value, entry.question, float(score))
-        return None
 
     def store(self, scope: str, query: SemanticQuery, value: JSONValue) -> None:
         namespace = L2_PREFIX + scope
