@@ -5,7 +5,10 @@ Measures, in one run:
   starts after the first), with the transcript taken from the truth sentences and from the .srt
   (read by the core `subtitles` extractor);
 - the same F1 for the `rules` chunker's chunk boundaries, without and with the topic track;
-- embedding throughput of the bundled all-MiniLM-L6-v2 (sentences/s) and its load time.
+- embedding throughput of the bundled all-MiniLM-L6-v2 (sentences/s) and its load time;
+- the `faiss` index at `--index-size` vectors of 384 dims: build time, per-query latency and
+  recall@10 of the IVF path against the exact one (synthetic, weakly clustered vectors: a hard
+  case for IVF; real embeddings cluster more).
 
 Lectures, generated into benchmarks/media/ on first run when missing:
 - dev: samples/lecture, /work/shared/media/lecture-dev-* and seeds 301-303 and 401-403: the
@@ -27,7 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-from halo_semantic import SentenceTransformersEmbedder, Topics
+import numpy as np
+from halo_semantic import FaissIndex, SentenceTransformersEmbedder, Topics
 
 from halo_core import RunContext, Timeline, TranscriptSegment
 from halo_core.chunking import boundary_f1
@@ -154,6 +158,34 @@ def throughput() -> dict[str, float]:
     }
 
 
+def index_figures(size: int) -> list[str]:
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(size // 50, 384)).astype(np.float32)
+    vectors = centers[rng.integers(0, len(centers), size)]
+    vectors += 0.5 * rng.normal(size=vectors.shape).astype(np.float32)
+    queries = vectors[rng.integers(0, size, 200)] + 0.3 * rng.normal(size=(200, 384)).astype(
+        np.float32
+    )
+    ids = [str(i) for i in range(size)]
+    found, lines = {}, []
+    for kind, options in (("exact", {"exact_threshold": size}), ("ivf", {"exact_threshold": 1})):
+        started = time.perf_counter()
+        index = FaissIndex.from_options(options)
+        index.add(ids, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        found[kind] = [index.search(q / np.linalg.norm(q), 10)[0] for q in queries]
+        query_ms = (time.perf_counter() - started) / len(queries) * 1000
+        lines.append(f"  {kind:5} build {build_s:5.1f} s, {query_ms:6.2f} ms/query")
+    recall = np.mean(
+        [
+            len({i for i, _ in a} & {i for i, _ in b}) / 10
+            for a, b in zip(found["exact"], found["ivf"])
+        ]
+    )
+    return [*lines, f"  ivf recall@10 vs exact: {recall:.3f} (nprobe {index.config.nprobe})"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,6 +193,7 @@ def main() -> None:
     parser.add_argument(
         "--tolerance", type=float, default=5.0, help="seconds a boundary may be off"
     )
+    parser.add_argument("--index-size", type=int, default=100_000, help="vectors in the index test")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     speed = throughput()
@@ -192,6 +225,8 @@ def main() -> None:
                 + " ".join(f"{c:>16}" for c in cells)
                 + f" {row['topics_s_srt']:>5}s"
             )
+    print(f"\nvector index faiss, {args.index_size} x 384, one query at a time")
+    print("\n".join(index_figures(args.index_size)))
     print("\nmean F1")
     for key, values in totals.items():
         print(f"  {key:28} {sum(values) / len(values):.3f}  (n={len(values)})")
