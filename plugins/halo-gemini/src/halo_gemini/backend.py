@@ -20,10 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from google import genai
-from google.genai import types
 from pydantic import Field, SecretStr, field_validator
 
 from halo_core import (
@@ -51,6 +49,12 @@ from .pricing import (
 from .retry import RetryPolicy, call_with_retries
 from .uploads import UploadedFiles
 
+# google.genai is slow to import: it is imported where a request is built, so that registering
+# this backend (every `halo` command, even `--help`) stays fast.
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
+
 T = TypeVar("T")
 log = logging.getLogger("halo.llm.gemini")
 
@@ -60,11 +64,6 @@ BLOCKED_FINISH_REASONS = frozenset(
 TERMINAL_BATCH_STATES = frozenset(
     {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"}
 )
-RESOLUTIONS = {
-    "low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
-    "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
-    "default": None,
-}
 
 
 class GeminiConfig(ComponentConfig):
@@ -250,6 +249,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         return self._prepare(request).prompt_tokens
 
     def generate(self, request: LLMRequest) -> LLMResponse:
+        from google.genai import types
+
         prepared = self._prepare(request)
         cache_key = self._cache_candidate(prepared)
         worst = worst_case_cost_usd(
@@ -296,6 +297,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     # --- building requests -----------------------------------------------------------------
 
     def _prepare(self, request: LLMRequest) -> _Prepared:
+        from google.genai import types
+
         prefix = self._prefix_parts(request)
         question = types.Part(text=request.prompt)
         default = request.model or self.config.model
@@ -325,6 +328,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         )
 
     def _prefix_parts(self, request: LLMRequest) -> list[types.Part]:
+        from google.genai import types
+
         parts: list[types.Part] = []
         if self.config.mode == "video":
             for clip in request.clips:
@@ -350,17 +355,23 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def _generation_config(
         self, prepared: _Prepared, *, cached: str | None
     ) -> types.GenerateContentConfig:
+        from google.genai import types
+
         request = prepared.request
         budget = self.config.thinking_budget
         if budget == 0 and "pro" in prepared.model:
             budget = None  # 2.5 Pro cannot turn thinking off and rejects a zero budget
         thinking = types.ThinkingConfig(thinking_budget=budget) if budget is not None else None
+        resolutions = {  # "default": None, the API's default
+            "low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
+            "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
+        }
         return types.GenerateContentConfig(
             system_instruction=None if cached else request.system,
             cached_content=cached,
             temperature=request.temperature,
             max_output_tokens=prepared.max_output_tokens,
-            media_resolution=RESOLUTIONS[self.config.media_resolution]
+            media_resolution=resolutions.get(self.config.media_resolution)
             if self.config.mode == "video"
             else None,
             thinking_config=thinking,
@@ -370,6 +381,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def _count(
         self, model: str, prefix: list[types.Part], question: types.Part, system: str | None
     ) -> int:
+        from google.genai import types
+
         contents = [types.Content(role="user", parts=[*prefix, question])]
         counted = self._call(
             "countTokens",
@@ -453,6 +466,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
 
     def _cached_context(self, prepared: _Prepared, key: str) -> tuple[str, float, int]:
         """(cache name, creation cost, cached tokens): a live cache costs nothing more."""
+        from google.genai import types
+
         with self._lock:
             lock = self._cache_locks.setdefault(key, threading.Lock())
         with lock:
@@ -517,6 +532,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def _run_batch(
         self, model: str, items: list[_Prepared], indexes: list[int]
     ) -> list[tuple[int, LLMResponse]]:
+        from google.genai import types
+
         inlined = [
             types.InlinedRequest(
                 contents=[types.Content(role="user", parts=[*p.prefix, p.question])],
@@ -574,6 +591,9 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         return self._key.key
 
     def _client(self) -> genai.Client:
+        from google import genai
+        from google.genai import types
+
         with self._lock:
             if self._client_instance is None:
                 key = self._api_key()

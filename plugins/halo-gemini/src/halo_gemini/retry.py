@@ -11,25 +11,30 @@ request) is not chained onto them.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from google.genai import errors as genai_errors
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from halo_core import ComponentUnavailable, HaloError, TransientLLMError
 
 from .keys import redact
+
+# google.genai (and httpx) are imported when an error is examined, not with this module: the
+# backend's registration must stay cheap (see backend.py).
+if TYPE_CHECKING:
+    from google.genai import errors as genai_errors
 
 T = TypeVar("T")
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
+@functools.cache
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """Timeouts and connection failures of whichever httpx flavour the SDK uses."""
     found: list[type[BaseException]] = []
@@ -42,9 +47,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
             if isinstance(cls := getattr(module, name, None), type):
                 found.append(cls)
     return tuple(found)
-
-
-TRANSPORT_ERRORS = _transport_errors()
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ class RetryPolicy:
 
 
 def is_transient(exc: BaseException) -> bool:
+    from google.genai import errors as genai_errors
+
     if isinstance(exc, genai_errors.APIError):
         return exc.code in TRANSIENT_STATUS
-    return isinstance(exc, TRANSPORT_ERRORS)
+    return isinstance(exc, _transport_errors())
 
 
 def retry_after_s(exc: BaseException) -> float | None:
@@ -91,6 +95,8 @@ def retry_after_s(exc: BaseException) -> float | None:
 
 
 def describe(exc: BaseException, key: str | None) -> str:
+    from google.genai import errors as genai_errors
+
     if isinstance(exc, genai_errors.APIError):
         text = f"{exc.code} {exc.status or ''}: {exc.message or ''}".replace(" :", ":")
     else:
@@ -105,6 +111,8 @@ def _mentions_key(exc: genai_errors.APIError) -> bool:
 
 def fatal_error(exc: BaseException, what: str, model: str, key: str | None) -> BaseException:
     """The HALO error for a failure that retrying cannot fix."""
+    from google.genai import errors as genai_errors
+
     message = describe(exc, key)
     if not isinstance(exc, genai_errors.APIError):
         return HaloError(f"Gemini {what} failed: {message}", where="llm gemini")

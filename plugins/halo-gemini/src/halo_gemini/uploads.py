@@ -19,8 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from google.genai import types
-
 from halo_core import MediaClip, MediaError
 
 FILE_LIFETIME_S = 48 * 3600.0
@@ -90,6 +88,8 @@ class UploadedFiles:
         return _state(current) == "ACTIVE"
 
     def _upload(self, client: Any, clip: MediaClip) -> UploadedFile:
+        from google.genai import types  # not at module level: registration stays cheap
+
         path = Path(clip.path)
         if not path.is_file():
             raise MediaError(

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import redis
 from pydantic import Field, SecretStr
 
 from halo_core import CacheBackend, ComponentUnavailable
@@ -91,6 +90,8 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
     description = "LRU cache of JSON values in a Redis server (shared by every worker)"
 
     def __init__(self, config: RedisCacheConfig | None = None) -> None:
+        import redis  # here, not at module level: registration (e.g. `halo --help`) stays fast
+
         super().__init__(config)
         cfg = self.config
         password = cfg.password.get_secret_value() if cfg.password else None
@@ -228,6 +229,8 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """Turn redis-py's errors into ones that say what, where and how to fix, without secrets."""
+        import redis
+
         where = f"cache redis at {self.redacted_url}"
         try:
             yield
