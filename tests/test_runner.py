@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -180,6 +181,18 @@ def test_the_artifact_store_ignores_missing_and_unreadable_artifacts(tmp_path: P
     assert store.get("broken") is None
     store.put("k", {"token": "s3cret", "n": 1})
     assert store.get("k") == {"token": "***", "n": 1}
+
+
+def test_old_temp_files_of_killed_writers_are_swept_but_young_ones_kept(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    old, young = tmp_path / ".a.json.x1.tmp", tmp_path / ".b.json.x2.tmp"
+    for leftover in (old, young):
+        leftover.write_text('{"half": ')
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+
+    assert store.sweep_temp_files(older_than_s=3600) == 1
+    assert not old.exists() and young.exists()
 
 
 # --- progress --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +95,15 @@ class ArtifactStore:
         path = self.path(key)
         atomic_write_text(path, self.redact(json.dumps(value, ensure_ascii=False)))
         return path
+
+    def sweep_temp_files(self, older_than_s: float = 3600.0) -> int:
+        """Remove temporary files a killed writer left behind; return how many. Only old ones:
+        a younger one may belong to a run still writing in another process."""
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for leftover in self.root.glob(f".*{TMP_SUFFIX}") if self.root.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+        return removed

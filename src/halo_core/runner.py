@@ -106,6 +106,7 @@ def run(
         progress.message(loaded.redact(notice))
     outputs = Path(spec.outputs)
     store = ArtifactStore(outputs / ARTIFACTS_DIR, redact=loaded.redact)
+    store.sweep_temp_files()
     results: list[RunResult] = []
     try:
         for path in loaded.inputs:
