@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .context import RunContext
 from .gateway import LLMGateway
 from .model import Chunk, LLMRequest, Media, MediaClip, Summaries, Summary, Timeline
 
 T = TypeVar("T")
+Level = Literal["chunk", "section", "video"]
 
 SECTION_SIZE = 5
 """Chunks per section when the timeline has no topic track to group by."""
@@ -27,7 +28,7 @@ FORMAT = (
     "Reply with a first line 'Title: <a few words>', then a short paragraph, then the key points "
     "as lines starting with '- '."
 )
-PROMPTS = {
+PROMPTS: dict[Level, str] = {
     "chunk": "Summarize this part of the video. " + FORMAT,
     "section": "Summarize this section of the video from the summaries of its parts. " + FORMAT,
     "video": "Summarize the whole video from the summaries of its sections. " + FORMAT,
@@ -85,7 +86,7 @@ def section_groups(chunks: Sequence[Chunk], timeline: Timeline) -> list[list[Chu
 
 
 def _summary(
-    level: str, id_: str, start: float, end: float, reply: str, children: list[str]
+    level: Level, id_: str, start: float, end: float, reply: str, children: list[str]
 ) -> Summary:
     title, text, points = parse_reply(reply)
     return Summary(
@@ -93,7 +94,7 @@ def _summary(
         id=id_,
         start=start,
         end=end,
-        text=text or reply.strip(),  # type: ignore[arg-type]
+        text=text or reply.strip(),
         key_points=points,
         children=children,
         title=title,
@@ -128,7 +129,7 @@ def summarize(
     the video. `context_id` scopes cache entries to this media and chunk set."""
     total = media.duration or (chunks[-1].end if chunks else 0.0)
 
-    def ask(level: str, context: str, clips: list[MediaClip]) -> str:
+    def ask(level: Level, context: str, clips: list[MediaClip]) -> str:
         request = LLMRequest(
             task="summarize",
             prompt=PROMPTS[level],
