@@ -8,10 +8,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from halo_whisper.faster import FasterWhisper
 
 from halo_core import Media, RunContext, Timeline, TranscriptSegment
 from halo_core.media import probe
-from halo_whisper.faster import FasterWhisper
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LECTURE_TRUTH = Path(__file__).parents[3] / "samples" / "lecture" / "truth.json"
@@ -38,7 +38,9 @@ def rttm_turns(path: Path) -> list[tuple[float, float, str]]:
 
 
 def run(extractor, media: Media, timeline: Timeline | None = None, ctx: RunContext | None = None):
-    return extractor.extract(media, timeline or Timeline(duration=media.duration), ctx or RunContext())
+    return extractor.extract(
+        media, timeline or Timeline(duration=media.duration), ctx or RunContext()
+    )
 
 
 @pytest.fixture(scope="session")

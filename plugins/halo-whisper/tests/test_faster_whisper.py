@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 from conftest import FIXTURES, clip_sentences, run
-from pydantic import ValidationError
-
-from halo_core import Media, MediaError, RunContext
-from halo_core.media import probe
 from halo_whisper import faster
 from halo_whisper.faster import FasterWhisper, load_model
 from halo_whisper.metrics import word_error_rate
 from halo_whisper.quality import mean_confidence
+from pydantic import ValidationError
+
+from halo_core import Media, MediaError, RunContext
+from halo_core.media import probe
 
 
 def test_transcript_matches_the_spoken_text(clip_transcript) -> None:

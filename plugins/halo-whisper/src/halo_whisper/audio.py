@@ -43,7 +43,8 @@ def require_audio(media: Media, component: str) -> None:
         raise MediaError(
             f"no audio stream (streams found: {kinds}); {component} needs speech to work on",
             where=str(media.path),
-            fix=f"pass a file with an audio track, or remove `{component}` from the spec's extractors",
+            fix=f"pass a file with an audio track, or remove `{component}` from the spec's "
+            "extractors",
         )
 
 

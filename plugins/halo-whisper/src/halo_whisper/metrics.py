@@ -51,7 +51,7 @@ def number_words(n: int) -> str:
 
 
 def normalize(text: str) -> list[str]:
-    """Lower-case words without punctuation, hyphens split, numbers spelled out, British -our/-ould kept."""
+    """Lower-case words without punctuation, hyphens split, numbers spelled out."""
     text = text.lower().replace("-", " ")
     text = re.sub(
         r"\d+",

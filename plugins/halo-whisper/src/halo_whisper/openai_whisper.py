@@ -38,8 +38,8 @@ _models_lock = threading.Lock()
 class OpenAIWhisperConfig(ComponentConfig):
     model: str = Field(
         default="tiny.en",
-        description="a model name (tiny.en … large-v3, downloaded to ~/.cache/whisper on first use) or a "
-        "local checkpoint .pt",
+        description="a model name (tiny.en … large-v3, downloaded to ~/.cache/whisper on first "
+        "use) or a local checkpoint .pt",
     )
     language: str | None = Field(default=None, description="ISO code such as `en`; None detects it")
     vad: bool = Field(default=True, description="transcribe only what Silero VAD calls speech")
@@ -82,8 +82,10 @@ class OpenAIWhisper(Extractor[OpenAIWhisperConfig]):
             )
         if not (_cache_dir() / f"{model}.pt").is_file() and os.environ.get("HF_HUB_OFFLINE") == "1":
             return [
-                f"openai-whisper model {model!r} is not in {_cache_dir()} and this run is offline: download it "
-                f"once with internet (python -c \"import whisper; whisper.load_model('{model}')\"), "
+                f"openai-whisper model {model!r} is not in {_cache_dir()} and this run is "
+                "offline: download it "
+                'once with internet (python -c "import whisper; '
+                f"whisper.load_model('{model}')\"), "
                 "or set `model` to a local checkpoint .pt"
             ]
         return []
@@ -138,10 +140,12 @@ class OpenAIWhisper(Extractor[OpenAIWhisperConfig]):
                     )
                 except (OSError, RuntimeError, ValueError) as exc:
                     raise ComponentUnavailable(
-                        f"cannot load openai-whisper model {self.config.model!r} ({type(exc).__name__}: {exc})",
+                        f"cannot load openai-whisper model {self.config.model!r} "
+                        f"({type(exc).__name__}: {exc})",
                         where="openai-whisper model",
-                        fix="with no internet, set `model` to a local checkpoint .pt (for word timestamps on a "
-                        "checkpoint, name it like the original, e.g. tiny.en.pt), or use `faster-whisper`",
+                        fix="with no internet, set `model` to a local checkpoint .pt (for word "
+                        "timestamps, name it like the original, e.g. tiny.en.pt), or use "
+                        "`faster-whisper`",
                     ) from None
                 _set_alignment_heads(_models[key], self.config.model)
             return _models[key], device
@@ -158,7 +162,7 @@ def _set_alignment_heads(model: Any, configured: str) -> None:
 
 
 def speech_clips(samples: Any) -> list[float]:
-    """Silero VAD speech stretches as openai-whisper's flat `clip_timestamps` list [start, end, …] in seconds."""
+    """Silero VAD speech as openai-whisper's flat `clip_timestamps` [start, end, …] (seconds)."""
     from faster_whisper.vad import get_speech_timestamps
 
     clips: list[float] = []

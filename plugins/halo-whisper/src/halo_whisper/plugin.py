@@ -1,4 +1,4 @@
-"""HALO entry point of halo-whisper: registers its extractors (classes only; nothing heavy is imported)."""
+"""HALO entry point of halo-whisper: registers its extractor classes (no heavy imports)."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ _pipelines_lock = threading.Lock()
 class PyannoteConfig(ComponentConfig):
     model: str = Field(
         default="pyannote/speaker-diarization-3.1",
-        description="a Hugging Face pipeline id (needs HF_TOKEN and accepting its terms) or a local "
-        "folder/config.yaml of a downloaded pipeline",
+        description="a Hugging Face pipeline id (needs HF_TOKEN and accepting its terms) or a "
+        "local folder/config.yaml of a downloaded pipeline",
     )
     num_speakers: int | None = Field(
         default=None, ge=1, description="how many speakers; None estimates it"
@@ -67,7 +67,8 @@ def _broken(exc: BaseException) -> str:
     import torch
 
     return (
-        f"pyannote.audio is installed but cannot be imported ({type(exc).__name__}: {str(exc)[:200]}). "
+        f"pyannote.audio is installed but cannot be imported ({type(exc).__name__}: "
+        f"{str(exc)[:200]}). "
         f"It needs torchaudio (and, from pyannote.audio 4, torchcodec) built for this torch "
         f"({torch.__version__}); the wheels found here are CUDA-linked. Install matching CPU "
         f"builds, e.g. pip install torchaudio=={torch.__version__.split('+')[0]} --index-url "
@@ -94,8 +95,10 @@ class Pyannote(Extractor[PyannoteConfig]):
         problems = [p for p in [import_problem()] if p]
         if not _is_local(self.config.model) and not os.environ.get("HF_TOKEN"):
             problems.append(
-                f"pyannote model {self.config.model!r} is not a local path and HF_TOKEN is not set: set HF_TOKEN "
-                "to a Hugging Face token that accepted the model's terms, or point `model` at a downloaded pipeline"
+                f"pyannote model {self.config.model!r} is not a local path and HF_TOKEN is not "
+                "set: set HF_TOKEN "
+                "to a Hugging Face token that accepted the model's terms, or point `model` at a "
+                "downloaded pipeline"
             )
         return problems
 

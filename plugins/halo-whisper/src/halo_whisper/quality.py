@@ -1,4 +1,4 @@
-"""Flagging transcripts the model probably got wrong, e.g. foreign speech through an English-only model."""
+"""Flagging transcripts the model probably got wrong, e.g. foreign speech, English-only model."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def mean_confidence(segments: list[TranscriptSegment]) -> float | None:
 def flag_low_confidence(
     segments: list[TranscriptSegment], model: str, log: logging.Logger, where: str
 ) -> None:
-    """Warn (once per file) when the words are mostly guesses, naming the likely cause and the fix."""
+    """Warn (once per file) when the words are mostly guesses, with the likely cause and the fix."""
     confidence = mean_confidence(segments)
     if confidence is None or confidence >= LOW_CONFIDENCE:
         return

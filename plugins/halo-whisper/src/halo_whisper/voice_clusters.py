@@ -45,12 +45,13 @@ class VoiceClustersConfig(ComponentConfig):
         default=0.35,
         gt=0,
         lt=2,
-        description="cosine distance between voices above which they are different speakers (when estimating)",
+        description="cosine distance between voices above which they are different speakers (when "
+        "estimating)",
     )
     method: Literal["agglomerative", "spectral"] = Field(
         default="agglomerative",
-        description="agglomerative (average linkage) keeps a speaker who talks briefly, like a student's "
-        "question; spectral copes better with quick back-and-forth between similar voices",
+        description="agglomerative (average linkage) keeps a speaker who talks briefly, like a "
+        "student's question; spectral copes better with quick back-and-forth of similar voices",
     )
     rate: float = Field(
         default=4.0,
@@ -86,7 +87,9 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
     provides = "speakers"
     requires = DIARIZATION_REQUIRES
     media_needs = frozenset({"audio"})
-    description = "Who speaks when: Resemblyzer voice embeddings over the transcript's words, clustered (offline)."
+    description = (
+        "Who speaks when: Resemblyzer voice embeddings of the transcript's words, clustered."
+    )
 
     def check(self) -> list[str]:
         import importlib.util
@@ -201,7 +204,7 @@ def label_words(
     partials: list[Partial],
     labels: np.ndarray,
 ) -> list[int]:
-    """Each word's speaker: the vote of its region's embeddings, weighted by how much they cover it."""
+    """Each word's speaker: its region's embeddings vote, weighted by how much of it they cover."""
     by_region: dict[int, list[int]] = {}
     for i, partial in enumerate(partials):
         by_region.setdefault(partial.region, []).append(i)

@@ -1,0 +1,166 @@
+"""halo-whisper `faster-whisper` benchmark: WER, real-time factor, framework overhead, peak RSS.
+
+    .venv/bin/python benchmarks/bench_whisper.py [--repeats 2] [--rss-minutes 60] [--rss-beam 1]
+
+Figures, all measured in this one run with the bundled tiny.en model (int8, CPU):
+- WER of the offline default (beam 5, VAD) against truth.json sentences, per lecture;
+- real-time factor (media seconds per wall second) of HALO's stage;
+- overhead: HALO's stage vs bare faster-whisper (`decode_audio` + `WhisperModel.transcribe`) on the
+  same audio with the same settings and the same loaded model, runs interleaved, best of
+  --repeats; wall-time and CPU-time ratios (CPU time is what to trust on a shared machine);
+- peak RSS of a child process transcribing a generated --rss-minutes lecture through HALO's
+  stage (streamed), next to a child that only decodes the same file whole, as bare
+  faster-whisper does. The long lecture is generated into benchmarks/media/ when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path("/work/shared/media")
+MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
+LECTURES = [ROOT / "samples/lecture", SHARED / "lecture-dev-2min", SHARED / "lecture-dev-10min"]
+SETTINGS = {"beam_size": 5, "vad": True}
+
+
+def transcribe_with_halo(path: Path, options: dict) -> tuple[list, float, float]:
+    from halo_whisper.faster import FasterWhisper
+
+    from halo_core import RunContext, Timeline
+    from halo_core.media import probe
+
+    media = probe(path)
+    wall, cpu = time.perf_counter(), time.process_time()
+    segments = FasterWhisper.from_options(options).extract(
+        media, Timeline(duration=media.duration), RunContext()
+    )
+    return segments, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def transcribe_bare(path: Path, options: dict) -> tuple[str, float, float]:
+    from faster_whisper import decode_audio
+    from halo_whisper.faster import load_model
+
+    model = load_model("bundled", "cpu", "int8", 0)  # the very model object HALO's stage uses
+    wall, cpu = time.perf_counter(), time.process_time()
+    pieces, _ = model.transcribe(
+        decode_audio(str(path)),
+        beam_size=options["beam_size"],
+        vad_filter=options["vad"],
+        word_timestamps=True,
+    )
+    text = " ".join(p.text.strip() for p in pieces)
+    return text, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def accuracy_and_overhead(repeats: int) -> None:
+    from halo_whisper.metrics import word_error_rate
+
+    print(f"settings: bundled tiny.en, int8 CPU, {SETTINGS}")
+    print(
+        f"{'lecture':22} {'media_s':>8} {'WER':>6} {'RTF':>6} "
+        f"{'halo/bare wall':>15} {'halo/bare cpu':>14}"
+    )
+    for folder in LECTURES:
+        path = folder / "lecture.mp4"
+        truth = json.loads((folder / "truth.json").read_text())
+        reference = " ".join(s["text"] for s in truth["sentences"])
+        halo_runs, bare_runs = [], []
+        for _ in range(repeats):
+            bare_runs.append(transcribe_bare(path, SETTINGS))
+            halo_runs.append(transcribe_with_halo(path, SETTINGS))
+        segments = halo_runs[0][0]
+        wer = word_error_rate(reference, " ".join(s.text for s in segments))
+        halo_wall, halo_cpu = min(r[1] for r in halo_runs), min(r[2] for r in halo_runs)
+        bare_wall, bare_cpu = min(r[1] for r in bare_runs), min(r[2] for r in bare_runs)
+        duration = truth["duration_s"]
+        print(
+            f"{folder.name:22} {duration:8.1f} {wer:6.3f} {duration / halo_wall:6.1f} "
+            f"{halo_wall / bare_wall:15.3f} {halo_cpu / bare_cpu:14.3f}",
+            flush=True,
+        )
+
+
+def long_lecture(minutes: int) -> Path:
+    folder = ROOT / "benchmarks" / "media" / f"lecture-{minutes}min"
+    if not (folder / "lecture.mp4").exists():
+        print(f"generating a {minutes}-minute lecture into {folder} …", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(MAKE_LECTURE),
+                "--out",
+                str(folder),
+                "--seed",
+                str(minutes),
+                "--topics",
+                "8",
+                "--minutes",
+                str(minutes),
+            ],
+            check=True,
+        )
+    return folder / "lecture.mp4"
+
+
+def run_child(code: str) -> tuple[float, str]:
+    """Run `code` in a fresh interpreter (its own peak RSS); return (wall s, its stdout)."""
+    start = time.perf_counter()
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, child.stdout.strip()
+
+
+def memory(minutes: int, beam: int) -> None:
+    path = long_lecture(minutes)
+    halo_code = (
+        "import json, resource\n"
+        "from halo_core import RunContext, Timeline\nfrom halo_core.media import probe\n"
+        "from halo_whisper.faster import FasterWhisper\n"
+        f"media = probe({str(path)!r})\n"
+        f"segments = FasterWhisper.from_options({{'beam_size': {beam}}}).extract("
+        "media, Timeline(duration=media.duration), RunContext())\n"
+        "print(json.dumps({'segments': len(segments), 'duration': media.duration,"
+        " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    wall, out = run_child(halo_code)
+    halo = json.loads(out)
+    decode_code = (
+        "import resource\nfrom faster_whisper import decode_audio\n"
+        f"audio = decode_audio({str(path)!r})\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    _, decode_out = run_child(decode_code)
+    print(
+        f"{minutes}-minute lecture ({halo['duration']:.0f} s), HALO faster-whisper stage, beam "
+        f"{beam}: "
+        f"peak RSS {halo['rss_mb']:.0f} MB, {halo['segments']} segments, wall {wall:.0f} s "
+        f"(RTF {halo['duration'] / wall:.1f}, child start-up included)"
+    )
+    print(
+        "same file decoded whole by faster_whisper.decode_audio (what bare faster-whisper does "
+        "first): "
+        f"peak RSS {float(decode_out):.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rss-minutes", type=int, default=60, help="0 skips the memory figure")
+    parser.add_argument("--rss-beam", type=int, default=1)
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_accuracy:
+        accuracy_and_overhead(args.repeats)
+    if args.rss_minutes:
+        memory(args.rss_minutes, args.rss_beam)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, clip_sentences, rttm_turns, run
+from halo_whisper import label_transcript
+from halo_whisper.metrics import diarization_error_rate
+from halo_whisper.pyannote_diarizer import Pyannote
+from halo_whisper.voice_clusters import VoiceClusters
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word
+
+
+def with_transcript(media: Media, transcript: list[TranscriptSegment]) -> Timeline:
+    return Timeline(duration=media.duration).with_track("transcript", transcript)
+
+
+@pytest.fixture(scope="module")
+def clip_turns(clip: Media, clip_transcript) -> list[SpeakerTurn]:
+    return run(VoiceClusters(), clip, with_transcript(clip, clip_transcript))
+
+
+def test_the_students_question_is_its_own_speaker(clip_turns) -> None:
+    turns = clip_turns
+    assert {t.speaker for t in turns} == {"SPEAKER_00", "SPEAKER_01"}
+    student = next(s for s in clip_sentences() if s["speaker"] == "student")
+    others = [t for t in turns if t.speaker == "SPEAKER_01"]
+    assert len(others) == 1  # the lecturer (SPEAKER_00) speaks first; the student once
+    covered = min(others[0].end, student["end"]) - max(others[0].start, student["start"])
+    assert covered > 0.8 * (student["end"] - student["start"])
+    reference = [(s["start"], s["end"], s["speaker"]) for s in clip_sentences()]
+    hypothesis = [(t.start, t.end, t.speaker) for t in turns]
+    assert diarization_error_rate(reference, hypothesis, collar=0.25) < 0.1
+
+
+def test_two_real_speakers_in_the_pyannote_sample(sample: Media, sample_transcript) -> None:
+    timeline = with_transcript(sample, sample_transcript)
+    turns = run(
+        VoiceClusters.from_options({"method": "spectral", "num_speakers": 2}), sample, timeline
+    )
+    hypothesis = [(t.start, t.end, t.speaker) for t in turns]
+    der = diarization_error_rate(rttm_turns(FIXTURES / "sample.rttm"), hypothesis, collar=0.25)
+    assert len({t.speaker for t in turns}) == 2
+    assert der < 0.2  # measured 0.06 (0.26 without a collar)
+
+
+def test_no_words_means_no_speakers(clip: Media) -> None:
+    assert run(VoiceClusters(), clip, with_transcript(clip, [])) == []
+
+
+def test_both_diarizers_share_one_contract() -> None:
+    for diarizer in (VoiceClusters, Pyannote):
+        assert diarizer.provides == "speakers" and diarizer.requires == ("transcript",)
+
+
+def test_pyannote_says_what_it_needs_before_any_work(monkeypatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    problems = Pyannote().check()
+    assert any("pyannote.audio" in p and "pip install" in p for p in problems), problems
+    assert any("HF_TOKEN" in p for p in problems), problems
+
+
+spans = st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 5)), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(turn_spans=spans, word_spans=spans)
+def test_labels_come_from_the_turn_that_covers_the_word(turn_spans, word_spans) -> None:
+    turns = [
+        SpeakerTurn(start=s, end=s + d, speaker=f"S{i % 3}") for i, (s, d) in enumerate(turn_spans)
+    ]
+    words = [Word(start=s, end=s + d, text="w") for s, d in word_spans]
+    segment = TranscriptSegment(
+        start=min(w.start for w in words), end=max(w.end for w in words), text="w", words=words
+    )
+    [labelled] = label_transcript([segment], turns)
+    speakers = {t.speaker for t in turns}
+    assert labelled.speaker in speakers and all(w.speaker in speakers for w in labelled.words)
+    for word in labelled.words:
+        inside = [t.speaker for t in turns if t.start <= word.start and word.end <= t.end]
+        if len(set(inside)) == 1:
+            assert word.speaker == inside[0]
+    assert segment.words[0].speaker is None  # the input is not modified
+
+
+def test_labels_on_the_real_clip(clip_transcript, clip_turns) -> None:
+    labelled = label_transcript(clip_transcript, clip_turns)
+    question = next(s for s in labelled if "ink?" in s.text)
+    assert question.speaker == "SPEAKER_01"
+    assert [s.speaker for s in labelled].count("SPEAKER_01") == 1
+
+
+@pytest.mark.parametrize("options", [{"num_speakers": 0}, {"method": "kmeans"}, {"speakers": 2}])
+def test_config_rejects_bad_options(options) -> None:
+    with pytest.raises(ValueError):
+        VoiceClusters.from_options(options)
