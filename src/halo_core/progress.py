@@ -7,6 +7,7 @@ stage ("[transcript] 35% of 148.8 s, ETA 12 s"); quiet prints nothing. Stdlib on
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -121,6 +122,8 @@ class Progress:
     def _redraw(self) -> None:
         now = time.monotonic()
         line = " | ".join(self._bar(name, s, now) for name, s in self._stages.items())
+        width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
+        line = line if len(line) <= width else line[: width - 1] + "…"
         self._write(f"\r{line}\x1b[K")
         self._drawn = bool(line)
 
