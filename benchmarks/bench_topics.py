@@ -138,24 +138,33 @@ def evaluate(folder: Path, tolerance: float) -> dict[str, object]:
     return row
 
 
-def throughput() -> dict[str, float]:
+def throughput() -> list[str]:
+    """Model load time, then sentences/s with torch's default threads and with one thread."""
+    import torch
+
     sentences = [
         s["text"]
         for folder in SHARED_DEV
         for s in json.loads((folder / "truth.json").read_text())["sentences"]
     ]
-    sentences = (sentences * (1 + 1000 // len(sentences)))[:1000]
+    sentences = (sentences * (1 + 500 // len(sentences)))[:500]
     started = time.perf_counter()
     embedder = SentenceTransformersEmbedder()
     embedder.embed(["warm up"])
-    load_s = time.perf_counter() - started
-    started = time.perf_counter()
-    embedder.embed(sentences)
-    return {
-        "sentences": len(sentences),
-        "load_s": load_s,
-        "per_s": len(sentences) / (time.perf_counter() - started),
-    }
+    lines = [f"  model load {time.perf_counter() - started:.1f} s"]
+    default_threads = torch.get_num_threads()
+    for threads in (default_threads, 1):
+        torch.set_num_threads(threads)
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        embedder.embed(sentences)
+        per_s = len(sentences) / (time.perf_counter() - started)
+        lines.append(
+            f"  torch threads {threads}: {per_s:5.0f} sentences/s over {len(sentences)} lecture "
+            f"sentences (load average {load:.1f} on {os.cpu_count()} cores)"
+        )
+    torch.set_num_threads(default_threads)
+    return lines
 
 
 def index_figures(size: int) -> list[str]:
@@ -195,14 +204,8 @@ def main() -> None:
     )
     parser.add_argument("--index-size", type=int, default=100_000, help="vectors in the index test")
     args = parser.parse_args()
-    load = os.getloadavg()[0]
-    speed = throughput()
-    print(
-        f"embedding: bundled all-MiniLM-L6-v2, load {speed['load_s']:.1f} s, "
-        f"{speed['per_s']:.0f} sentences/s over {speed['sentences']} lecture sentences "
-        f"(batch 64, CPU; "
-        f"{os.cpu_count()} cores, load average {load:.1f} -> {os.getloadavg()[0]:.1f})"
-    )
+    print("embedding: bundled all-MiniLM-L6-v2, batch 64, CPU")
+    print("\n".join(throughput()))
     print(f"\nboundary F1 at ±{args.tolerance:g} s vs truth.json topics (P/R/F1)")
     columns = ("topics/truth", "topics/srt", "rules", "rules+topics")
     print(
