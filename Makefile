@@ -31,7 +31,7 @@ bench: install
 
 # The policy that ships inside halo-rl (see plugins/halo-rl/README.md).
 policy: install
-	$(BIN)/halo rl train --synthetic 128 --steps 200000 --seed 0 --out plugins/halo-rl/src/halo_rl/policy.npz
+	$(BIN)/halo rl train --synthetic 128 --steps 200000 --restarts 3 --seed 0 --out plugins/halo-rl/src/halo_rl/policy.npz
 
 clean:
 	rm -rf $(VENV) .nox runs .halo build

@@ -49,6 +49,13 @@ def rl() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="also train on the timeline of this `halo run` folder (repeatable)",
 )
+@click.option(
+    "--restarts",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="train this many seeds and keep the best on held-out synthetic timelines",
+)
 @click.option("--steps", type=click.IntRange(min=1024), default=200_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -64,6 +71,7 @@ def train(
     out: Path,
     synthetic_count: int,
     run_dirs: tuple[Path, ...],
+    restarts: int,
     steps: int,
     seed: int,
     embedder: str,
@@ -74,25 +82,30 @@ def train(
     """Train a policy with PPO; reproducible for a given seed."""
     from .env import Limits, RewardWeights
     from .episode import text_embedding
-    from .train import run_folder_episodes, synthetic_episodes
-    from .train import train as train_policy
+    from .train import VALIDATION_SEED, run_folder_episodes, synthetic_episodes, train_best_of
 
     embed = text_embedding(embedder)
-    episodes = synthetic_episodes(synthetic_count, seed, embed) + run_folder_episodes(
-        run_dirs, embed
-    )
+    episodes = synthetic_episodes(synthetic_count, seed, embed)
+    episodes += run_folder_episodes(run_dirs, embed)
+    validation = synthetic_episodes(32, VALIDATION_SEED, embed)
     limits = Limits(min_duration=min_duration, max_duration=max_duration, max_tokens=max_tokens)
     click.echo(
-        f"training on {len(episodes)} timelines "
-        f"({sum(e.size for e in episodes)} candidate boundaries), {steps} steps",
+        f"training on {len(episodes)} timelines ({sum(e.size for e in episodes)} candidate "
+        f"boundaries), {steps} steps x {restarts} seed(s)",
         err=True,
     )
+    reported = [-1]
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"  {done}/{total} steps", err=True)
+        tenth = 10 * done // total
+        if tenth != reported[0]:
+            reported[0] = tenth
+            click.echo(f"  {done}/{total} steps", err=True)
 
-    result = train_policy(
+    result, scores = train_best_of(
         episodes,
+        validation,
+        restarts=restarts,
         limits=limits,
         weights=RewardWeights(),
         steps=steps,
@@ -101,7 +114,13 @@ def train(
     )
     result.policy.save(out)
     click.echo(
-        f"wrote {out} ({out.stat().st_size / 1024:.1f} KB) in {result.wall_s:.1f} s; "
+        "validation reward by seed: "
+        + ", ".join(f"{seed + i}: {score:.2f}" for i, score in enumerate(scores)),
+        err=True,
+    )
+    click.echo(
+        f"wrote {out} (seed {result.policy.meta['seed']}, {out.stat().st_size / 1024:.1f} KB); "
+        f"last training run {result.wall_s:.1f} s; "
         f"mean episode reward {result.reward_before:.2f} -> {result.reward_after:.2f}"
     )
 

@@ -27,6 +27,10 @@ class TrainingResult:
     reward_after: float
 
 
+VALIDATION_SEED = 1_000_000
+"""Seeds of the synthetic timelines that choose between restarts: far from any training seed."""
+
+
 def synthetic_episodes(count: int, seed: int, embed: EmbedTexts = tfidf_vectors) -> list[Episode]:
     return [
         episode_from_timeline(synthetic.generate(seed + i).timeline, embed) for i in range(count)
@@ -122,3 +126,35 @@ def train(
     policy = from_stable_baselines(model, meta)
     reward_after = mean_reward(policy.wants_cut, episodes, limits, weights)
     return TrainingResult(policy, time.perf_counter() - started, steps, reward_before, reward_after)
+
+
+def train_best_of(
+    episodes: list[Episode],
+    validation: list[Episode],
+    *,
+    restarts: int,
+    limits: Limits,
+    weights: RewardWeights,
+    steps: int,
+    seed: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[TrainingResult, list[float]]:
+    """Train with seeds `seed`, `seed + 1`, ...; keep the policy with the best validation reward.
+
+    PPO runs differ a lot from seed to seed on this task; the reward needs no ground truth, so
+    held-out synthetic timelines can choose between them honestly.
+    """
+    results, scores = [], []
+    for restart in range(restarts):
+        result = train(
+            episodes,
+            limits=limits,
+            weights=weights,
+            steps=steps,
+            seed=seed + restart,
+            on_progress=on_progress,
+        )
+        results.append(result)
+        scores.append(mean_reward(result.policy.wants_cut, validation, limits, weights))
+    best = max(range(restarts), key=scores.__getitem__)
+    return results[best], scores
