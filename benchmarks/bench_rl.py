@@ -43,9 +43,23 @@ def lecture(seed: int, minutes: float, subtle: bool) -> Path:
     if not (folder / "truth.json").exists():
         style = ["--cut-style", "subtle", "--presenter-inset"] if subtle else []
         topics = max(3, round(minutes * 0.8))
-        subprocess.run([sys.executable, str(MAKE_LECTURE), "--out", str(folder), "--seed", str(seed),
-                        "--topics", str(topics), "--minutes", str(minutes), *style],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(MAKE_LECTURE),
+                "--out",
+                str(folder),
+                "--seed",
+                str(seed),
+                "--topics",
+                str(topics),
+                "--minutes",
+                str(minutes),
+                *style,
+            ],
+            check=True,
+            capture_output=True,
+        )
     return folder
 
 
@@ -65,20 +79,51 @@ def main() -> None:
     run_dirs = []
     for folder in folders:
         out = runs_root / folder.name
-        subprocess.run([*HALO, "run", str(spec), "--input", str(folder / "lecture.mp4"),
-                        "--out", str(out), "-q"], check=True)
+        subprocess.run(
+            [
+                *HALO,
+                "run",
+                str(spec),
+                "--input",
+                str(folder / "lecture.mp4"),
+                "--out",
+                str(out),
+                "-q",
+            ],
+            check=True,
+        )
         run_dirs.append(out / "rl-bench" / "lecture")
     print(f"extraction of {len(folders)} lectures: {time.perf_counter() - started:.0f} s")
     truths = [arg for f in folders for arg in ("--truth", str(f / "truth.json"))]
-    subprocess.run([*HALO, "rl", "eval", *map(str, run_dirs), *truths,
-                    "--plot", str(MEDIA / "rl-eval.svg")], check=True)
+    subprocess.run(
+        [*HALO, "rl", "eval", *map(str, run_dirs), *truths, "--plot", str(MEDIA / "rl-eval.svg")],
+        check=True,
+    )
 
     if args.train:
         started = time.perf_counter()
-        subprocess.run([*HALO, "rl", "train", "--synthetic", "128", "--steps", "200000", "--restarts", "3", "--seed", "0",
-                        "--out", str(MEDIA / "policy-retrained.npz")], check=True)
-        print(f"training wall time (128 synthetic timelines, 200k steps, 3 seeds): "
-              f"{time.perf_counter() - started:.0f} s")
+        subprocess.run(
+            [
+                *HALO,
+                "rl",
+                "train",
+                "--synthetic",
+                "128",
+                "--steps",
+                "200000",
+                "--restarts",
+                "3",
+                "--seed",
+                "0",
+                "--out",
+                str(MEDIA / "policy-retrained.npz"),
+            ],
+            check=True,
+        )
+        print(
+            f"training wall time (128 synthetic timelines, 200k steps, 3 seeds): "
+            f"{time.perf_counter() - started:.0f} s"
+        )
 
 
 if __name__ == "__main__":
