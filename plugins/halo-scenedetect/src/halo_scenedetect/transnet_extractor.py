@@ -120,9 +120,11 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
         times: list[float] = []  # one float per frame: the only state that grows with length
 
         def pixels() -> Iterator[np.ndarray]:
-            for frame in iter_frames(
+            # bicubic: how ffmpeg scales by default, so what the model saw in training
+            frames = iter_frames(
                 media, INPUT_WIDTH, INPUT_HEIGHT, "rgb24", ctx, interpolation="BICUBIC"
-            ):  # ffmpeg's default, as in training
+            )
+            for frame in frames:
                 times.append(frame.time)
                 yield frame.pixels
 
@@ -138,8 +140,6 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
 
     def _predict(self, frames: Iterator[np.ndarray], model: Any) -> Iterator[np.ndarray]:
         """Per-frame shot-boundary probabilities, in order, for a stream of 27x48x3 frames."""
-        import torch
-
         buffer: list[np.ndarray] = []
         batch: list[np.ndarray] = []
         produced = consumed = 0
@@ -152,21 +152,22 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
                 batch.append(np.stack(buffer))
                 buffer = buffer[STEP:]
                 if len(batch) == self.config.batch_windows:
-                    yield self._run(model, batch, torch)
+                    yield self._run(model, batch)
                     produced += STEP * len(batch)
                     batch = []
-        while (
-            produced + STEP * len(batch) < consumed
-        ):  # pad with the last frame, like the model's own code
+        # pad with the last frame until every frame is predicted, as the model's own code does
+        while produced + STEP * len(batch) < consumed:
             buffer.append(buffer[-1])
             if len(buffer) == WINDOW:
                 batch.append(np.stack(buffer))
                 buffer = buffer[STEP:]
         if batch:
-            yield self._run(model, batch, torch)
+            yield self._run(model, batch)
 
     @staticmethod
-    def _run(model: Any, windows: list[np.ndarray], torch: Any) -> np.ndarray:
+    def _run(model: Any, windows: list[np.ndarray]) -> np.ndarray:
+        import torch
+
         inputs = torch.from_numpy(np.stack(windows)).to(model.device)
         with torch.inference_mode():
             single, _ = model.predict_raw(inputs)
