@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -267,7 +268,12 @@ def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     return np.asarray(pipeline.embedder.embed(texts), dtype=np.float32)
 
 
-def stored_index(folder: Path, key: str, pipeline: Pipeline, build: Any) -> VectorIndex:
+def stored_index(
+    folder: Path,
+    key: str,
+    pipeline: Pipeline,
+    build: Callable[[], tuple[list[str], np.ndarray]],
+) -> VectorIndex:
     """The index saved in `folder` when its stage.json carries `key`; else built and saved."""
     index = _fresh_index(pipeline)
     record = folder / "stage.json"
@@ -334,6 +340,16 @@ def load_session(run_folder: Path, name: str) -> Session:
 
 def save_session(run_folder: Path, session: Session) -> None:
     atomic_write_json(session_path(run_folder, session.name), session.model_dump(mode="json"))
+
+
+def clean_question(question: str) -> str:
+    """The question with its whitespace normalized; an empty one is a user error."""
+    question = " ".join(question.split())
+    if not question:
+        raise HaloError(
+            "the question is empty", fix='ask something, e.g. halo ask RUN_DIR "What is X?"'
+        )
+    return question
 
 
 def is_follow_up(question: str) -> bool:
@@ -618,11 +634,7 @@ class QA:
         )
 
     def ask(self, question: str, session: Session | None = None) -> Answer:
-        question = " ".join(question.split())
-        if not question:
-            raise HaloError(
-                "the question is empty", fix='ask something, e.g. halo ask RUN "What is X?"'
-            )
+        question = clean_question(question)
         previous = session.turns[-1] if session is not None and session.turns else None
         follow_up = previous is not None and is_follow_up(question)
         retrieval_query = (

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import HaloError
 from ..model import Answer
-from ..qa import DEFAULT_BUDGET, QA, load_session, open_qa, save_session
+from ..qa import DEFAULT_BUDGET, QA, clean_question, load_session, open_qa, save_session
 
 
 def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> None:
@@ -35,15 +34,6 @@ def ask_in_session(qa: QA, question: str, session_name: str | None) -> Answer:
     answer = qa.ask(question, session)
     save_session(qa.run.folder, session)
     return answer
-
-
-def check_question(question: str) -> str:
-    question = " ".join(question.split())
-    if not question:
-        raise HaloError(
-            "the question is empty", fix='ask something, e.g. halo ask RUN_DIR "What is X?"'
-        )
-    return question
 
 
 @click.command("ask")
@@ -74,7 +64,7 @@ def command(run_dir: Path, question: str, as_json: bool, session: str | None, bu
     The answer cites the moments it comes from as [mm:ss–mm:ss]. Only the retrieved excerpts
     are sent to the LLM; repeated and paraphrased questions are answered from the cache.
     """
-    question = check_question(question)
+    question = clean_question(question)  # before loading anything
     qa = open_qa(run_dir, budget)
     try:
         answer = ask_in_session(qa, question, session)
