@@ -4,6 +4,7 @@ file:line:column. Uses the throwaway `toy-*` components from conftest."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -428,9 +429,18 @@ def test_any_secret_is_interpolated_exactly_and_never_stored(toy_spec, monkeypat
     assert secret not in loaded.redact(f"key={secret};")
 
 
-@pytest.mark.parametrize("name", ["lecture.yaml", "subtitles.yaml"])
-def test_the_shipped_built_in_pipelines_are_valid(name):
-    spec = Path(__file__).resolve().parents[1] / "pipelines" / name
-    report = inspect_spec(load_spec(spec), media=True)
+PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
+
+
+def test_the_captions_pipeline_needs_only_built_ins():
+    report = inspect_spec(load_spec(PIPELINES / "subtitles.yaml"), media=True)
     assert report.problems == []
     assert {use.distribution for use in report.components} == {"halo-core"}
+
+
+def test_the_main_pipeline_is_valid_with_the_project_plugins(run_halo):
+    env = {k: v for k, v in os.environ.items() if k != "HALO_LOAD_PLUGINS"}  # every plugin
+    result = run_halo("validate", str(PIPELINES / "lecture.yaml"), env=env)
+    assert result.returncode == 0, result.stderr
+    for distribution in ("halo-whisper", "halo-scenedetect", "halo-semantic", "halo-core"):
+        assert distribution in result.stdout
