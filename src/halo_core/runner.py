@@ -101,14 +101,13 @@ def run(
         )
     _check_unique_stems(loaded.inputs)
     pipeline = build_pipeline(spec)
-    _check_components(pipeline)
-    for notice in pipeline.notices:
-        progress.message(loaded.redact(notice))
-    outputs = Path(spec.outputs)
-    store = ArtifactStore(outputs / ARTIFACTS_DIR, redact=loaded.redact)
-    store.sweep_temp_files()
     results: list[RunResult] = []
     try:
+        _check_components(pipeline)
+        for notice in pipeline.notices:
+            progress.message(loaded.redact(notice))
+        store = ArtifactStore(Path(spec.outputs) / ARTIFACTS_DIR, redact=loaded.redact)
+        store.sweep_temp_files()
         for path in loaded.inputs:
             job = InputRun(loaded, pipeline, store, Path(path), progress=progress, force=force)
             try:
