@@ -3,7 +3,8 @@
 Up to `exact_threshold` vectors the index is a flat (brute-force, exact) inner-product index.
 Once it grows past that, it is rebuilt as an IVF index (k-means cells, `nprobe` cells searched per
 query), and retrained when it has grown `retrain_growth` times past the size it was trained at.
-Both kinds sit behind an IndexIDMap2-style id map, so `remove` and replace-by-id work on either.
+The flat index sits in an IndexIDMap2 and the IVF index keeps a hashtable direct map, so `remove`
+and replace-by-id work on both.
 String ids map to faiss's int64 ids through a table saved with the index (`save`/`load` take a
 folder, as for every vector index).
 """
@@ -88,9 +89,9 @@ class FaissIndex(VectorIndex[FaissConfig]):
             )
         if not len(ids):
             return
-        last_row = {
-            str(id_): row for row, id_ in enumerate(ids)
-        }  # a repeated id: the last row wins
+        self._dim = self._dim or int(vectors.shape[1])
+        # A repeated id: the last row wins.
+        last_row = {str(id_): row for row, id_ in enumerate(ids)}
         self.remove(list(last_row))
         keys = np.arange(self._next_key, self._next_key + len(last_row), dtype=np.int64)
         self._next_key += len(last_row)
@@ -200,8 +201,6 @@ class FaissIndex(VectorIndex[FaissConfig]):
                 where=f"vector index faiss: {operation}",
                 fix="use the same embedder for every add and search, or start a new index",
             )
-        if self._dim is None and operation == "add" and len(array):
-            self._dim = int(array.shape[1])
         return array
 
     def _limit_threads(self) -> None:
