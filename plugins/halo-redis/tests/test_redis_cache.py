@@ -168,6 +168,26 @@ def test_corrupted_entry_is_a_logged_miss_and_removed(
     assert cache.get("ns", "bad") == 3
 
 
+def test_a_key_of_another_type_is_a_logged_miss(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = build(redis_server.url)
+    redis.Redis(port=redis_server.port).hset(cache._key("ns", "odd"), "field", "value")
+    with caplog.at_level(logging.WARNING, logger="halo.cache.redis"):
+        assert cache.get("ns", "odd") is None
+    assert "not a string value" in caplog.text
+    assert cache.stats() == {}
+    cache.set("ns", "odd", [1])
+    assert cache.get("ns", "odd") == [1]
+
+
+@pytest.mark.parametrize("url", ["http://:pw-in-url@127.0.0.1:6379/0", "127.0.0.1:6379"])
+def test_a_url_that_is_not_redis_is_rejected_without_echoing_it(url: str) -> None:
+    with pytest.raises(ValueError, match="rediss://") as raised:
+        RedisCache.from_options({"url": url})
+    assert "pw-in-url" not in str(raised.value)
+
+
 def test_default_ttl_from_config(redis_server: RedisServer) -> None:
     cache = build(redis_server.url, ttl=30)
     cache.set("ns", "k", 1)

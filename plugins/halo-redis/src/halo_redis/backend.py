@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from halo_core import CacheBackend, ComponentUnavailable
 from halo_core.builtins.caches import CacheConfig, encode_value
@@ -33,6 +33,7 @@ from halo_core.builtins.caches import CacheConfig, encode_value
 log = logging.getLogger("halo.cache.redis")
 
 SCAN_BATCH = 500
+URL_SCHEMES = ("redis", "rediss", "unix")
 
 # KEYS: value key, lru zset, clock. ARGV: JSON text, TTL in ms (0: none), max entries.
 _SET = """
@@ -54,8 +55,14 @@ return evicted
 """
 
 # KEYS: value key, lru zset, clock. A hit refreshes the LRU stamp; a miss drops a stale stamp.
+# A key of another type under our prefix (not written by this backend) is dropped and reported.
 _GET = """
-local value = redis.call('GET', KEYS[1])
+local value = redis.pcall('GET', KEYS[1])
+if type(value) == 'table' and value.err then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], KEYS[1])
+  return {'wrongtype'}
+end
 if value then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
 else
@@ -66,6 +73,9 @@ return value
 
 
 class RedisCacheConfig(CacheConfig):
+    # Validation errors must not quote a URL back: it may carry the password.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     url: str = Field(
         default="redis://127.0.0.1:6379/0",
         repr=False,
@@ -81,6 +91,17 @@ class RedisCacheConfig(CacheConfig):
         description="prefix of every key, so several caches can share one server",
     )
     socket_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for the server")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme not in URL_SCHEMES:
+            raise ValueError(
+                f"the url's scheme is {scheme!r}; use redis://HOST:PORT/DB, rediss:// for TLS, "
+                "or unix:///path/to/redis.sock"
+            )
+        return url
 
 
 class RedisCache(CacheBackend[RedisCacheConfig]):
@@ -118,8 +139,10 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
         if raw is None:
             return None
         try:
+            if isinstance(raw, list):  # the script already dropped a key that is not a string
+                raise ValueError("not a string value")
             return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             # Not written by this backend (or damaged): a miss, and gone so the next set repairs it.
             log.warning(
                 "dropping the corrupted entry %r in namespace %r of %s (%s)",
@@ -162,7 +185,7 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
                 _, key = self._split(name)
                 try:
                     yield key, json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError):
+                except ValueError:  # JSONDecodeError, UnicodeDecodeError
                     log.warning(
                         "skipping the corrupted entry %r in namespace %r of %s",
                         key,
