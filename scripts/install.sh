@@ -26,7 +26,7 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 $PIP install -q --upgrade pip
-torch_version=$($PIP show torch 2>/dev/null | sed -n 's/^Version: //p')
+torch_version=$($PIP show torch 2>/dev/null | sed -n 's/^Version: //p' || true)  # none yet: empty
 if [[ "$torch_version" != 2.13.0* ]]; then
   echo "install: torch 2.13.0 (CPU build)"
   $PIP install -q torch==2.13.0
