@@ -1,19 +1,53 @@
+"""The `redis` cache backend against real redis-servers (one plain, one with a password, one
+TLS-only), started per session on 127.0.0.1 on free ports and stopped at teardown.
+
+The binary comes from the Debian package redis-server, which scripts/install.sh installs.
+"""
+
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-from conftest import PASSWORD, RedisServer, free_port, fresh_prefix
 from halo_redis import RedisCache
+from halo_redis.testing import RedisServer, free_port, running_redis_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from halo_core import ComponentUnavailable
 from halo_core.plugins import get_registry
 from halo_core.testing.cache_contract import CacheBackendContract
+
+PASSWORD = "s3cret-Pa55word"
+
+
+def fresh_prefix() -> str:
+    """A key prefix of its own, so tests sharing the server never see each other's keys."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with running_redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server_with_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with running_redis_server(tmp_path_factory.mktemp("redis-auth"), password=PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server_with_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    folder = tmp_path_factory.mktemp("redis-tls")
+    with running_redis_server(folder, password=PASSWORD, tls=True) as server:
+        yield server
 
 
 def build(url: str, **options: Any) -> RedisCache:
