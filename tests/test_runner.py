@@ -174,6 +174,14 @@ def test_an_interrupted_atomic_write_leaves_the_old_file_and_no_partial_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
+def test_atomic_writes_make_ordinary_files_that_honour_the_umask(tmp_path: Path) -> None:
+    target = tmp_path / "notes.md"
+    atomic_write_bytes(target, b"# notes")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_the_artifact_store_ignores_missing_and_unreadable_artifacts(tmp_path: Path) -> None:
     store = ArtifactStore(tmp_path, redact=lambda text: text.replace("s3cret", "***"))
     assert store.get("nope") is None
