@@ -21,6 +21,7 @@ from halo_core import ComponentConfig, Extractor, Media, RunContext, Timeline
 from .audio import SAMPLE_RATE, require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speech_words, turns_from_labels
 
+_BATCH = 32
 _encoder: Any = None
 _encoder_lock = threading.Lock()
 
@@ -106,7 +107,7 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
             return []
         regions = merge_spans([(w.start, w.end) for w in words], self.config.region_gap_s)
         partials, embeddings = self._embed(media, regions, ctx)
-        labels = cluster(np.asarray(embeddings), self.config)
+        labels = cluster(embeddings, self.config)
         word_labels = label_words(words, regions, partials, labels)
         turns = turns_from_labels(words, word_labels, self.config.turn_gap_s)
         ctx.log.info(
@@ -116,36 +117,50 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
 
     def _embed(
         self, media: Media, regions: list[tuple[float, float]], ctx: RunContext
-    ) -> tuple[list[Partial], list[np.ndarray]]:
+    ) -> tuple[list[Partial], np.ndarray]:
+        """Voice embeddings of 1.6 s partial utterances, `rate` per second, inside each region."""
+        from resemblyzer.audio import wav_to_mel_spectrogram
+
         encoder = voice_encoder()
         partials: list[Partial] = []
-        embeddings: list[np.ndarray] = []
+        mels: list[np.ndarray] = []
         for window in stream_windows(media.path, 300.0, ctx.log):
             for index, (start, end) in enumerate(regions):
                 start, end = max(start, window.offset), min(end, window.end)
                 if end - start < 0.05:
                     continue
-                samples = window.samples[
-                    int((start - window.offset) * SAMPLE_RATE) : int(
-                        (end - window.offset) * SAMPLE_RATE
-                    )
-                ]
-                _, pieces, slices = encoder.embed_utterance(
-                    samples, return_partials=True, rate=self.config.rate
+                first = int((start - window.offset) * SAMPLE_RATE)
+                samples = window.samples[first : int((end - window.offset) * SAMPLE_RATE)]
+                wav_slices, mel_slices = encoder.compute_partial_slices(
+                    len(samples), self.config.rate, 0.75
                 )
-                for piece, part in zip(pieces, slices):
+                padded = np.pad(samples, (0, max(0, wav_slices[-1].stop - len(samples))))
+                mel = wav_to_mel_spectrogram(padded)
+                for wav_slice, mel_slice in zip(wav_slices, mel_slices):
+                    begin = min(end, start + wav_slice.start / SAMPLE_RATE)
                     partials.append(
-                        Partial(
-                            index,
-                            min(end, start + part.start / SAMPLE_RATE),
-                            min(end, start + part.stop / SAMPLE_RATE),
-                        )
+                        Partial(index, begin, min(end, start + wav_slice.stop / SAMPLE_RATE))
                     )
-                    embeddings.append(piece)
+                    mels.append(mel[mel_slice])
             if ctx.cancelled.is_set():
                 break
             ctx.progress(min(window.end, media.duration), media.duration)
-        return partials, embeddings
+        return partials, embed_mels(encoder, mels)
+
+
+def embed_mels(encoder: Any, mels: list[np.ndarray]) -> np.ndarray:
+    """Run the encoder over partial-utterance mels in batches of one fixed size: PyTorch's CPU
+    LSTM prepares kernels per input shape, so one shape per call keeps that cost to one batch."""
+    import torch
+
+    embeddings = []
+    with torch.no_grad():
+        for first in range(0, len(mels), _BATCH):
+            batch = np.stack(mels[first : first + _BATCH])
+            filled = np.zeros((_BATCH, *batch.shape[1:]), np.float32)
+            filled[: len(batch)] = batch
+            embeddings.append(encoder(torch.from_numpy(filled)).numpy()[: len(batch)])
+    return np.concatenate(embeddings) if embeddings else np.zeros((0, 256), np.float32)
 
 
 def merge_spans(spans: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
