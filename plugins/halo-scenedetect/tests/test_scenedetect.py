@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,21 @@ def test_progress_is_reported_in_media_seconds(clip: Media, tmp_path: Path) -> N
     run(SceneDetect.from_options({}), clip, ctx)
     assert seen[-1] == (clip.duration, clip.duration)
     assert len(seen) > 10 and all(b >= a for (a, _), (b, _) in zip(seen, seen[1:]))
+
+
+def test_cancelling_stops_decoding_and_leaves_no_thread_behind(clip: Media, tmp_path: Path) -> None:
+    ctx = RunContext(stage="scenes", work_dir=tmp_path)
+    seen: list[float] = []
+
+    def cancel_after_five_seconds(stage: str, done: float, total: float | None) -> None:
+        seen.append(done)
+        if done >= 5:
+            ctx.cancelled.set()
+
+    ctx.on_progress = cancel_after_five_seconds
+    run(SceneDetect.from_options({}), clip, ctx)
+    assert max(seen) < 10  # stopped long before the 36 s end
+    assert not [t for t in threading.enumerate() if t.name == "halo-scenedetect-decode"]
 
 
 def test_a_file_without_video_is_a_clear_media_error(tone: Media, ctx: RunContext) -> None:
