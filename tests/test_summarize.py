@@ -32,6 +32,9 @@ def make_chunks(ends: list[float]) -> list[Chunk]:
                 opened_by=Boundary(time=start),
                 closed_by=Boundary(time=end),
                 token_estimate=10,
+                speakers=["lecturer", "student"] if index % 2 else ["lecturer"],
+                scene_cuts=[start + 1.0],
+                topics=[f"topic {index // 4}"],
             )
         )
         start = end
@@ -120,6 +123,9 @@ def test_summarize_asks_chunk_then_section_then_video_with_clips_and_bounded_con
         assert [(c.start, c.end, c.sha256) for c in request.clips] == [
             (chunk.start, chunk.end, MEDIA.sha256)
         ]
+        assert request.options["speakers"] == chunk.speakers
+        assert request.options["scene_cuts"] == chunk.scene_cuts
+        assert request.options["topics"] == chunk.topics
     assert [s.id for s in summaries.chunks] == [c.id for c in chunks]
     assert [s.children for s in summaries.sections] == [
         [c.id for c in chunks[0:5]],

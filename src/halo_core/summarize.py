@@ -16,7 +16,16 @@ from typing import Literal, TypeVar
 
 from .context import RunContext
 from .gateway import LLMGateway
-from .model import Chunk, LLMRequest, Media, MediaClip, Summaries, Summary, Timeline
+from .model import (
+    Chunk,
+    JSONValue,
+    LLMRequest,
+    Media,
+    MediaClip,
+    Summaries,
+    Summary,
+    Timeline,
+)
 
 T = TypeVar("T")
 Level = Literal["chunk", "section", "video"]
@@ -129,19 +138,21 @@ def summarize(
     the video. `context_id` scopes cache entries to this media and chunk set."""
     total = media.duration or (chunks[-1].end if chunks else 0.0)
 
-    def ask(level: Level, context: str, clips: list[MediaClip]) -> str:
+    def ask(level: Level, context: str, clips: list[MediaClip], **signals: JSONValue) -> str:
         request = LLMRequest(
             task="summarize",
             prompt=PROMPTS[level],
             context=context,
             clips=clips,
-            options={"level": level},
+            options={"level": level, **signals},
         )
         return gateway.generate(request, context_id=context_id).text
 
     def chunk_summary(chunk: Chunk) -> Summary:
         clip = MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
-        reply = ask("chunk", chunk.text, [clip])
+        # Who speaks, where the slides change and which topics run: context a backend may pass on.
+        reply = ask("chunk", chunk.text, [clip], speakers=chunk.speakers,
+                    scene_cuts=chunk.scene_cuts, topics=chunk.topics)  # fmt: skip
         return _summary("chunk", chunk.id, chunk.start, chunk.end, reply, [])
 
     workers = gateway.backend.max_concurrency
