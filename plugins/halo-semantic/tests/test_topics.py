@@ -195,6 +195,12 @@ def test_segments_always_tile_the_duration(times: list[float]) -> None:
     assert_tiles(topics, 100.0)
 
 
+def test_check_reports_a_missing_embedding_model(tmp_path) -> None:
+    assert Topics().check() == []
+    problems = Topics.from_options({"embedder": str(tmp_path / "gone")}).check()
+    assert len(problems) == 1 and "does not exist" in problems[0]
+
+
 def test_registered_as_the_topics_extractor() -> None:
     info = get_registry().get("extractor", "topics")
     assert (

@@ -89,6 +89,14 @@ class Topics(Extractor[TopicsConfig]):
         "(TextTiling depth scores)."
     )
 
+    @property
+    def embedder(self) -> SentenceTransformersEmbedder:
+        config = SentenceTransformersConfig(model=self.config.embedder, device=self.config.device)
+        return SentenceTransformersEmbedder(config)
+
+    def check(self) -> list[str]:
+        return [f"topics: {problem}" for problem in self.embedder.check()]
+
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         duration = max(media.duration, timeline.duration)
         units = [s for s in timeline.track("transcript") if s.text.strip()]
@@ -97,9 +105,7 @@ class Topics(Extractor[TopicsConfig]):
             ctx.log.info("topics: %d transcript segment(s), one topic", len(units))
             return segments_from_shifts([], units, duration, self.config.label_terms)
         cfg = self.config
-        embedder = SentenceTransformersEmbedder(
-            SentenceTransformersConfig(model=cfg.embedder, device=cfg.device)
-        )
+        embedder = self.embedder
         batches = []
         for first in range(0, len(units), PROGRESS_EVERY):
             batch = units[first : first + PROGRESS_EVERY]
