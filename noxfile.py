@@ -1,7 +1,8 @@
 """Test sessions, hydra-style: the core alone, each plugin alone, all plugins against the core, and
 the example plugin.
 
-Sessions share the project's .venv (`make install` builds it, with torch pinned to the CPU wheel)
+Sessions share the project's .venv (`make install` builds it, with torch pinned to the CPU wheel,
+and runs nox with its interpreter, which is `sys.executable` here)
 instead of building one environment each: a fresh torch-based environment per session would cost
 minutes and gigabytes. Isolation comes from HALO_LOAD_PLUGINS, the allow-list of plugins HALO loads:
 the core session sees only built-ins, a plugin session only that plugin.
@@ -10,6 +11,7 @@ the core session sees only built-ins, a plugin session only that plugin.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import nox
@@ -29,7 +31,7 @@ def _pytest(session: nox.Session, report: str, *paths: str, load_plugins: str | 
         os.environ.pop("HALO_LOAD_PLUGINS", None)
     REPORTS.mkdir(parents=True, exist_ok=True)
     session.run(
-        "python", "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
         f"--junitxml={REPORTS / report}.xml", *session.posargs, env=env,
     )
 
