@@ -18,6 +18,7 @@ from typing import Literal, TypeVar
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from halo_core import Media, MediaError, RunContext
 
@@ -153,8 +154,10 @@ def _scaled_frames(
     frame_skip: int,
     interpolation: str,
 ) -> Iterator[Frame | av.error.FFmpegError]:
+    # one reformatter for the whole stream keeps libswscale's context: a fresh one per frame
+    # (what VideoFrame.to_ndarray(width=...) does) costs more than decoding the frame
+    reformatter = VideoReformatter()
     with open_video_stream(path) as (container, stream):
-        stream.thread_type = "AUTO"  # frame-threaded decoding: the decoder is the slow part
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         start = stream.start_time or 0
         time_base = stream.time_base
@@ -171,9 +174,10 @@ def _scaled_frames(
                 if frame.pts is not None and time_base
                 else index / rate
             )
-            pixels = frame.to_ndarray(
-                width=width, height=height, format=pixel_format, interpolation=interpolation
+            scaled = reformatter.reformat(
+                frame, width, height, pixel_format, interpolation=interpolation
             )
+            pixels = scaled.to_ndarray()
             yield Frame(index=index, time=max(0.0, time), pixels=pixels)
 
 
