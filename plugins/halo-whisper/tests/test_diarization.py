@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, clip_sentences, rttm_turns, run
 from halo_whisper import label_transcript
 from halo_whisper.metrics import diarization_error_rate
 from halo_whisper.pyannote_diarizer import Pyannote
-from halo_whisper.voice_clusters import VoiceClusters
+from halo_whisper.voice_clusters import Partial, VoiceClusters, absorb_brief_speakers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,10 +78,10 @@ def test_labels_come_from_the_turn_that_covers_the_word(turn_spans, word_spans) 
     [labelled] = label_transcript([segment], turns)
     speakers = {t.speaker for t in turns}
     assert labelled.speaker in speakers and all(w.speaker in speakers for w in labelled.words)
-    for word in labelled.words:
-        inside = [t.speaker for t in turns if t.start <= word.start and word.end <= t.end]
-        if len(set(inside)) == 1:
-            assert word.speaker == inside[0]
+    for word in labelled.words:  # a word only one speaker's turns overlap is that speaker's
+        overlapping = {t.speaker for t in turns if t.start < word.end and word.start < t.end}
+        if len(overlapping) == 1:
+            assert word.speaker == overlapping.pop()
     assert segment.words[0].speaker is None  # the input is not modified
 
 
@@ -95,3 +96,12 @@ def test_labels_on_the_real_clip(clip_transcript, clip_turns) -> None:
 def test_config_rejects_bad_options(options) -> None:
     with pytest.raises(ValueError):
         VoiceClusters.from_options(options)
+
+
+def test_a_voice_heard_for_a_moment_joins_the_closest_speaker() -> None:
+    rng = np.random.default_rng(1)
+    lecturer, student, blip = rng.normal(size=(3, 256))
+    embeddings = np.stack([lecturer] * 6 + [student] * 3 + [0.6 * lecturer + 0.4 * blip])
+    partials = [Partial(i, i * 0.5, i * 0.5 + 1.6) for i in range(9)] + [Partial(9, 20, 20.4)]
+    labels = absorb_brief_speakers(np.array([0] * 6 + [1] * 3 + [2]), embeddings, partials, 1.0)
+    assert labels.tolist() == [0] * 6 + [1] * 3 + [0]

@@ -67,10 +67,10 @@ class FasterWhisperConfig(ComponentConfig):
         default=0, ge=0, description="CPU threads for inference; 0 lets CTranslate2 decide"
     )
     window_s: float = Field(
-        default=300.0,
-        ge=60.0,
+        default=120.0,
+        ge=30.0,
         description="audio is decoded and transcribed in windows of about this many seconds "
-        "(cut at a pause), which keeps memory flat on long inputs",
+        "(cut at a pause): memory stays flat on long inputs and grows with this",
     )
 
 

@@ -48,9 +48,9 @@ class OpenAIWhisperConfig(ComponentConfig):
         default="auto", description="auto picks CUDA when available"
     )
     window_s: float = Field(
-        default=300.0,
-        ge=60.0,
-        description="audio is decoded and transcribed in windows of about this length",
+        default=120.0,
+        ge=30.0,
+        description="audio is decoded and transcribed in windows of about this length (seconds)",
     )
 
 

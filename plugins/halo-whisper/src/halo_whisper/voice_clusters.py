@@ -54,6 +54,12 @@ class VoiceClustersConfig(ComponentConfig):
         description="agglomerative (average linkage) keeps a speaker who talks briefly, like a "
         "student's question; spectral copes better with quick back-and-forth of similar voices",
     )
+    min_speaker_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="when estimating, a speaker heard for less than this in all is merged into "
+        "the closest voice",
+    )
     rate: float = Field(
         default=4.0,
         ge=0.7,
@@ -108,6 +114,8 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
         regions = merge_spans([(w.start, w.end) for w in words], self.config.region_gap_s)
         partials, embeddings = self._embed(media, regions, ctx)
         labels = cluster(embeddings, self.config)
+        if self.config.num_speakers is None:
+            labels = absorb_brief_speakers(labels, embeddings, partials, self.config.min_speaker_s)
         word_labels = label_words(words, regions, partials, labels)
         turns = turns_from_labels(words, word_labels, self.config.turn_gap_s)
         ctx.log.info(
@@ -196,6 +204,34 @@ def cluster(embeddings: np.ndarray, config: VoiceClustersConfig) -> np.ndarray:
     return AgglomerativeClustering(
         n_clusters=count, metric="cosine", linkage="average"
     ).fit_predict(embeddings)
+
+
+def absorb_brief_speakers(
+    labels: np.ndarray, embeddings: np.ndarray, partials: list[Partial], min_seconds: float
+) -> np.ndarray:
+    """Give the embeddings of a "speaker" heard for less than `min_seconds` in all to the closest
+    other speaker: a lone word's embedding is mostly padding, not a voice."""
+    labels = labels.copy()
+    while len(set(labels)) > 1:
+        heard = {
+            int(k): _seconds([p for p, mine in zip(partials, labels) if mine == k])
+            for k in set(labels)
+        }
+        briefest = min(heard, key=lambda k: heard[k])
+        if heard[briefest] >= min_seconds:
+            break
+        centroids = {k: embeddings[labels == k].mean(axis=0) for k in heard if k != briefest}
+        mine = embeddings[labels == briefest].mean(axis=0)
+        labels[labels == briefest] = max(centroids, key=lambda k: _cosine(centroids[k], mine))
+    return labels
+
+
+def _seconds(partials: list[Partial]) -> float:
+    return sum(end - start for start, end in merge_spans([(p.start, p.end) for p in partials], 0))
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 def spectral(embeddings: np.ndarray, count: int, neighbours: int = 10) -> np.ndarray:
