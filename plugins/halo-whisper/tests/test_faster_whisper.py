@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ctranslate2
 import pytest
 from conftest import FIXTURES, clip_sentences, run
 from halo_whisper import faster
@@ -105,6 +106,11 @@ def test_check_names_what_is_missing(tmp_path) -> None:
     assert FasterWhisper().check() == []
     problems = FasterWhisper.from_options({"model": str(tmp_path / "nowhere")}).check()
     assert len(problems) == 1 and "no model.bin" in problems[0]
+    cuda_problems = FasterWhisper.from_options({"device": "cuda"}).check()
+    if ctranslate2.get_cuda_device_count() == 0:
+        assert any("no GPU" in p for p in cuda_problems)
+    else:
+        assert cuda_problems == []
 
 
 def test_config_rejects_unknown_and_invalid_options() -> None:

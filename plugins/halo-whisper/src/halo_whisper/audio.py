@@ -9,6 +9,7 @@ whatever the length of the input.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,9 @@ def quiet_cut(samples: np.ndarray, earliest: int) -> int:
     return earliest + int(np.argmin(energy)) * frame + frame // 2
 
 
-def stream_windows(path: Path, window_s: float, log: object | None = None) -> Iterator[AudioWindow]:
+def stream_windows(
+    path: Path, window_s: float, log: logging.Logger | None = None
+) -> Iterator[AudioWindow]:
     """Decode the first audio track of `path` into windows of about `window_s` seconds.
 
     Timestamps stay true to the media: a gap in the stream (or packets that fail to decode) is
@@ -127,7 +130,7 @@ def stream_windows(path: Path, window_s: float, log: object | None = None) -> It
         )
     if bad and log is not None:
         log.warning(
-            "%s: skipped %d of %d undecodable audio packets (replaced by silence)",  # type: ignore[attr-defined]
+            "%s: skipped %d of %d undecodable audio packets (replaced by silence)",
             path,
             bad,
             packets,

@@ -170,8 +170,15 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
     def check(self) -> list[str]:
         if importlib.util.find_spec("faster_whisper") is None:
             return ['faster-whisper is not installed: pip install "halo-whisper"']
-        problem = model_problem(self.config.model)
-        return [problem] if problem else []
+        problems = [p for p in [model_problem(self.config.model)] if p]
+        if self.config.device == "cuda":
+            import ctranslate2
+
+            if ctranslate2.get_cuda_device_count() == 0:
+                problems.append(
+                    "device `cuda` was asked for but CTranslate2 sees no GPU: use `device: auto`"
+                )
+        return problems
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         require_audio(media, self.name)

@@ -101,8 +101,11 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
     def check(self) -> list[str]:
         import importlib.util
 
-        if importlib.util.find_spec("resemblyzer") is None:
-            return ['voice-clusters needs Resemblyzer: pip install "halo-whisper[diarize]"']
+        missing = [m for m in ("resemblyzer", "sklearn") if importlib.util.find_spec(m) is None]
+        if missing:
+            return [
+                f'voice-clusters needs {" and ".join(missing)}: pip install "halo-whisper[diarize]"'
+            ]
         return []
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
