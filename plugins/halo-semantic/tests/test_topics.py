@@ -10,6 +10,7 @@ from halo_semantic.topics import (
     depth_scores,
     merge_similar,
     pick_shifts,
+    salient_labels,
     segments_from_shifts,
     valleys,
 )
@@ -137,6 +138,17 @@ def test_neighbours_about_the_same_subject_are_merged() -> None:
     shifts = [Shift(10, 0.9), Shift(20, 0.8), Shift(30, 0.7)]  # 30: a segment with no speech
     assert [s.time for s in merge_similar(shifts, units, vectors, 0.5)] == [10]
     assert [s.time for s in merge_similar(shifts, units, vectors, 1.0)] == [10, 20]
+
+
+def test_labels_do_not_repeat_a_word_in_its_plural() -> None:
+    texts = [
+        "Indexes speed up lookups. An index on columns. Indexes and an index again.",
+        "Tides follow the moon. The tide turns twice a day. Tides and tide pools.",
+        "Stars burn hydrogen in their cores.",
+    ]
+    first, second, _ = (label.split(", ") for label in salient_labels(texts, 3))
+    assert "index" in first and "indexes" not in first
+    assert "tide" in second and "tides" not in second
 
 
 def test_depth_is_the_fall_from_the_peaks_on_both_sides() -> None:

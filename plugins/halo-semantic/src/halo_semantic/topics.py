@@ -330,4 +330,7 @@ def _top_terms(row: np.ndarray, terms: np.ndarray, n_terms: int) -> str:
 
 
 def _singular(word: str) -> str:
+    """A rough English singular, good enough to see "tides"/"tide" or "indexes"/"index" as one."""
+    if word.endswith(("xes", "ches", "shes", "sses")):
+        return word[:-2]
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
