@@ -10,6 +10,7 @@ boundaries. Turns are runs of consecutive words given the same voice.
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -247,9 +248,11 @@ def spectral(embeddings: np.ndarray, count: int, neighbours: int = 10) -> np.nda
     weakest = np.argsort(-affinity, axis=1)[:, min(neighbours, len(unit) - 1) + 1 :]
     np.put_along_axis(affinity, weakest, 0, axis=1)
     affinity = np.maximum(affinity, affinity.T)
-    return SpectralClustering(n_clusters=count, affinity="precomputed", random_state=0).fit_predict(
-        affinity
-    )
+    clustering = SpectralClustering(n_clusters=count, affinity="precomputed", random_state=0)
+    with warnings.catch_warnings():
+        # a pruned graph falls apart into one piece per voice: that is the point, not a problem
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        return clustering.fit_predict(affinity)
 
 
 def label_words(
