@@ -1,5 +1,7 @@
-"""`halo run pipelines/lecture.yaml --set llm.use=gemini` against the fake server, as the lead
-runs it, and the same without a key."""
+"""`halo run SPEC --set llm.use=gemini` against the fake server, and the same without a key.
+
+The spec is pipelines/subtitles.yaml: built-in extractors only, so these run with this plugin alone
+(its nox session loads no other plugin)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from halo_gemini.fake_server import FakeGemini
 
 ROOT = Path(__file__).resolve().parents[3]
-SPEC = ROOT / "pipelines" / "lecture.yaml"
+SPEC = ROOT / "pipelines" / "subtitles.yaml"
 HALO = Path(sys.executable).with_name("halo")
 
 
@@ -46,7 +48,7 @@ def test_a_run_on_the_fake_server_reports_gemini_usage(fake: FakeGemini, api_key
         GEMINI_API_KEY=api_key,
     )
     assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "runs/lecture/lecture/report.json").read_text())
+    report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     assert set(report["llm"]) == {"gemini-2.5-flash", "gemini-2.5-pro"}
     served = [e for e in fake.ledger if e.endpoint == "generateContent"]
     assert sum(m["requests"] for m in report["llm"].values()) == len(served)
@@ -80,5 +82,5 @@ def test_without_a_key_a_fallback_chain_runs_the_fallback(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "llm 'gemini' cannot run (no Gemini API key" in result.stdout + result.stderr
-    report = json.loads((tmp_path / "runs/lecture/lecture/report.json").read_text())
+    report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     assert not any(model.startswith("gemini") for model in report["llm"])
