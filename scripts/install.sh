@@ -11,7 +11,7 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 VENV=.venv
 PIP="$VENV/bin/python -m pip"
-APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core libgl1 libglib2.0-0)
+APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core libgl1 libglib2.0-0 openssl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
