@@ -8,9 +8,10 @@ Figures, all measured in this one run with the bundled tiny.en model (int8, CPU)
 - overhead: HALO's stage vs bare faster-whisper (`decode_audio` + `WhisperModel.transcribe`) on the
   same audio with the same settings and the same loaded model, runs interleaved, best of
   --repeats; wall-time and CPU-time ratios (CPU time is what to trust on a shared machine);
-- peak RSS of a child process transcribing a generated --rss-minutes lecture through HALO's
-  stage (streamed), next to a child that only decodes the same file whole, as bare
-  faster-whisper does. The long lecture is generated into benchmarks/media/ when missing.
+- peak RSS (VmHWM) of a fresh process transcribing the 10-minute lecture and a generated
+  --rss-minutes lecture through HALO's stage (streamed: equal peaks mean flat memory), next to
+  one that only decodes the long file whole, as bare faster-whisper does. The long lecture is
+  generated into benchmarks/media/ when missing.
 """
 
 from __future__ import annotations
@@ -109,43 +110,54 @@ def long_lecture(minutes: int) -> Path:
     return folder / "lecture.mp4"
 
 
-def run_child(code: str) -> tuple[float, str]:
-    """Run `code` in a fresh interpreter (its own peak RSS); return (wall s, its stdout)."""
+PEAK_RSS_MB = (
+    "float(next(line for line in open('/proc/self/status') if line.startswith('VmHWM')).split()[1])"
+    " / 1024"
+)
+"""Peak RSS of the calling process. Not getrusage's ru_maxrss: that survives fork and exec, so a
+child of a big parent would report the parent's peak."""
+
+
+def run_child(code: str) -> tuple[float, dict]:
+    """Run `code` in a fresh interpreter; return (wall s, the JSON object it prints)."""
     start = time.perf_counter()
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return time.perf_counter() - start, child.stdout.strip()
+    return time.perf_counter() - start, json.loads(child.stdout)
 
 
-def memory(minutes: int, beam: int) -> None:
-    path = long_lecture(minutes)
-    halo_code = (
-        "import json, resource\n"
+def halo_peak_rss(path: Path, beam: int) -> None:
+    code = (
+        "import json\n"
         "from halo_core import RunContext, Timeline\nfrom halo_core.media import probe\n"
         "from halo_whisper.faster import FasterWhisper\n"
         f"media = probe({str(path)!r})\n"
         f"segments = FasterWhisper.from_options({{'beam_size': {beam}}}).extract("
         "media, Timeline(duration=media.duration), RunContext())\n"
         "print(json.dumps({'segments': len(segments), 'duration': media.duration,"
-        " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        f" 'rss_mb': {PEAK_RSS_MB}}}))\n"
     )
-    wall, out = run_child(halo_code)
-    halo = json.loads(out)
-    decode_code = (
-        "import resource\nfrom faster_whisper import decode_audio\n"
+    wall, out = run_child(code)
+    print(
+        f"{path.parent.name:22} {out['duration']:6.0f} s  HALO faster-whisper stage, beam {beam}: "
+        f"peak RSS {out['rss_mb']:4.0f} MB ({out['segments']} segments, "
+        f"wall {wall:.0f} s with start-up)",
+        flush=True,
+    )
+
+
+def memory(minutes: int, beam: int) -> None:
+    """Peak RSS on a 10-minute and a long lecture (flat means equal), and the whole-file decode."""
+    path = long_lecture(minutes)
+    for lecture in (SHARED / "lecture-dev-10min" / "lecture.mp4", path):
+        halo_peak_rss(lecture, beam)
+    _, decoded = run_child(
+        "import json\nfrom faster_whisper import decode_audio\n"
         f"audio = decode_audio({str(path)!r})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-    )
-    _, decode_out = run_child(decode_code)
-    print(
-        f"{minutes}-minute lecture ({halo['duration']:.0f} s), HALO faster-whisper stage, beam "
-        f"{beam}: "
-        f"peak RSS {halo['rss_mb']:.0f} MB, {halo['segments']} segments, wall {wall:.0f} s "
-        f"(RTF {halo['duration'] / wall:.1f}, child start-up included)"
+        f"print(json.dumps({{'rss_mb': {PEAK_RSS_MB}}}))\n"
     )
     print(
-        "same file decoded whole by faster_whisper.decode_audio (what bare faster-whisper does "
-        "first): "
-        f"peak RSS {float(decode_out):.0f} MB"
+        f"{path.parent.name:22} decoded whole by faster_whisper.decode_audio "
+        f"(bare faster-whisper's first step): peak RSS {decoded['rss_mb']:.0f} MB"
     )
 
 
