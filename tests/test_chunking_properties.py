@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from halo_core.builtins.chunkers import FixedChunker, RulesChunker
-from halo_core.chunking import boundary_f1, candidates, transcript_units
+from halo_core.chunking import boundary_f1, candidates, sentences, transcript_units
 from halo_core.testing.chunker_contract import ChunkerContract, MakeChunker, run_chunker
 from halo_core.testing.timelines import (
     FORCED_REASONS,
@@ -159,3 +159,17 @@ def test_boundary_f1_bounds(predicted: list[float], truth: list[float], toleranc
     assert boundary_f1(predicted, [t + far for t in predicted], tolerance)[2] == (
         0.0 if predicted else 1.0
     )
+
+
+@PROPERTY
+@given(generated_timelines())
+def test_sentences_regroup_every_word_once_and_end_at_sentence_ends(
+    generated: GeneratedTimeline,
+) -> None:
+    units = transcript_units(generated.timeline)
+    grouped = sentences(generated.timeline)
+    assert " ".join(s.text for s in grouped).split() == " ".join(u.text for u in units).split()
+    ends = {u.end for u in units if u.sentence_end}
+    for sentence, following in zip(grouped, grouped[1:]):
+        assert sentence.start <= sentence.end <= following.end
+        assert sentence.end in ends or following.start - sentence.end > 1.0

@@ -4,7 +4,7 @@ Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`)
 """
 
 from .artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
-from .chunking import Candidate, boundary_f1, build_chunks, candidates
+from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
 from .components import (
     CacheBackend,
     Chunker,
@@ -97,5 +97,6 @@ __all__ = [
     "candidates",
     "estimate_tokens",
     "get_registry",
+    "sentences",
     "hookimpl",
 ]

@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import Boundary, BoundaryReason, Chunk, Timeline
+from .model import Boundary, BoundaryReason, Chunk, Timeline, TranscriptSegment
 from .text import ends_sentence
 from .tokens import CHARS_PER_TOKEN
 
@@ -106,6 +106,27 @@ def transcript_units(timeline: Timeline) -> list[Unit]:
             Unit(u.start, u.end, u.text, _speaker_at(turns, u.mid), u.sentence_end) for u in units
         ]
     return units
+
+
+def sentences(timeline: Timeline, max_gap: float = 1.0) -> list[TranscriptSegment]:
+    """The transcript regrouped into sentences: ASR segments often end mid-sentence or hold
+    several. A silence longer than `max_gap` also ends one (speech that is never punctuated)."""
+    groups: list[list[Unit]] = []
+    for unit in transcript_units(timeline):
+        previous = groups[-1][-1] if groups else None
+        if previous and not previous.sentence_end and unit.start - previous.end <= max_gap:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return [
+        TranscriptSegment(
+            start=group[0].start,
+            end=max(u.end for u in group),
+            text=" ".join(u.text for u in group),
+            speaker=group[0].speaker,
+        )
+        for group in groups
+    ]
 
 
 def candidates(

@@ -220,3 +220,34 @@ def test_registered_as_the_topics_extractor() -> None:
         and info.cls.provides == "topics"
         and info.cls.requires == ("transcript",)
     )
+
+
+def _split_mid_sentence(timeline: Timeline) -> Timeline:
+    """The sample's transcript as an ASR engine may segment it: every sentence cut in two
+    segments, the second half joined to the start of the next sentence."""
+    words = [w for s in timeline.track("transcript") for w in (s.words or [])]
+    segments, chunk = [], []
+    for i, word in enumerate(words):
+        chunk.append(word)
+        if len(chunk) >= 7 or i == len(words) - 1:
+            text = " ".join(w.text for w in chunk)
+            segments.append(TranscriptSegment(start=chunk[0].start, end=chunk[-1].end,
+                                              text=text, words=chunk))
+            chunk = []
+    return timeline.with_track("transcript", segments)
+
+
+def test_shifts_fall_between_sentences_when_asr_segments_split_them(
+    lecture: tuple[Media, Timeline], truth: dict[str, Any]
+) -> None:
+    media, timeline = lecture
+    cues = timeline.track("transcript")  # one cue per sentence in the sample's .srt
+    gaps = [(a.end, b.start) for a, b in zip(cues, cues[1:])]
+    split = _split_mid_sentence(timeline)
+    assert len(split.track("transcript")) != len(cues)
+    found = boundaries(Topics().extract(media, split, RunContext()))
+    expected = [t["start"] for t in truth["topics"][1:]]
+    assert len(found) == len(expected)
+    for shift in found:
+        # in the silence between two sentences, never between two words of one
+        assert any(end - 0.05 <= shift <= start + 0.05 for end, start in gaps), (shift, gaps)

@@ -28,6 +28,7 @@ from halo_core import (
     Timeline,
     TopicSegment,
     TranscriptSegment,
+    sentences,
 )
 
 from .embedder import BUNDLED, SentenceTransformersConfig, SentenceTransformersEmbedder
@@ -99,8 +100,9 @@ class Topics(Extractor[TopicsConfig]):
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         duration = max(media.duration, timeline.duration)
-        units = [s for s in timeline.track("transcript") if s.text.strip()]
-        units.sort(key=lambda s: (s.start, s.end))
+        # Sentences, not ASR segments: a shift placed between two halves of one sentence would
+        # miss the pause where the topic really changes.
+        units = [s for s in sentences(timeline) if s.text.strip()]
         if len(units) < 2:
             ctx.log.info("topics: %d transcript segment(s), one topic", len(units))
             return segments_from_shifts([], units, duration, self.config.label_terms)
