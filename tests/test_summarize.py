@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -9,7 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_resume import load_test_plugin, plugin_dir
 
-from halo_core import Boundary, Chunk, Media, RunContext, Timeline, TopicSegment
+from halo_core import (
+    Boundary,
+    Chunk,
+    ComponentConfig,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+    Media,
+    RunContext,
+    Timeline,
+    TopicSegment,
+)
 from halo_core.builtins.caches import MemoryCache
 from halo_core.gateway import LLMGateway
 from halo_core.summarize import SECTION_SIZE, parse_reply, section_groups, summarize
@@ -168,3 +180,57 @@ def test_summarizing_again_through_the_same_cache_makes_no_backend_call(plugin_d
 
     assert len(backend.requests) == calls
     assert again == first
+
+
+class BatchOnlyLLM(LLMBackend[ComponentConfig]):
+    """Prefers batches: the map phase must come in one `generate_many` call, in chunk order."""
+
+    name = "batch-only"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        super().__init__(config)
+        self.batches: list[list[LLMRequest]] = []
+        self.single: list[LLMRequest] = []
+
+    @property
+    def model(self) -> str:
+        return "batch-1"
+
+    @property
+    def prefers_batch(self) -> bool:
+        return True
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        self.single.append(request)
+        return LLMResponse(text=f"Title: {request.options['level']}\nSummary.", model=self.model)
+
+    def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
+        self.batches.append(list(requests))
+        return [
+            LLMResponse(text=f"Title: at {r.clips[0].start:g}\nSummary.", model=self.model)
+            for r in requests
+        ]
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return 1
+
+
+def test_a_backend_preferring_batches_gets_the_whole_map_phase_in_one_call() -> None:
+    backend, cache = BatchOnlyLLM(), MemoryCache()
+    chunks = make_chunks([float(10 * i) for i in range(1, 8)])
+    done: list[float] = []
+    ctx = RunContext(on_progress=lambda stage, d, t: done.append(d))
+
+    summaries = summarize(
+        chunks, Timeline(duration=120), MEDIA, LLMGateway(backend, cache), ctx, context_id="x"
+    )
+
+    [batch] = backend.batches
+    assert [(r.context, r.clips[0].start) for r in batch] == [(c.text, c.start) for c in chunks]
+    assert [r.options["level"] for r in backend.single] == ["section", "section", "video"]
+    assert [s.title for s in summaries.chunks] == [f"at {c.start:g}" for c in chunks]
+    assert done[: len(chunks)] == [c.end for c in chunks]
+
+    summarize(chunks, Timeline(duration=120), MEDIA, LLMGateway(backend, cache), RunContext(),
+              context_id="x")  # fmt: skip
+    assert len(backend.batches) == 1  # every chunk summary is an L1 hit now

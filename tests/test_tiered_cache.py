@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -404,3 +404,60 @@ def test_l2_never_returns_an_entry_the_backend_no_longer_holds(ops, bound: int) 
             assert hit is None or hit.value in held_values
             # and stale vectors never hide a live entry
             assert (hit is None) == (not held_values)
+
+
+# --- many requests at once -----------------------------------------------------------------------
+
+
+class BatchingLLM(CountingLLM):
+    """Answers `generate_many` as one batch and records each batch's prompts."""
+
+    name = "batching"
+
+    def __init__(self, config: ComponentConfig | None = None) -> None:
+        super().__init__(config)
+        self.batches: list[list[str]] = []
+
+    @property
+    def prefers_batch(self) -> bool:
+        return True
+
+    def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
+        self.batches.append([r.prompt for r in requests])
+        return [self.generate(r) for r in reversed(requests)][::-1]  # answered out of order
+
+
+def test_generate_many_sends_only_the_l1_misses_in_one_batch_in_order(make_cache) -> None:
+    llm = BatchingLLM()
+    gateway = LLMGateway(llm, make_cache())
+    requests = [
+        LLMRequest(task="summarize", prompt=f"part {n}", context=f"text {n}") for n in range(5)
+    ]
+    gateway.generate(requests[1], context_id="m")
+    gateway.generate(requests[3], context_id="m")
+
+    answers = gateway.generate_many(requests, context_id="m")
+
+    assert llm.batches == [["part 0", "part 2", "part 4"]]
+    assert [a.cache_tier for a in answers] == [None, "l1", None, "l1", None]
+    assert [a.text.rsplit(" to ", 1)[1] for a in answers] == [r.prompt for r in requests]
+    assert gateway.usage_by_model["counting-1"].requests == 5
+    assert gateway.usage_by_model["counting-1"].usage.output_tokens == 25
+    assert (gateway.tiers["l1"].hits, gateway.tiers["l1"].misses) == (2, 5)
+
+    again = gateway.generate_many(requests, context_id="m")
+
+    assert len(llm.batches) == 1 and llm.calls == 5
+    assert [a.text for a in again] == [a.text for a in answers]
+    assert gateway.usage_by_model["counting-1"].requests == 5
+
+
+def test_the_default_generate_many_answers_each_request_in_order() -> None:
+    llm = CountingLLM()
+    requests = [LLMRequest(task="answer", prompt=f"q{n}") for n in range(3)]
+    assert not llm.prefers_batch
+    assert [a.text for a in llm.generate_many(requests)] == [
+        "answer #1 to q0",
+        "answer #2 to q1",
+        "answer #3 to q2",
+    ]

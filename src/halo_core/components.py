@@ -145,6 +145,17 @@ class CacheBackend(Component[C]):
 
 
 class LLMBackend(Component[C]):
+    """Answers `LLMRequest`s. Required: `model`, `generate`, `count_tokens`.
+
+    Optional capabilities (the defaults are right for a backend without them):
+    - `max_concurrency`: parallel `generate` calls the core may make (map phases).
+    - `accepts_clips`: requests may carry `clips` (time spans of the media) for the backend to
+      send; the core attaches them to answer requests only when this is True.
+    - `prefers_batch` / `generate_many`: a backend with a cheaper way to answer many independent
+      requests at once (a batch API) says so with `prefers_batch`, and the core then hands the
+      map phase to `generate_many` in one call instead of calling `generate` per request.
+    """
+
     kind: ClassVar[Kind] = "llm"
     max_concurrency: ClassVar[int] = 1
     accepts_clips: ClassVar[bool] = False
@@ -161,3 +172,12 @@ class LLMBackend(Component[C]):
     def count_tokens(self, request: LLMRequest) -> int:
         """Input tokens the request would cost, without generating."""
         raise NotImplementedError
+
+    @property
+    def prefers_batch(self) -> bool:
+        """True when `generate_many` is cheaper than one `generate` per request."""
+        return False
+
+    def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
+        """Answers for many independent requests, in order (default: `generate` one by one)."""
+        return [self.generate(request) for request in requests]

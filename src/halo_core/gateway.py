@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .components import CacheBackend, Embedder, LLMBackend, VectorIndex
 from .model import LLMRequest, LLMResponse, ModelUsage, TierStats
@@ -88,11 +88,14 @@ class LLMGateway:
                 stats[tier].entries = n
         return stats
 
-    def l1_key(self, request: LLMRequest, context_id: str) -> str:
+    def l1_key(
+        self, request: LLMRequest, context_id: str, backend: LLMBackend | None = None
+    ) -> str:
+        backend = backend or self.backend
         return stable_hash(
             {
-                "backend": self.backend.identity(),
-                "model": request.model or self.backend.model,
+                "backend": backend.identity(),
+                "model": request.model or backend.model,
                 "prompt": normalize_prompt(request.prompt),
                 "system": request.system,
                 "context": hashlib.sha256(request.context.encode()).hexdigest(),
@@ -107,13 +110,16 @@ class LLMGateway:
             }
         )
 
-    def l2_scope(self, request: LLMRequest, context_id: str) -> str:
+    def l2_scope(
+        self, request: LLMRequest, context_id: str, backend: LLMBackend | None = None
+    ) -> str:
         """Everything but the question and its retrieved context: what a semantic hit must share."""
         assert self.semantic is not None
+        backend = backend or self.backend
         return stable_hash(
             {
-                "backend": self.backend.identity(),
-                "model": request.model or self.backend.model,
+                "backend": backend.identity(),
+                "model": request.model or backend.model,
                 "system": request.system,
                 "params": [
                     request.task,
@@ -130,28 +136,54 @@ class LLMGateway:
     def generate(
         self, request: LLMRequest, *, context_id: str = "", semantic: SemanticQuery | None = None
     ) -> LLMResponse:
-        key = self.l1_key(request, context_id)
-        if self.cache is not None:
-            stored = read_entry(self.cache, L1_NAMESPACE, key, LLMResponse)
-            self.count_tier("l1", hit=stored is not None)
-            if stored is not None:
-                return stored.model_copy(update={"cache_tier": "l1"})
-        scope = None
+        stored = self._l1_lookup(self.l1_key(request, context_id))
+        if stored is not None:
+            return stored
         if semantic is not None and self.semantic is not None:
-            scope = self.l2_scope(request, context_id)
-            hit = self.semantic.lookup(scope, semantic)
+            hit = self.semantic.lookup(self.l2_scope(request, context_id), semantic)
             self.count_tier("l2", hit=hit is not None)
             if hit is not None:
                 response = LLMResponse.model_validate(hit.value)
                 return response.model_copy(update={"cache_tier": "l2"})
-        response = self.backend.generate(request)
+        backend = self.backend
+        response = backend.generate(request)
+        self._keep(backend, request, context_id, response)
+        if semantic is not None and self.semantic is not None:
+            scope = self.l2_scope(request, context_id, backend)
+            self.semantic.store(scope, semantic, response.model_dump(mode="json"))
+        return response
+
+    def generate_many(
+        self, requests: Sequence[LLMRequest], *, context_id: str = ""
+    ) -> list[LLMResponse]:
+        """Answers for many independent requests, in order: L1 hits from the cache, the misses
+        sent together through the backend's `generate_many` (one batch, when it has a batch API)."""
+        answers = [self._l1_lookup(self.l1_key(r, context_id)) for r in requests]
+        missing = [n for n, answer in enumerate(answers) if answer is None]
+        if missing:
+            asked = [requests[n] for n in missing]
+            backend = self.backend
+            fresh = backend.generate_many(asked)
+            for n, response in zip(missing, fresh, strict=True):
+                self._keep(backend, requests[n], context_id, response)
+                answers[n] = response
+        return [answer for answer in answers if answer is not None]
+
+    def _l1_lookup(self, key: str) -> LLMResponse | None:
+        if self.cache is None:
+            return None
+        stored = read_entry(self.cache, L1_NAMESPACE, key, LLMResponse)
+        self.count_tier("l1", hit=stored is not None)
+        return None if stored is None else stored.model_copy(update={"cache_tier": "l1"})
+
+    def _keep(
+        self, backend: LLMBackend, request: LLMRequest, context_id: str, response: LLMResponse
+    ) -> None:
+        """Account a fresh response and store it in L1, keyed by the backend that gave it."""
         self._account(response)
         if self.cache is not None:
-            stored_value = response.model_dump(mode="json")
-            self.cache.set(L1_NAMESPACE, key, stored_value)
-            if scope is not None and self.semantic is not None and semantic is not None:
-                self.semantic.store(scope, semantic, stored_value)
-        return response
+            key = self.l1_key(request, context_id, backend)
+            self.cache.set(L1_NAMESPACE, key, response.model_dump(mode="json"))
 
     def count_tier(self, tier: str, *, hit: bool) -> None:
         with self._lock:

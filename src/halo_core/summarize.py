@@ -20,6 +20,7 @@ from .model import (
     Chunk,
     JSONValue,
     LLMRequest,
+    LLMResponse,
     Media,
     MediaClip,
     Summaries,
@@ -134,31 +135,45 @@ def summarize(
     *,
     context_id: str,
 ) -> Summaries:
-    """Chunk summaries (concurrently, up to the backend's `max_concurrency`), then sections, then
-    the video. `context_id` scopes cache entries to this media and chunk set."""
+    """Chunk summaries (in one `generate_many` call when the backend prefers batches, else
+    concurrently, up to its `max_concurrency`), then sections, then the video. `context_id`
+    scopes cache entries to this media and chunk set."""
     total = media.duration or (chunks[-1].end if chunks else 0.0)
 
-    def ask(level: Level, context: str, clips: list[MediaClip], **signals: JSONValue) -> str:
-        request = LLMRequest(
+    def request(
+        level: Level, context: str, clips: list[MediaClip], **signals: JSONValue
+    ) -> LLMRequest:
+        return LLMRequest(
             task="summarize",
             prompt=PROMPTS[level],
             context=context,
             clips=clips,
             options={"level": level, **signals},
         )
-        return gateway.generate(request, context_id=context_id).text
 
-    def chunk_summary(chunk: Chunk) -> Summary:
+    def ask(level: Level, context: str, clips: list[MediaClip]) -> str:
+        return gateway.generate(request(level, context, clips), context_id=context_id).text
+
+    def chunk_request(chunk: Chunk) -> LLMRequest:
         clip = MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
         # Who speaks, where the slides change and which topics run: context a backend may pass on.
-        reply = ask("chunk", chunk.text, [clip], speakers=chunk.speakers,
-                    scene_cuts=chunk.scene_cuts, topics=chunk.topics)  # fmt: skip
-        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply, [])
+        return request("chunk", chunk.text, [clip], speakers=chunk.speakers,
+                       scene_cuts=chunk.scene_cuts, topics=chunk.topics)  # fmt: skip
+
+    def chunk_summary(chunk: Chunk, reply: LLMResponse | None = None) -> Summary:
+        reply = reply or gateway.generate(chunk_request(chunk), context_id=context_id)
+        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply.text, [])
 
     workers = gateway.backend.max_concurrency
-    chunk_summaries = _map_in_order(
-        chunk_summary, chunks, workers, lambda s: ctx.progress(s.end, total)
-    )
+    if gateway.backend.prefers_batch:  # the whole map phase in one call (a batch API)
+        replies = gateway.generate_many([chunk_request(c) for c in chunks], context_id=context_id)
+        chunk_summaries = [chunk_summary(c, r) for c, r in zip(chunks, replies, strict=True)]
+        for s in chunk_summaries:
+            ctx.progress(s.end, total)
+    else:
+        chunk_summaries = _map_in_order(
+            chunk_summary, chunks, workers, lambda s: ctx.progress(s.end, total)
+        )
     by_id = {s.id: s for s in chunk_summaries}
 
     def section_summary(numbered: tuple[int, list[Chunk]]) -> Summary:
