@@ -42,6 +42,7 @@ from .model import (
     Citation,
     LLMRequest,
     Media,
+    MediaClip,
     Summaries,
     Summary,
     Timeline,
@@ -683,7 +684,23 @@ class QA:
                 Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
                 for w in retrieved.windows
             ]
-            request = LLMRequest(task="answer", prompt=prompt, system=system, context=context)
+            # a backend that takes clips also sees the retrieved time spans (video mode)
+            clips = (
+                [
+                    MediaClip(
+                        path=self.run.media.path,
+                        sha256=self.run.media.sha256,
+                        start=w[0].start,
+                        end=w[-1].end,
+                    )
+                    for w in retrieved.windows
+                ]
+                if self.gateway.backend.accepts_clips
+                else []
+            )
+            request = LLMRequest(
+                task="answer", prompt=prompt, system=system, context=context, clips=clips
+            )
             response = self.gateway.generate(
                 request,
                 context_id=context_id,

@@ -10,7 +10,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from halo_gemini.fake_server import FakeGemini
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,3 +86,43 @@ def test_without_a_key_a_fallback_chain_runs_the_fallback(tmp_path) -> None:
     assert "llm 'gemini' cannot run (no Gemini API key" in result.stdout + result.stderr
     report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     assert not any(model.startswith("gemini") for model in report["llm"])
+
+
+def clip_spans(body: dict[str, Any]) -> list[tuple[float, float]]:
+    """The (start, end) seconds of each video clip a generateContent body sends."""
+    meta = [
+        p["videoMetadata"] for c in body["contents"] for p in c["parts"] if "videoMetadata" in p
+    ]
+    return [(float(m["start_offset"][:-1]), float(m["end_offset"][:-1])) for m in meta]
+
+
+def test_batch_map_phase_and_video_clips_for_questions(fake: FakeGemini, api_key, tmp_path) -> None:
+    """`llm.with.batch: true`: the chunk summaries go out as one Batch API job; `halo ask` in
+    video mode sends the retrieved time spans as video clips."""
+    options = [f"base_url={fake.base_url}", "batch=true", "batch_poll_s=0.01", "mode=video",
+               "media_resolution=low", "context_cache=false"]  # fmt: skip
+    sets = [arg for option in options for arg in ("--set", f"llm.with.{option}")]
+    ran = halo(["run", str(SPEC), "--set", "llm.use=gemini", *sets], tmp_path,
+               GEMINI_API_KEY=api_key)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    run_dir = tmp_path / "runs/subtitles/lecture"
+    chunks = json.loads((run_dir / "chunks.json").read_text())["chunks"]
+    assert len(chunks) > 1
+    [create] = [c for c in fake.calls("batches") if c.method == "POST"]
+    items = create.body["batch"]["inputConfig"]["requests"]["requests"]
+    sent = [clip_spans(item["request"]) for item in items]
+    assert sent == [[pytest.approx((c["start"], c["end"]), abs=1e-3)] for c in chunks]
+    batched = [e for e in fake.ledger if e.endpoint == "generateContent" and e.batch]
+    assert len(batched) == len(chunks), "the map phase, and only it, went through the batch"
+    sent_before = len(fake.calls("generateContent"))
+
+    question = "Where does the tidal range exceed fifteen metres?"
+    asked = halo(["ask", str(run_dir), question, "--json"], tmp_path, GEMINI_API_KEY=api_key)
+
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["citations"]
+    [body] = [c.body for c in fake.calls("generateContent")[sent_before:]]
+    assert clip_spans(body) == [
+        pytest.approx((c["start"], c["end"]), abs=1e-3) for c in answer["citations"]
+    ]
