@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -16,7 +17,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_resume import HALO, halo_test_plugin, plugin_dir, stage_reuse, write_spec
 
-from halo_core import Extractor, HaloError, MediaError, StageFailed
+from halo_core import (
+    ComponentConfig,
+    Extractor,
+    HaloError,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+    MediaError,
+    StageFailed,
+    TransientLLMError,
+    hookimpl,
+)
 from halo_core.artifacts import ArtifactStore, atomic_write_bytes, atomic_write_json
 from halo_core.progress import Progress
 from halo_core.runner import ARTIFACTS_DIR, extraction_order, run
@@ -275,3 +287,41 @@ def test_extraction_order_names_a_missing_track_and_a_cycle() -> None:
         extraction_order([make_extractor("a", ()), make_extractor("b", ("nothing",))])
     with pytest.raises(HaloError, match="a cycle"):
         extraction_order([make_extractor("a", ("b",)), make_extractor("b", ("a",))])
+
+
+class _FailingLLM(LLMBackend[ComponentConfig]):
+    """Fails every call as a cloud backend does once its own retries are spent."""
+
+    name = "always-transient"
+
+    @property
+    def model(self) -> str:
+        return "always-transient-1"
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        raise TransientLLMError("429 after the last attempt")
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return 1
+
+
+class _FailingPlugin:
+    @hookimpl
+    def register_llm_backends(self, register: Callable[[type], None]) -> None:
+        register(_FailingLLM)
+
+
+def test_a_backend_failing_at_run_time_hands_the_rest_of_the_run_to_the_fallback(
+    tmp_path: Path, register_plugin: Callable[..., str]
+) -> None:
+    register_plugin(_FailingPlugin())
+    spec = write_spec(tmp_path, llm="{use: always-transient, fallback: [extractive]}")
+
+    result = run(load_spec(spec))[0]
+
+    assert result.error is None, result.error.message
+    [(model, usage)] = result.report.llm.items()  # only the fallback answered
+    assert model != "always-transient-1" and usage.requests > 0
+    [taken] = result.report.llm_fallbacks_taken
+    assert "'always-transient'" in taken and "'extractive'" in taken
+    assert (result.run_dir / "summaries.json").is_file()

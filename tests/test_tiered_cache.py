@@ -28,6 +28,7 @@ from halo_core import (
     LLMRequest,
     LLMResponse,
     Summary,
+    TransientLLMError,
     Usage,
 )
 from halo_core.builtins.caches import MemoryCache, SqliteCache
@@ -41,6 +42,7 @@ from halo_core.tiered_cache import (
     clear_tier,
     guard_rejects,
     question_features,
+    read_entry,
     tier_entry_counts,
 )
 
@@ -406,7 +408,7 @@ def test_l2_never_returns_an_entry_the_backend_no_longer_holds(ops, bound: int) 
             assert (hit is None) == (not held_values)
 
 
-# --- many requests at once -----------------------------------------------------------------------
+# --- many requests at once, and falling back -----------------------------------------------------
 
 
 class BatchingLLM(CountingLLM):
@@ -425,6 +427,16 @@ class BatchingLLM(CountingLLM):
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         self.batches.append([r.prompt for r in requests])
         return [self.generate(r) for r in reversed(requests)][::-1]  # answered out of order
+
+
+class FailingLLM(CountingLLM):
+    """Fails every call the way a backend does once its own retries are spent."""
+
+    name = "failing"
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        self.calls += 1
+        raise TransientLLMError("503 after 6 attempts")
 
 
 def test_generate_many_sends_only_the_l1_misses_in_one_batch_in_order(make_cache) -> None:
@@ -461,3 +473,31 @@ def test_the_default_generate_many_answers_each_request_in_order() -> None:
         "answer #2 to q1",
         "answer #3 to q2",
     ]
+
+
+def test_a_backend_that_keeps_failing_is_replaced_by_the_fallback_for_the_rest_of_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing, fallback = FailingLLM(), CountingLLM()
+    cache = MemoryCache()
+    gateway = LLMGateway(failing, cache, fallbacks=[fallback])
+    request = LLMRequest(task="answer", prompt="What pulls the tides?")
+
+    with caplog.at_level(logging.WARNING, logger="halo.gateway"):
+        first = gateway.generate(request, context_id="m")
+        many = gateway.generate_many(
+            [LLMRequest(task="answer", prompt=f"q{n}") for n in range(2)], context_id="m"
+        )
+
+    assert first.text == "answer #1 to What pulls the tides?"
+    assert [a.text for a in many] == ["answer #2 to q0", "answer #3 to q1"]
+    assert failing.calls == 1 and gateway.backend is fallback
+    [taken] = gateway.fallbacks_taken
+    assert "'failing'" in taken and "'counting'" in taken and "503 after 6 attempts" in taken
+    assert [r.getMessage() for r in caplog.records] == [taken]
+    # the answer is kept under the backend that gave it: a working primary is asked afresh
+    assert LLMGateway(FailingLLM(), cache).l1_key(request, "m") != gateway.l1_key(request, "m")
+    assert read_entry(cache, L1_NAMESPACE, gateway.l1_key(request, "m"), LLMResponse) is not None
+
+    with pytest.raises(TransientLLMError):
+        LLMGateway(FailingLLM(), MemoryCache()).generate(request)

@@ -154,6 +154,8 @@ class LLMBackend(Component[C]):
     - `prefers_batch` / `generate_many`: a backend with a cheaper way to answer many independent
       requests at once (a batch API) says so with `prefers_batch`, and the core then hands the
       map phase to `generate_many` in one call instead of calling `generate` per request.
+    - raising `TransientLLMError` once its own retries are spent lets the gateway switch to the
+      spec's `llm.fallback` backends for the rest of the run.
     """
 
     kind: ClassVar[Kind] = "llm"

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .components import CacheBackend, Embedder, LLMBackend, VectorIndex
+from .errors import TransientLLMError
 from .model import LLMRequest, LLMResponse, ModelUsage, TierStats
 from .tiered_cache import (
     L1_NAMESPACE,
@@ -26,6 +29,9 @@ from .tiered_cache import (
 )
 
 __all__ = ["L1_NAMESPACE", "LLMGateway", "SemanticQuery", "normalize_prompt", "stable_hash"]
+
+T = TypeVar("T")
+log = logging.getLogger("halo.gateway")
 
 
 def normalize_prompt(text: str) -> str:
@@ -45,6 +51,10 @@ class LLMGateway:
     L2 (semantic) is consulted only for calls that pass a `semantic` query and only once an
     embedder is attached (`use_embedder`): a summarize call must never be answered by another
     chunk's summary because the prompts read alike.
+
+    `fallbacks` are backends to switch to, in order, when the current one raises
+    `TransientLLMError` (it failed after its own retries): the switch holds for the rest of this
+    gateway's life (one run), is logged as a warning and listed in `fallbacks_taken`.
     """
 
     def __init__(
@@ -55,9 +65,12 @@ class LLMGateway:
         embedder: Embedder | None = None,
         index_factory: Callable[[], VectorIndex] | None = None,
         l2_threshold: float = 0.75,
+        fallbacks: Sequence[LLMBackend] = (),
     ) -> None:
         self.backend = backend
         self.cache = cache
+        self.fallbacks = list(fallbacks)
+        self.fallbacks_taken: list[str] = []
         self.usage_by_model: dict[str, ModelUsage] = {}
         self.semantic: SemanticCache | None = None
         self.summaries: SummaryCache | None = SummaryCache(cache) if cache is not None else None
@@ -145,8 +158,7 @@ class LLMGateway:
             if hit is not None:
                 response = LLMResponse.model_validate(hit.value)
                 return response.model_copy(update={"cache_tier": "l2"})
-        backend = self.backend
-        response = backend.generate(request)
+        backend, response = self._on_backend(lambda b: b.generate(request))
         self._keep(backend, request, context_id, response)
         if semantic is not None and self.semantic is not None:
             scope = self.l2_scope(request, context_id, backend)
@@ -162,8 +174,7 @@ class LLMGateway:
         missing = [n for n, answer in enumerate(answers) if answer is None]
         if missing:
             asked = [requests[n] for n in missing]
-            backend = self.backend
-            fresh = backend.generate_many(asked)
+            backend, fresh = self._on_backend(lambda b: b.generate_many(asked))
             for n, response in zip(missing, fresh, strict=True):
                 self._keep(backend, requests[n], context_id, response)
                 answers[n] = response
@@ -184,6 +195,32 @@ class LLMGateway:
         if self.cache is not None:
             key = self.l1_key(request, context_id, backend)
             self.cache.set(L1_NAMESPACE, key, response.model_dump(mode="json"))
+
+    def _on_backend(self, call: Callable[[LLMBackend], T]) -> tuple[LLMBackend, T]:
+        """`call` on the current backend; after a TransientLLMError, on the next fallback."""
+        while True:
+            backend = self.backend
+            try:
+                return backend, call(backend)
+            except TransientLLMError as exc:
+                if not self._fall_back(backend, exc):
+                    raise
+
+    def _fall_back(self, failed: LLMBackend, error: TransientLLMError) -> bool:
+        """Switch from `failed` to the next fallback; False when there is none left."""
+        with self._lock:
+            if self.backend is not failed:  # another thread switched already
+                return True
+            if not self.fallbacks:
+                return False
+            self.backend = self.fallbacks.pop(0)
+            taken = (
+                f"llm {failed.name!r} kept failing ({error}); "
+                f"using fallback {self.backend.name!r} for the rest of the run"
+            )
+            self.fallbacks_taken.append(taken)
+        log.warning("%s", taken)
+        return True
 
     def count_tier(self, tier: str, *, hit: bool) -> None:
         with self._lock:

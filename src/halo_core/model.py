@@ -308,6 +308,9 @@ class RunReport(Model):
     peak_rss_mb: float
     stages: list[StageReport] = []
     llm: dict[str, ModelUsage] = Field(default={}, description="usage and cost by model")
+    llm_fallbacks_taken: list[str] = Field(
+        default=[], description="switches to an `llm.fallback` backend after run-time failures"
+    )
     cache: dict[str, TierStats] = Field(default={}, description="stats by cache tier")
     chunk_count: int = 0
     naive_input_tokens: int = Field(

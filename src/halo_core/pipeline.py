@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .components import CacheBackend, Chunker, Embedder, Extractor, LLMBackend, VectorIndex
 from .errors import ComponentUnavailable
@@ -20,6 +20,9 @@ class Pipeline:
     cache: CacheBackend
     llm: LLMBackend
     notices: list[str]
+    llm_fallbacks: list[LLMBackend] = field(default_factory=list)
+    """The `llm.fallback` backends after `llm` that can run: the gateway switches to them when
+    `llm` keeps failing at run time."""
 
     def distribution_of(self, component_kind: str, name: str) -> str:
         return get_registry().get(component_kind, name).distribution  # type: ignore[arg-type]
@@ -45,9 +48,20 @@ def build_llm(spec: PipelineSpec, registry: Registry, notices: list[str]) -> LLM
     raise AssertionError("unreachable")
 
 
+def build_llm_fallbacks(
+    spec: PipelineSpec, registry: Registry, llm: LLMBackend
+) -> list[LLMBackend]:
+    """The fallbacks listed after `llm` in the spec's chain whose `check()` passes."""
+    chain = [spec.llm.use, *spec.llm.fallback]
+    later = chain[chain.index(llm.name) + 1 :] if llm.name in chain else []
+    built = [registry.build("llm", name, {}) for name in later]
+    return [backend for backend in built if not backend.check()]
+
+
 def build_pipeline(spec: PipelineSpec, registry: Registry | None = None) -> Pipeline:
     registry = registry or get_registry()
     notices: list[str] = []
+    llm = build_llm(spec, registry, notices)
     return Pipeline(
         spec=spec,
         extractors=[registry.build("extractor", r.use, r.with_) for r in spec.extractors],
@@ -55,6 +69,7 @@ def build_pipeline(spec: PipelineSpec, registry: Registry | None = None) -> Pipe
         embedder=registry.build("embedder", spec.embedder.use, spec.embedder.with_),
         index=registry.build("vector_index", spec.index.use, spec.index.with_),
         cache=registry.build("cache", spec.cache.use, spec.cache.with_),
-        llm=build_llm(spec, registry, notices),
+        llm=llm,
         notices=notices,
+        llm_fallbacks=build_llm_fallbacks(spec, registry, llm),
     )

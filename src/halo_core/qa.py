@@ -207,7 +207,8 @@ def open_qa(run_dir: Path, budget: int = DEFAULT_BUDGET) -> QA:
             where=f"cache {pipeline.cache.name!r}",
             fix="make the run's cache reachable again (see above)",
         )
-    return QA(run, pipeline, LLMGateway(pipeline.llm, pipeline.cache), budget=budget)
+    gateway = LLMGateway(pipeline.llm, pipeline.cache, fallbacks=pipeline.llm_fallbacks)
+    return QA(run, pipeline, gateway, budget=budget)
 
 
 # --- passages and their vectors -----------------------------------------------------------------

@@ -183,7 +183,9 @@ class InputRun:
     def __post_init__(self) -> None:
         spec = self.loaded.spec
         self.folder = RunFolder(Path(spec.outputs) / spec.name / self.path.stem, self.loaded.redact)
-        self.gateway = LLMGateway(self.pipeline.llm, self.pipeline.cache)
+        self.gateway = LLMGateway(
+            self.pipeline.llm, self.pipeline.cache, fallbacks=self.pipeline.llm_fallbacks
+        )
         self.ctx = RunContext(
             stage="run",
             log=logging.getLogger("halo"),
@@ -570,6 +572,7 @@ class InputRun:
             peak_rss_mb=round(peak_rss_mb(), 1),
             stages=self.stages,
             llm={m: u.model_copy() for m, u in self.gateway.usage_by_model.items()},
+            llm_fallbacks_taken=list(self.gateway.fallbacks_taken),
             cache=self.gateway.tiers,
             chunk_count=len(chunks),
             naive_input_tokens=naive_each * requests,

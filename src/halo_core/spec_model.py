@@ -22,7 +22,8 @@ class ComponentRef(_Strict):
 class LLMRef(ComponentRef):
     fallback: list[str] = Field(
         default_factory=list,
-        description="LLM backends to use, in order, when this one cannot run (e.g. no API key)",
+        description="LLM backends to use, in order, when this one cannot run (e.g. no API key) "
+        "or keeps failing during a run (transient errors after its own retries)",
     )
 
 
