@@ -28,6 +28,9 @@ OBSERVATION = (
     "tokens",
     "below_min",
     "remaining",
+    "scene_ahead",
+    "topic_ahead",
+    "pause_ahead",
 )
 
 
@@ -89,9 +92,20 @@ class Walk:
                 min(self._open_tokens(i) / lim.max_tokens, 1.0),
                 float(t - self.last_cut < lim.min_duration),
                 min((e.duration - t) / lim.max_duration, 1.0),
+                *self._evidence_ahead(t),
             ],
             dtype=np.float32,
         )
+
+    def _evidence_ahead(self, t: float) -> np.ndarray:
+        """The strongest scene, topic and pause evidence at the candidates of the next
+        `min_duration` seconds: whether waiting for a better place to cut is possible."""
+        e = self.episode
+        start = self.position + 1
+        stop = int(np.searchsorted(e.times, t + max(self.limits.min_duration, 1.0), side="right"))
+        if stop <= start:
+            return np.zeros(3, dtype=np.float32)
+        return e.evidence[start:stop][:, [0, 2, 3]].max(axis=0)
 
     def step(self, wants_cut: bool) -> tuple[int, int] | None:
         """Apply the proposal at the current candidate; return the closed chunk's spans, if any."""
