@@ -11,9 +11,9 @@ from halo_rl.train import synthetic_episodes, train
 
 @pytest.fixture(scope="session")
 def tiny_training():
-    """A policy trained in seconds on a handful of synthetic timelines."""
+    """A policy trained in seconds (32k steps) on a handful of synthetic timelines."""
     episodes = synthetic_episodes(8, seed=100)
-    return train(episodes, limits=Limits(), weights=RewardWeights(), steps=8192, seed=0)
+    return train(episodes, limits=Limits(), weights=RewardWeights(), steps=32768, seed=0)
 
 
 @pytest.fixture
