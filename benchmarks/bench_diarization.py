@@ -58,20 +58,25 @@ def main() -> None:
         media = probe(path)
         transcript = FasterWhisper().extract(media, Timeline(duration=media.duration), RunContext())
         timeline = Timeline(duration=media.duration).with_track("transcript", transcript)
-        for options in METHODS:
+        truth = len({r[2] for r in reference})
+        for options in [*METHODS, *({**m, "num_speakers": truth} for m in METHODS)]:
             start = time.perf_counter()
             turns = VoiceClusters.from_options(options).extract(media, timeline, RunContext())
             elapsed = time.perf_counter() - start
             hypothesis = [(t.start, t.end, t.speaker) for t in turns]
             found = len({t.speaker for t in turns})
-            truth = len({r[2] for r in reference})
             print(
-                f"{name:22} {options.get('method', 'agglomerative'):14} {found:>4} of {truth:<2} "
+                f"{name:22} {_method(options):14} {found:>4} of {truth:<2} "
                 f"{diarization_error_rate(reference, hypothesis):6.3f} "
                 f"{diarization_error_rate(reference, hypothesis, collar=0.25):9.3f} "
                 f"{elapsed:10.1f}",
                 flush=True,
             )
+
+
+def _method(options: dict) -> str:
+    given = ", n given" if "num_speakers" in options else ""
+    return options.get("method", "agglomerative")[:5] + given
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from .audio import SAMPLE_RATE, require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speech_words, turns_from_labels
 
 _BATCH = 32
+RELIABLE_S = 1.0  # seconds of speech an embedding must hold to shape the clusters
 _encoder: Any = None
 _encoder_lock = threading.Lock()
 
@@ -117,9 +118,7 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
             return []
         regions = merge_spans([(w.start, w.end) for w in words], self.config.region_gap_s)
         partials, embeddings = self._embed(media, regions, ctx)
-        labels = cluster(embeddings, self.config)
-        if self.config.num_speakers is None:
-            labels = absorb_brief_speakers(labels, embeddings, partials, self.config.min_speaker_s)
+        labels = cluster_reliable_first(embeddings, partials, self.config)
         word_labels = label_words(words, regions, partials, labels)
         turns = turns_from_labels(words, word_labels, self.config.turn_gap_s)
         ctx.log.info(
@@ -183,6 +182,34 @@ def merge_spans(spans: list[tuple[float, float]], gap: float) -> list[tuple[floa
         else:
             merged.append((start, end))
     return merged
+
+
+def cluster_reliable_first(
+    embeddings: np.ndarray, partials: list[Partial], config: VoiceClustersConfig
+) -> np.ndarray:
+    """Cluster the embeddings of at least `RELIABLE_S` of speech, then give each shorter one (a
+    lone "Good question." is mostly zero padding, and such embeddings resemble each other more
+    than their speakers) the speaker whose centroid it is closest to."""
+    reliable = np.array([p.end - p.start >= RELIABLE_S for p in partials], bool)
+    if reliable.sum() < 2:
+        reliable[:] = True
+    labels = np.full(len(partials), -1)
+    labels[reliable] = cluster(embeddings[reliable], config)
+    if config.num_speakers is None:
+        labels[reliable] = absorb_brief_speakers(
+            labels[reliable],
+            embeddings[reliable],
+            [p for p, r in zip(partials, reliable) if r],
+            config.min_speaker_s,
+        )
+    speakers = sorted(set(labels[reliable].tolist()))
+    centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in speakers])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    if (~reliable).any():
+        labels[~reliable] = np.array(speakers)[
+            np.argmax(embeddings[~reliable] @ centroids.T, axis=1)
+        ]
+    return labels
 
 
 def cluster(embeddings: np.ndarray, config: VoiceClustersConfig) -> np.ndarray:
