@@ -18,8 +18,8 @@ REPORTS = ROOT / "build" / "test-reports"
 
 def main() -> int:
     shutil.rmtree(REPORTS, ignore_errors=True)
-    status = subprocess.call([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *sys.argv[1:]],
-                             cwd=ROOT)
+    nox = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *sys.argv[1:]]
+    status = subprocess.call(nox, cwd=ROOT)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for report in sorted(REPORTS.glob("*.xml")):
         for suite in ET.parse(report).getroot().iter("testsuite"):

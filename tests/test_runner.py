@@ -5,6 +5,7 @@ progress output."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import time
@@ -24,8 +25,12 @@ from halo_core import (
     LLMBackend,
     LLMRequest,
     LLMResponse,
+    Media,
     MediaError,
+    RunContext,
+    SpeakerTurn,
     StageFailed,
+    Timeline,
     TransientLLMError,
     hookimpl,
 )
@@ -325,3 +330,41 @@ def test_a_backend_failing_at_run_time_hands_the_rest_of_the_run_to_the_fallback
     [taken] = result.report.llm_fallbacks_taken
     assert "'always-transient'" in taken and "'extractive'" in taken
     assert (result.run_dir / "summaries.json").is_file()
+
+
+# --- speakers on the transcript ------------------------------------------------------------------
+
+TRUTH = json.loads((Path(__file__).resolve().parents[1] / "samples/lecture/truth.json").read_text())
+
+
+class _TruthSpeakers(Extractor[ComponentConfig]):
+    """The sample's true speaker turns, as a diarizer would give them."""
+
+    name = "truth-speakers"
+    provides = "speakers"
+
+    def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[SpeakerTurn]:
+        return [SpeakerTurn(**turn) for turn in TRUTH["speaker_turns"]]
+
+
+class _SpeakersPlugin:
+    @hookimpl
+    def register_extractors(self, register: Callable[[type], None]) -> None:
+        register(_TruthSpeakers)
+
+
+def test_speaker_turns_label_the_transcript_words_and_segments(
+    tmp_path: Path, register_plugin: Callable[..., str]
+) -> None:
+    register_plugin(_SpeakersPlugin())
+    spec = write_spec(tmp_path, extractors="[{use: subtitles}, {use: truth-speakers}]")
+
+    result = run(load_spec(spec))[0]
+
+    assert result.error is None, result.error.message
+    timeline = Timeline.model_validate_json((result.run_dir / "timeline.json").read_text())
+    segments = timeline.track("transcript")
+    assert all(s.speaker and all(w.speaker == s.speaker for w in s.words) for s in segments)
+    student = {s.text for s in segments if s.speaker == "student"}
+    asked = {s["text"] for s in TRUTH["sentences"] if s["speaker"] == "student"}
+    assert student == asked

@@ -49,6 +49,7 @@ from .model import (
     Word,
 )
 from .plugins import get_registry
+from .speakers import label_transcript
 from .tokens import estimate_tokens
 
 __all__ = [
@@ -99,4 +100,5 @@ __all__ = [
     "get_registry",
     "sentences",
     "hookimpl",
+    "label_transcript",
 ]

@@ -55,7 +55,11 @@ class Component(Generic[C]):
 
     def identity(self) -> dict[str, JSONValue]:
         """What makes this component's output what it is: part of every artifact and cache key."""
-        return {"name": self.name, "version": self.version, "config": self.config.model_dump(mode="json")}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "config": self.config.model_dump(mode="json"),
+        }
 
 
 class Extractor(Component[C]):

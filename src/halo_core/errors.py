@@ -25,7 +25,7 @@ class HaloError(Exception):
 
 
 class SpecError(HaloError):
-    """Something wrong with a pipeline spec; `problems` holds every one found, not just the first."""
+    """Something wrong with a pipeline spec; `problems` holds every one found, not the first."""
 
     def __init__(self, problems: list[str], *, path: str | None = None) -> None:
         self.problems = problems

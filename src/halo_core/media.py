@@ -25,18 +25,23 @@ def probe(path: Path) -> Media:
 
     path = Path(path)
     if not path.exists():
-        raise MediaError("file not found", where=str(path), fix="check the path, or pass --input FILE")
+        raise MediaError(
+            "file not found", where=str(path), fix="check the path, or pass --input FILE"
+        )
     if not path.is_file():
         raise MediaError("not a file", where=str(path), fix="pass a media file, not a folder")
     size = path.stat().st_size
     if size == 0:
-        raise MediaError("file is empty (0 bytes)", where=str(path), fix="re-export or re-download it")
+        raise MediaError(
+            "file is empty (0 bytes)", where=str(path), fix="re-export or re-download it"
+        )
     try:
         sha256 = sha256_file(path)
         container = av.open(str(path))
     except PermissionError:
-        raise MediaError("cannot read file (permission denied)", where=str(path),
-                         fix=f"chmod +r {path}") from None
+        raise MediaError(
+            "cannot read file (permission denied)", where=str(path), fix=f"chmod +r {path}"
+        ) from None
     except av.error.FFmpegError as exc:
         raise MediaError(
             f"not a media file FFmpeg can read ({exc.strerror or exc})",
@@ -47,10 +52,14 @@ def probe(path: Path) -> Media:
         streams = [_stream(s) for s in container.streams]
         duration = _duration(container)
     if not any(s.kind in ("video", "audio") for s in streams):
-        raise MediaError("no audio or video stream in file", where=str(path),
-                         fix="pass a file with an audio or video track")
-    return Media(path=path.resolve(), sha256=sha256, size_bytes=size, duration=duration,
-                 streams=streams)
+        raise MediaError(
+            "no audio or video stream in file",
+            where=str(path),
+            fix="pass a file with an audio or video track",
+        )
+    return Media(
+        path=path.resolve(), sha256=sha256, size_bytes=size, duration=duration, streams=streams
+    )
 
 
 def _stream(stream: object) -> Stream:
@@ -59,15 +68,32 @@ def _stream(stream: object) -> Stream:
     language = (getattr(stream, "metadata", {}) or {}).get("language")
     if kind == "video":
         rate = stream.average_rate or stream.guessed_rate  # type: ignore[attr-defined]
-        return Stream(index=stream.index, kind="video", codec=codec, language=language,  # type: ignore[attr-defined]
-                      width=stream.codec_context.width, height=stream.codec_context.height,  # type: ignore[attr-defined]
-                      fps=float(rate) if rate else None, frames=stream.frames or None)  # type: ignore[attr-defined]
+        return Stream(
+            index=stream.index,
+            kind="video",
+            codec=codec,
+            language=language,  # type: ignore[attr-defined]
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,  # type: ignore[attr-defined]
+            fps=float(rate) if rate else None,
+            frames=stream.frames or None,
+        )  # type: ignore[attr-defined]
     if kind == "audio":
         ctx = stream.codec_context  # type: ignore[attr-defined]
-        return Stream(index=stream.index, kind="audio", codec=codec, language=language,  # type: ignore[attr-defined]
-                      sample_rate=ctx.sample_rate, channels=ctx.channels)
-    return Stream(index=stream.index, kind="subtitle" if kind == "subtitle" else "data",  # type: ignore[attr-defined]
-                  codec=codec, language=language)
+        return Stream(
+            index=stream.index,
+            kind="audio",
+            codec=codec,
+            language=language,  # type: ignore[attr-defined]
+            sample_rate=ctx.sample_rate,
+            channels=ctx.channels,
+        )
+    return Stream(
+        index=stream.index,
+        kind="subtitle" if kind == "subtitle" else "data",  # type: ignore[attr-defined]
+        codec=codec,
+        language=language,
+    )
 
 
 def _duration(container: object) -> float:
@@ -75,6 +101,9 @@ def _duration(container: object) -> float:
 
     if container.duration:  # type: ignore[attr-defined]
         return container.duration / av.time_base  # type: ignore[attr-defined]
-    spans = [float(s.duration * s.time_base) for s in container.streams  # type: ignore[attr-defined]
-             if s.duration and s.time_base]
+    spans = [
+        float(s.duration * s.time_base)
+        for s in container.streams  # type: ignore[attr-defined]
+        if s.duration and s.time_base
+    ]
     return max(spans, default=0.0)

@@ -42,8 +42,8 @@ def build_llm(spec: PipelineSpec, registry: Registry, notices: list[str]) -> LLM
         raise ComponentUnavailable(
             f"llm {name!r} cannot run: {'; '.join(problems)}",
             where="spec llm",
-            fix="fix the above, or add a fallback, e.g. `llm: {use: %s, fallback: [extractive]}`"
-            % spec.llm.use,
+            fix="fix the above, or add a fallback, e.g. "
+            f"`llm: {{use: {spec.llm.use}, fallback: [extractive]}}`",
         )
     raise AssertionError("unreachable")
 

@@ -132,7 +132,9 @@ def load_plugins() -> None:
         try:
             pm.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:  # a broken plugin must not break halo
-            _load_problems.append(PluginProblem(entry_point.name, source.distribution, _describe(exc)))
+            _load_problems.append(
+                PluginProblem(entry_point.name, source.distribution, _describe(exc))
+            )
             _trace(f"failed to load {entry_point.name} ({source.distribution}): {exc!r}")
             continue
         _sources[entry_point.name] = source
@@ -162,7 +164,9 @@ def _source_of(plugin_name: str) -> PluginSource:
     return PluginSource(plugin_name, "(registered at run time)", "")
 
 
-def call_each(hook_name: str, on_error: Callable[[str, BaseException], None], **kwargs: Any) -> None:
+def call_each(
+    hook_name: str, on_error: Callable[[str, BaseException], None], **kwargs: Any
+) -> None:
     """Call every implementation of a hook, in registration order, each in isolation."""
     caller = getattr(pm.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):
@@ -205,7 +209,9 @@ def _registrar(registry: Registry, kind: Kind, source: PluginSource) -> Callable
 
     def register(cls: type[Any]) -> None:
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise TypeError(f"register_{kind}s got {cls!r}, which is not a {base.__name__} subclass")
+            raise TypeError(
+                f"register_{kind}s got {cls!r}, which is not a {base.__name__} subclass"
+            )
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not name:
             raise TypeError(f"{cls.__qualname__} has no `name`")

@@ -28,6 +28,7 @@ from pydantic import TypeAdapter
 
 from . import media as media_probe
 from .artifacts import ArtifactStore, artifact_key
+from .chunking import SPEAKERS, TRANSCRIPT
 from .components import Component, Extractor
 from .context import RunContext
 from .errors import BudgetExceeded, ComponentUnavailable, HaloError, MediaError, StageFailed
@@ -49,6 +50,7 @@ from .outputs import RunFolder, render_notes, render_timeline_svg
 from .pipeline import Pipeline, build_pipeline
 from .plugins import PluginSource, get_registry
 from .progress import Progress
+from .speakers import label_transcript
 from .summarize import PROMPTS, summarize, summary_requests
 
 if TYPE_CHECKING:
@@ -431,6 +433,9 @@ class InputRun:
             raise errors[0]  # the stages still running were let finish, so their work is kept
         for extractor in order:
             timeline = timeline.with_track(extractor.provides, tracks[extractor.provides])
+        if timeline.track(TRANSCRIPT) and timeline.track(SPEAKERS):
+            labelled = label_transcript(timeline.track(TRANSCRIPT), timeline.track(SPEAKERS))
+            timeline = timeline.with_track(TRANSCRIPT, labelled)
         return timeline
 
     def _extract_keys(self) -> dict[str, str]:

@@ -15,8 +15,11 @@ class ComponentRef(_Strict):
     """`use:` names a registered component; `with:` is validated against its `Config`."""
 
     use: str = Field(description="the component's registered name")
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with",
-                                  description="options, validated against the component's Config")
+    with_: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="with",
+        description="options, validated against the component's Config",
+    )
 
 
 class LLMRef(ComponentRef):
@@ -35,10 +38,13 @@ class Tasks(_Strict):
 
 class PipelineSpec(_Strict):
     version: Literal[1] = 1
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-                      description="names the run folder: <outputs>/<name>/<media stem>/")
-    inputs: list[str] = Field(default_factory=list,
-                              description="media files or globs, relative to the spec's folder")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="names the run folder: <outputs>/<name>/<media stem>/",
+    )
+    inputs: list[str] = Field(
+        default_factory=list, description="media files or globs, relative to the spec's folder"
+    )
     extractors: list[ComponentRef] = Field(default_factory=list)
     chunker: ComponentRef = Field(default_factory=lambda: ComponentRef(use="rules"))
     embedder: ComponentRef = Field(default_factory=lambda: ComponentRef(use="hashing"))

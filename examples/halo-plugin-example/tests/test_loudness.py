@@ -4,11 +4,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from halo_plugin_example import Loudness
 from pydantic import ValidationError
 
 from halo_core import MediaError, RunContext, Timeline
 from halo_core.media import probe
-from halo_plugin_example import Loudness
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 
@@ -16,7 +16,9 @@ SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 @pytest.fixture(scope="module")
 def lecture_loudness():
     media = probe(SAMPLE / "lecture.mp4")
-    signals = Loudness.from_options({"window": 0.5}).extract(media, Timeline(duration=media.duration), RunContext())
+    signals = Loudness.from_options({"window": 0.5}).extract(
+        media, Timeline(duration=media.duration), RunContext()
+    )
     return media, signals
 
 
@@ -59,8 +61,12 @@ def test_undecodable_audio_is_a_clear_error(tmp_path):
 
 
 def test_listed_by_halo_plugins():
-    result = subprocess.run([sys.executable, "-m", "halo_core.cli", "plugins", "--json"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "halo_core.cli", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     plugins = json.loads(result.stdout)
     text = json.dumps(plugins)
     assert "halo-plugin-example" in text and "loudness" in text

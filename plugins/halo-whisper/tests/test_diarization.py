@@ -3,14 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import FIXTURES, clip_sentences, rttm_turns, run
-from halo_whisper import label_transcript
 from halo_whisper.metrics import diarization_error_rate
 from halo_whisper.pyannote_diarizer import Pyannote
 from halo_whisper.voice_clusters import Partial, VoiceClusters, absorb_brief_speakers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word
+from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word, label_transcript
 
 
 def with_transcript(media: Media, transcript: list[TranscriptSegment]) -> Timeline:

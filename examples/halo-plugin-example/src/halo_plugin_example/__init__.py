@@ -12,7 +12,16 @@ import av
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentConfig, Extractor, Media, MediaError, RunContext, Signal, Timeline, hookimpl
+from halo_core import (
+    ComponentConfig,
+    Extractor,
+    Media,
+    MediaError,
+    RunContext,
+    Signal,
+    Timeline,
+    hookimpl,
+)
 
 SILENCE_DBFS = -120.0
 
@@ -41,12 +50,17 @@ class Loudness(Extractor[LoudnessConfig]):
                     for mono in resampler.resample(frame):
                         pending = np.concatenate([pending, mono.to_ndarray().reshape(-1)])
                     while len(pending) >= samples_per_window:
-                        signals.append(self._window(len(signals), pending[:samples_per_window], rate))
+                        signals.append(
+                            self._window(len(signals), pending[:samples_per_window], rate)
+                        )
                         pending = pending[samples_per_window:]
                     ctx.progress(len(signals) * self.config.window, media.duration)
         except av.error.FFmpegError as exc:
-            raise MediaError(f"cannot decode the audio track ({exc})", where=str(media.path),
-                             fix="re-encode the file, e.g. ffmpeg -i IN -c:a aac OUT.mp4") from None
+            raise MediaError(
+                f"cannot decode the audio track ({exc})",
+                where=str(media.path),
+                fix="re-encode the file, e.g. ffmpeg -i IN -c:a aac OUT.mp4",
+            ) from None
         if len(pending):
             signals.append(self._window(len(signals), pending, rate))
         return signals

@@ -1,10 +1,13 @@
-"""Putting speaker labels onto transcript segments and words, by time overlap with speaker turns."""
+"""Putting speaker labels onto transcript segments and words, by time overlap with speaker turns.
+
+The runner applies it whenever a timeline has both a transcript and a speakers track: the two come
+from different extractors (ASR, diarization), and neither may rewrite the other's track."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from halo_core import SpeakerTurn, TranscriptSegment, Word
+from .model import SpeakerTurn, TranscriptSegment, Word
 
 
 def speaker_at(start: float, end: float, turns: Sequence[SpeakerTurn]) -> str | None:
