@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,22 @@ CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires) WHERE expires IS
 """
 
 
+_SETUP_LOCK = threading.Lock()
+
+
+def _retry_while_locked(statement: Callable[[], object], timeout_ms: int) -> None:
+    """Run `statement`, retrying while another connection holds the database (other processes)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteCache(CacheBackend[SqliteCacheConfig]):
     """A persistent cache in one SQLite file, safe to share between threads and processes.
 
@@ -182,11 +198,18 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {self.config.busy_timeout_ms}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        with _write(conn):
-            for statement in _SCHEMA.split(";"):
-                conn.execute(statement)
+        # Switching to WAL needs the database to itself and SQLite does not wait for that (no
+        # busy handler): threads opening their first connection at once failed with "database is
+        # locked". Set it up once per process, under a lock, and only when not in WAL yet.
+        with _SETUP_LOCK:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                _retry_while_locked(
+                    lambda: conn.execute("PRAGMA journal_mode = WAL"), self.config.busy_timeout_ms
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            with _write(conn):
+                for statement in _SCHEMA.split(";"):
+                    conn.execute(statement)
         self._local.conn, self._local.pid = conn, os.getpid()
         with self._connections_lock:
             self._connections.append(conn)
