@@ -71,3 +71,41 @@ STOPWORDS = frozenset(
 def content_terms(text: str) -> list[str]:
     """Stemmed tokens of `text` without stopwords: what term-overlap scoring compares."""
     return [stem(t) for t in tokenize(text) if t not in STOPWORDS]
+
+
+NUMBER_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+"""English words for 0-19, indexed by value."""
+NUMBER_TENS = [
+    "_",
+    "_",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+]
+"""English words for the tens, indexed by value // 10 (0 and 1 are placeholders)."""

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ValidationError
 
 from .components import CacheBackend, Embedder, VectorIndex
 from .model import JSONValue, Summary
+from .text import NUMBER_ONES, NUMBER_TENS
 
 L1_NAMESPACE = "llm-l1"
 L2_PREFIX = "llm-l2:"
@@ -104,44 +105,20 @@ def read_entry(cache: CacheBackend, namespace: str, key: str, model: type[M]) ->
 # --- L2 -----------------------------------------------------------------------------------------
 
 _NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "million",
-    "billion",
-    "trillion",
-    "first",
-    "second",
-    "third",
-    "half",
-    "quarter",
+    *NUMBER_ONES,
+    *NUMBER_TENS[2:],
+    *[
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "first",
+        "second",
+        "third",
+        "half",
+        "quarter",
+    ],
 ]
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 # Question words that ask for different kinds of answer; `what` / `which` are neutral.

@@ -10,29 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+from halo_core.text import NUMBER_ONES, NUMBER_TENS
+
+_ONES, _TENS = NUMBER_ONES, NUMBER_TENS
 
 
 def number_words(n: int) -> str:
