@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -217,8 +220,27 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
                 segments.append(to_segment(piece, window.offset, language))
                 ctx.progress(min(window.offset + piece.end, media.duration), media.duration)
             ctx.progress(min(window.end, media.duration), media.duration)
+            release_freed_memory()
         flag_low_confidence(segments, config.model, ctx.log, str(media.path))
         return segments
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap freed by the last window back to the OS. glibc keeps it otherwise, and the
+    process grew with the input's length (291 -> 466 MB over 45 minutes; flat 230-250 MB with
+    this, measured with tiny.en, beam 1)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def to_segment(piece: Any, offset: float, language: str | None) -> TranscriptSegment:
