@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import FIXTURES, clip_sentences, rttm_turns, run
+from halo_whisper.faster import FasterWhisper
 from halo_whisper.metrics import diarization_error_rate
 from halo_whisper.pyannote_diarizer import Pyannote
 from halo_whisper.voice_clusters import Partial, VoiceClusters, absorb_brief_speakers
@@ -10,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word, label_transcript
+from halo_core.media import probe
 
 
 def with_transcript(media: Media, transcript: list[TranscriptSegment]) -> Timeline:
@@ -43,6 +48,29 @@ def test_two_real_speakers_in_the_pyannote_sample(sample: Media, sample_transcri
     der = diarization_error_rate(rttm_turns(FIXTURES / "sample.rttm"), hypothesis, collar=0.25)
     assert len({t.speaker for t in turns}) == 2
     assert der < 0.15  # measured 0.05 (0.24 without a collar)
+
+
+def test_the_pyannote_samples_two_speakers_are_found_without_being_told(
+    sample: Media, sample_transcript
+) -> None:
+    """Telephone voices sit closer than the distance threshold; the even 2-way split finds them."""
+    turns = run(VoiceClusters(), sample, with_transcript(sample, sample_transcript))
+    hypothesis = [(t.start, t.end, t.speaker) for t in turns]
+    der = diarization_error_rate(rttm_turns(FIXTURES / "sample.rttm"), hypothesis, collar=0.25)
+    assert len({t.speaker for t in turns}) == 2
+    assert der < 0.2  # measured 0.126
+
+
+def test_a_lone_lecturer_stays_one_speaker(tmp_path) -> None:
+    """The first 100 s of the sample lecture: only the lecturer speaks."""
+    clip = tmp_path / "lecturer.wav"
+    lecture = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-t", "100", "-i", str(lecture), "-vn",
+                    "-ac", "1", "-ar", "16000", str(clip)], check=True)  # fmt: skip
+    media = probe(clip)
+    transcript = run(FasterWhisper(), media)
+    turns = run(VoiceClusters(), media, with_transcript(media, transcript))
+    assert turns and {t.speaker for t in turns} == {turns[0].speaker}
 
 
 def test_no_words_means_no_speakers(clip: Media) -> None:
