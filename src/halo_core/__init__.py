@@ -3,7 +3,14 @@
 Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`).
 """
 
-from .artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .artifacts import (
+    REBUILD_INDEX_FIX,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    read_with_manifest,
+    write_with_manifest,
+)
 from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
 from .components import (
     CacheBackend,
@@ -74,6 +81,7 @@ __all__ = [
     "Media",
     "MediaClip",
     "MediaError",
+    "REBUILD_INDEX_FIX",
     "RunContext",
     "Scene",
     "Signal",
@@ -98,7 +106,9 @@ __all__ = [
     "candidates",
     "estimate_tokens",
     "get_registry",
-    "sentences",
     "hookimpl",
     "label_transcript",
+    "read_with_manifest",
+    "sentences",
+    "write_with_manifest",
 ]

@@ -13,13 +13,16 @@ no file, and runs again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from .errors import HaloError
 from .gateway import stable_hash
 from .model import JSONValue
 
@@ -60,6 +63,55 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, value: JSONValue, *, indent: int | None = 2) -> None:
     atomic_write_text(path, json.dumps(value, indent=indent, ensure_ascii=False) + "\n")
+
+
+REBUILD_INDEX_FIX = "build the index again (re-run with --force)"
+
+
+def write_with_manifest(
+    folder: Path, data_name: str, data: bytes, manifest_name: str, fields: dict[str, JSONValue]
+) -> None:
+    """Save `data` into `folder` as `<stem>-<sha256>.<ext>` (from `data_name`), then the manifest
+    `fields` plus `<stem>` (that file's name) and `sha256`, then drop older data files.
+
+    The manifest goes last, so a crash leaves the previous save readable and a torn one is seen
+    by `read_with_manifest`.
+    """
+    stem, ext = data_name.rsplit(".", 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    data_file = f"{stem}-{digest[:16]}.{ext}"
+    atomic_write_bytes(folder / data_file, data)
+    manifest = {**fields, stem: data_file, "sha256": digest}
+    atomic_write_bytes(folder / manifest_name, json.dumps(manifest).encode())
+    for stale in folder.glob(f"{stem}-*.{ext}"):
+        if stale.name != data_file:
+            stale.unlink(missing_ok=True)
+
+
+def read_with_manifest(
+    folder: Path, data_name: str, manifest_name: str, what: str
+) -> tuple[dict[str, Any], bytes]:
+    """The manifest and data `write_with_manifest` saved; HaloError (naming `what`) when either is
+    missing, the manifest is not one, or the data is not the file it names."""
+    stem = data_name.rsplit(".", 1)[0]
+    where, fix = f"{what}: {folder}", REBUILD_INDEX_FIX
+    try:
+        manifest = json.loads((folder / manifest_name).read_text())
+        data = (folder / manifest[stem]).read_bytes()
+    except FileNotFoundError as exc:
+        raise HaloError(f"missing index file {exc.filename}", where=where, fix=fix) from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise HaloError(
+            f"{manifest_name} is not a {what} manifest ({exc})", where=where, fix=fix
+        ) from None
+    if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
+        raise HaloError(
+            f"the {stem} file does not match {manifest_name} (torn or foreign write)",
+            where=where,
+            fix=fix,
+        )
+    return manifest, data
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -7,15 +7,13 @@ is written last, so a crash mid-save leaves the previous index readable.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import atomic_write_bytes
+from ..artifacts import REBUILD_INDEX_FIX, read_with_manifest, write_with_manifest
 from ..components import ComponentConfig, VectorIndex
 from ..errors import HaloError
 from ..hookspecs import Register, hookimpl
@@ -96,46 +94,22 @@ class NumpyIndex(VectorIndex[NumpyIndexConfig]):
         return results
 
     def save(self, path: Path) -> None:
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.save(buffer, self._vectors, allow_pickle=False)
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        vectors_file = f"vectors-{digest[:16]}.npy"
-        atomic_write_bytes(folder / vectors_file, data)
-        manifest = {
-            "ids": self._ids,
-            "dim": int(self._vectors.shape[1]),
-            "vectors": vectors_file,
-            "sha256": digest,
-        }
-        atomic_write_bytes(folder / MANIFEST, json.dumps(manifest).encode())
-        for stale in folder.glob("vectors-*.npy"):
-            if stale.name != vectors_file:
-                stale.unlink(missing_ok=True)
+        fields = {"ids": self._ids, "dim": int(self._vectors.shape[1])}
+        write_with_manifest(Path(path), "vectors.npy", buffer.getvalue(), MANIFEST, fields)
 
     def load(self, path: Path) -> None:
         folder = Path(path)
-        where = f"vector index numpy: {folder}"
-        fix = "build the index again (re-run with --force)"
-        try:
-            manifest = json.loads((folder / MANIFEST).read_text())
-            data = (folder / manifest["vectors"]).read_bytes()
-        except FileNotFoundError as exc:
-            raise HaloError(f"missing index file {exc.filename}", where=where, fix=fix) from None
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise HaloError(
-                f"{MANIFEST} is not a numpy index manifest ({exc})", where=where, fix=fix
-            ) from None
-        if hashlib.sha256(data).hexdigest() != manifest.get("sha256"):
-            raise HaloError(
-                "the vectors file does not match index.json (torn write?)", where=where, fix=fix
-            )
+        manifest, data = read_with_manifest(folder, "vectors.npy", MANIFEST, "vector index numpy")
         vectors = np.load(io.BytesIO(data), allow_pickle=False)
         ids = [str(i) for i in manifest["ids"]]
         if vectors.shape[0] != len(ids):
-            raise HaloError(f"{len(ids)} ids but {vectors.shape[0]} vectors", where=where, fix=fix)
+            raise HaloError(
+                f"{len(ids)} ids but {vectors.shape[0]} vectors",
+                where=f"vector index numpy: {folder}",
+                fix=REBUILD_INDEX_FIX,
+            )
         self._ids, self._vectors = ids, vectors.astype(np.float32, copy=False)
         self._rows = {id_: r for r, id_ in enumerate(ids)}
 

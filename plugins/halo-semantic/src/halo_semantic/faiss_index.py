@@ -11,8 +11,6 @@ folder, as for every vector index).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +19,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentConfig, HaloError, VectorIndex
-from halo_core.artifacts import atomic_write_bytes
+from halo_core import (
+    REBUILD_INDEX_FIX,
+    ComponentConfig,
+    HaloError,
+    VectorIndex,
+    read_with_manifest,
+    write_with_manifest,
+)
 
 if TYPE_CHECKING:
     import faiss
@@ -134,54 +138,35 @@ class FaissIndex(VectorIndex[FaissConfig]):
         """
         import faiss
 
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         index = self._index if self._index is not None else self._flat(self._dim or 1)
-        data = faiss.serialize_index(index).tobytes()
-        digest = hashlib.sha256(data).hexdigest()
-        index_file = f"index-{digest[:16]}.faiss"
-        atomic_write_bytes(folder / index_file, data)
-        manifest = {
+        fields = {
             "format": FORMAT_VERSION,
-            "index": index_file,
-            "sha256": digest,
             "dim": self._dim,
             "next_key": self._next_key,
             "trained_at": self._trained_at,
             "ids": self._key_of,
         }
-        atomic_write_bytes(folder / MANIFEST, json.dumps(manifest).encode())
-        for stale in folder.glob("index-*.faiss"):
-            if stale.name != index_file:
-                stale.unlink(missing_ok=True)
+        data = faiss.serialize_index(index).tobytes()
+        write_with_manifest(Path(path), "index.faiss", data, MANIFEST, fields)
 
     def load(self, path: Path) -> None:
         import faiss
 
         folder = Path(path)
         where = f"vector index faiss: {folder}"
-        fix = "build the index again (re-run with --force)"
-        try:
-            manifest = json.loads((folder / MANIFEST).read_text())
-            data = (folder / manifest["index"]).read_bytes()
-        except FileNotFoundError as exc:
-            raise HaloError(f"missing index file {exc.filename}", where=where, fix=fix) from None
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        manifest, data = read_with_manifest(folder, "index.faiss", MANIFEST, "vector index faiss")
+        if manifest.get("format") != FORMAT_VERSION:
             raise HaloError(
-                f"{MANIFEST} is not a faiss index manifest ({exc})", where=where, fix=fix
-            ) from None
-        if manifest.get("format") != FORMAT_VERSION or hashlib.sha256(
-            data
-        ).hexdigest() != manifest.get("sha256"):
-            raise HaloError(
-                f"the index file does not match {MANIFEST} (torn or foreign write)",
+                f"{MANIFEST} is format {manifest.get('format')!r}, not {FORMAT_VERSION}",
                 where=where,
-                fix=fix,
+                fix=REBUILD_INDEX_FIX,
             )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         key_of = {str(id_): int(key) for id_, key in manifest["ids"].items()}
         if index.ntotal != len(key_of):
-            raise HaloError(f"{len(key_of)} ids but {index.ntotal} vectors", where=where, fix=fix)
+            raise HaloError(
+                f"{len(key_of)} ids but {index.ntotal} vectors", where=where, fix=REBUILD_INDEX_FIX
+            )
         self._index, self._key_of = index, key_of
         self._id_of = {key: id_ for id_, key in key_of.items()}
         self._dim = manifest["dim"]
