@@ -20,15 +20,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lectures import ROOT, SHARED
+
 from halo_core import RunContext, Timeline
 from halo_core.chunking import boundary_f1
 from halo_core.media import probe
 from halo_core.plugins import get_registry
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MEDIA = [
     ROOT / "samples" / "lecture",
-    *sorted(Path("/work/shared/media").glob("lecture-dev-*")),
+    *sorted((SHARED / "media").glob("lecture-dev-*")),
 ]
 
 

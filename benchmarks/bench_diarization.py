@@ -16,8 +16,10 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared/media")
+from lectures import ROOT
+from lectures import SHARED as SHARED_ROOT
+
+SHARED = SHARED_ROOT / "media"
 FIXTURES = ROOT / "plugins/halo-whisper/tests/fixtures"
 METHODS = [{}, {"method": "spectral"}]
 

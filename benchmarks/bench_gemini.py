@@ -31,8 +31,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,14 +40,13 @@ from typing import Any
 import yaml
 from halo_gemini import GeminiBackend, GeminiConfig
 from halo_gemini.fake_server import FakeGemini
+from lectures import long_lecture
 
 from halo_core import HaloError, LLMRequest, LLMResponse, Media, MediaClip
 from halo_core.media import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "lecture"
-LONG = ROOT / "benchmarks" / "media" / "lecture-60min"
-MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
 KEY = "bench-key"
 RETRIEVED_CHUNKS = 3
 SECTION_SIZE = 5
@@ -294,28 +291,6 @@ SCENARIOS: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-def ensure_long_lecture() -> Path:
-    if not (LONG / "lecture.mp4").is_file():
-        print(f"generating {LONG} (60 minutes, about 2-3 minutes of CPU) ...", flush=True)
-        LONG.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                str(MAKE_LECTURE),
-                "--out",
-                str(LONG),
-                "--seed",
-                "60",
-                "--topics",
-                "8",
-                "--minutes",
-                "60",
-            ],
-            check=True,
-        )
-    return LONG
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Gemini cost: HALO vs naive, on the fake server")
     parser.add_argument("--skip-60", action="store_true", help="only the 148.8 s sample lecture")
@@ -323,7 +298,7 @@ def main() -> None:
     os.environ.pop("GEMINI_API_KEY", None)
     folders = [("sample 2.5 min", SAMPLE)]
     if not args.skip_60:
-        folders.append(("60-min", ensure_long_lecture()))
+        folders.append(("60-min", long_lecture(60)))
     rows: list[Row] = []
     for label, folder in folders:
         media = probe(folder / "lecture.mp4")

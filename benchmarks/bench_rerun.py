@@ -23,32 +23,10 @@ import time
 from pathlib import Path
 
 import yaml
+from lectures import long_lecture
 
 ROOT = Path(__file__).resolve().parents[1]
 HALO = Path(sys.executable).with_name("halo")
-MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
-
-
-def generated_lecture(minutes: int) -> Path:
-    folder = ROOT / "benchmarks" / "media" / f"lecture-{minutes}min"
-    video = folder / "lecture.mp4"
-    if not video.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                str(MAKE_LECTURE),
-                "--out",
-                str(folder),
-                "--seed",
-                "7",
-                "--topics",
-                str(max(3, minutes // 2)),
-                "--minutes",
-                str(minutes),
-            ],
-            check=True,
-        )
-    return video
 
 
 def with_extractors(spec: Path, names: list[str], folder: Path) -> Path:
@@ -93,7 +71,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     spec = options.spec.resolve()
-    inputs = [generated_lecture(options.minutes)] if options.minutes else []
+    inputs = [long_lecture(options.minutes) / "lecture.mp4"] if options.minutes else []
 
     with tempfile.TemporaryDirectory(prefix="bench-rerun-") as scratch:
         cwd = Path(scratch)

@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MEDIA = ROOT / "benchmarks" / "media" / "rl"
-MAKE_LECTURE = ROOT.parent / "shared" / "tools" / "make_lecture.py"
+from lectures import MEDIA as ALL_MEDIA
+from lectures import generated_lecture
+
+MEDIA = ALL_MEDIA / "rl"
 HALO = [sys.executable, "-m", "halo_core.cli"]
 SPEC = """\
 version: 1
@@ -39,28 +40,12 @@ outputs: %s
 
 
 def lecture(seed: int, minutes: float, subtle: bool) -> Path:
-    folder = MEDIA / f"seed{seed}-{minutes:g}min{'-subtle' if subtle else ''}"
-    if not (folder / "truth.json").exists():
-        style = ["--cut-style", "subtle", "--presenter-inset"] if subtle else []
-        topics = max(3, round(minutes * 0.8))
-        subprocess.run(
-            [
-                sys.executable,
-                str(MAKE_LECTURE),
-                "--out",
-                str(folder),
-                "--seed",
-                str(seed),
-                "--topics",
-                str(topics),
-                "--minutes",
-                str(minutes),
-                *style,
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return folder
+    style = ("--cut-style", "subtle", "--presenter-inset") if subtle else ()
+    return generated_lecture(
+        f"rl/seed{seed}-{minutes:g}min{'-subtle' if subtle else ''}",
+        *("--seed", str(seed), "--topics", str(max(3, round(minutes * 0.8)))),
+        *("--minutes", str(minutes), *style),
+    )
 
 
 def main() -> None:

@@ -17,22 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 from halo_scenedetect import SceneDetect, TransNetV2Extractor
 from halo_scenedetect.scenedetect_extractor import make_detector
+from lectures import MAKE_LECTURE, MEDIA, ROOT, SHARED, generated_lecture
 
 from halo_core import Extractor, RunContext, Scene, Timeline
 from halo_core.media import probe
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-MEDIA = Path(__file__).resolve().parent / "media"
-MAKE_LECTURE = SHARED / "tools" / "make_lecture.py"
 HELD_OUT_SEEDS = (101, 102)  # never looked at while tuning the defaults
 
 
@@ -40,27 +35,14 @@ def lectures() -> list[Path]:
     found = [ROOT / "samples" / "lecture"]
     found += sorted(p for p in (SHARED / "media").glob("lecture-*") if (p / "truth.json").exists())
     for seed in HELD_OUT_SEEDS:
-        folder = MEDIA / f"lecture-heldout-{seed}-subtle-inset"
-        if not (folder / "truth.json").exists() and MAKE_LECTURE.exists():
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(MAKE_LECTURE),
-                    "--out",
-                    str(folder),
-                    "--seed",
-                    str(seed),
-                    "--topics",
-                    "3",
-                    "--minutes",
-                    "3",
-                    "--cut-style",
-                    "subtle",
-                    "--presenter-inset",
-                ],
-                check=True,
-                capture_output=True,
+        name = f"lecture-heldout-{seed}-subtle-inset"
+        if MAKE_LECTURE.exists():
+            generated_lecture(
+                name,
+                *("--seed", str(seed), "--topics", "3", "--minutes", "3"),
+                *("--cut-style", "subtle", "--presenter-inset"),
             )
+        folder = MEDIA / name
         if (folder / "truth.json").exists():
             found.append(folder)
     return found

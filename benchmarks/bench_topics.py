@@ -25,24 +25,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from halo_semantic import FaissIndex, SentenceTransformersEmbedder, Topics
+from lectures import ROOT, SHARED, generated_lecture
 
 from halo_core import RunContext, Timeline, TranscriptSegment
 from halo_core.chunking import boundary_f1
 from halo_core.media import probe
 from halo_core.plugins import get_registry
 
-ROOT = Path(__file__).resolve().parents[1]
-MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
 SHARED_DEV = [
     ROOT / "samples" / "lecture",
-    *sorted(Path("/work/shared/media").glob("lecture-dev-*")),
+    *sorted((SHARED / "media").glob("lecture-dev-*")),
 ]
 GENERATED_DEV = {  # folder name -> make_lecture.py arguments
     "topics-dev-s301-10min": ["--seed", "301", "--topics", "8", "--minutes", "10"],
@@ -85,21 +82,6 @@ HELD_OUT = {
     ],
     "topics-heldout-s503-25min": ["--seed", "503", "--topics", "9", "--minutes", "25"],
 }
-
-
-def generated(lectures: dict[str, list[str]]) -> list[Path]:
-    folders = []
-    for name, args in lectures.items():
-        folder = ROOT / "benchmarks" / "media" / name
-        if not (folder / "truth.json").exists():
-            print(f"generating {folder} ...", file=sys.stderr)
-            subprocess.run(
-                [sys.executable, str(MAKE_LECTURE), "--out", str(folder), *args],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        folders.append(folder)
-    return folders
 
 
 def truth_transcript(truth: dict) -> list[TranscriptSegment]:
@@ -217,8 +199,9 @@ def main() -> None:
         + "   time"
     )
     totals: dict[str, list[float]] = {}
-    dev = SHARED_DEV + generated(GENERATED_DEV)
-    for group, folders in (("dev", dev), ("held-out", generated(HELD_OUT))):
+    dev = SHARED_DEV + [generated_lecture(name, *args) for name, args in GENERATED_DEV.items()]
+    held_out = [generated_lecture(name, *args) for name, args in HELD_OUT.items()]
+    for group, folders in (("dev", dev), ("held-out", held_out)):
         for folder in folders:
             row = evaluate(folder, args.tolerance)
             cells = []

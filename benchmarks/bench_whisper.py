@@ -23,10 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared/media")
-MAKE_LECTURE = Path("/work/shared/tools/make_lecture.py")
-LECTURES = [ROOT / "samples/lecture", SHARED / "lecture-dev-2min", SHARED / "lecture-dev-10min"]
+from lectures import ROOT, SHARED, long_lecture
+
+SHARED_MEDIA = SHARED / "media"
+LECTURES = [
+    ROOT / "samples/lecture", SHARED_MEDIA / "lecture-dev-2min", SHARED_MEDIA / "lecture-dev-10min"
+]
 SETTINGS = {"beam_size": 5, "vad": True}
 
 
@@ -88,28 +90,6 @@ def accuracy_and_overhead(repeats: int) -> None:
         )
 
 
-def long_lecture(minutes: int) -> Path:
-    folder = ROOT / "benchmarks" / "media" / f"lecture-{minutes}min"
-    if not (folder / "lecture.mp4").exists():
-        print(f"generating a {minutes}-minute lecture into {folder} …", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                str(MAKE_LECTURE),
-                "--out",
-                str(folder),
-                "--seed",
-                str(minutes),
-                "--topics",
-                "8",
-                "--minutes",
-                str(minutes),
-            ],
-            check=True,
-        )
-    return folder / "lecture.mp4"
-
-
 PEAK_RSS_MB = (
     "float(next(line for line in open('/proc/self/status') if line.startswith('VmHWM')).split()[1])"
     " / 1024"
@@ -147,8 +127,8 @@ def halo_peak_rss(path: Path, beam: int) -> None:
 
 def memory(minutes: int, beam: int) -> None:
     """Peak RSS on a 10-minute and a long lecture (flat means equal), and the whole-file decode."""
-    path = long_lecture(minutes)
-    for lecture in (SHARED / "lecture-dev-10min" / "lecture.mp4", path):
+    path = long_lecture(minutes) / "lecture.mp4"
+    for lecture in (SHARED_MEDIA / "lecture-dev-10min" / "lecture.mp4", path):
         halo_peak_rss(lecture, beam)
     _, decoded = run_child(
         "import json\nfrom faster_whisper import decode_audio\n"
