@@ -6,13 +6,17 @@ STAMP := $(VENV)/.halo-installed
 INSTALL_INPUTS := scripts/install.sh constraints.txt pyproject.toml \
 	$(wildcard plugins/*/pyproject.toml examples/*/pyproject.toml)
 
-.PHONY: install run test lint schema bench policy clean
+.PHONY: install run test lint lock schema bench policy clean
 
 install: $(STAMP)
 
 $(STAMP): $(INSTALL_INPUTS)
 	bash scripts/install.sh
 	touch $@
+
+# Re-lock every dependency version (scripts/lock.sh); UPGRADE=1 resolves everything afresh.
+lock:
+	bash scripts/lock.sh
 
 run: install
 	$(BIN)/halo run pipelines/lecture.yaml

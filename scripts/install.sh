@@ -3,7 +3,9 @@
 # libglib2.0-0 for the OpenCV wheel PySceneDetect depends on), torch pinned
 # to its CPU build first (an unpinned torch would pull gigabytes of CUDA), then the core, every
 # plugin in plugins/ and the example plugin, editable, with the extras their tests exercise.
-# Idempotent: the Makefile runs it only when a pyproject or this script changed.
+# Every version comes from constraints.txt, the lock `make lock` (scripts/lock.sh) writes, so a fresh
+# machine installs exactly what CI tested.
+# Idempotent: the Makefile runs it only when a pyproject, the lock or this script changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +27,7 @@ if ((${#missing[@]})); then
 fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-$PIP install -q --upgrade pip
+$PIP install -q -c constraints.txt --upgrade pip
 torch_version=$($PIP show torch 2>/dev/null | sed -n 's/^Version: //p' || true)  # none yet: empty
 if [[ "$torch_version" != 2.13.0* ]]; then
   echo "install: torch 2.13.0 (CPU build)"
