@@ -24,8 +24,10 @@ run: install
 test: install
 	$(BIN)/python scripts/run_tests.py
 
+# ruff on every Python file, mypy --strict on the core (configured in pyproject.toml).
 lint: install
-	$(BIN)/ruff check src plugins examples tests benchmarks
+	$(BIN)/ruff check src plugins examples tests benchmarks scripts
+	$(BIN)/mypy
 
 schema: install
 	HALO_LOAD_PLUGINS= $(BIN)/halo schema --out specs

@@ -250,7 +250,7 @@ def build_chunks(
 
     def boundary(t: float, kind: str) -> Boundary:
         if kind in ("start", "end"):
-            return Boundary(time=t, score=1.0, reasons=[BoundaryReason(kind=kind, score=1.0)])  # type: ignore[arg-type]
+            return Boundary(time=t, score=1.0, reasons=[BoundaryReason(kind=kind, score=1.0)])
         reasons = list(reasons_by_time.get(t, ()))
         score = (scores_by_time or {}).get(t, max((r.score for r in reasons), default=0.0))
         return Boundary(time=t, score=score, reasons=reasons)

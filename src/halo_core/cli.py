@@ -60,7 +60,7 @@ class HaloGroup(click.Group):
 
         call_each("register_commands", failed, cli=self)
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -101,7 +101,7 @@ class HaloGroup(click.Group):
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is at the time (click's test runner and pytest swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

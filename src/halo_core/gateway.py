@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .components import CacheBackend, Embedder, LLMBackend, VectorIndex
 from .errors import TransientLLMError
@@ -59,13 +59,13 @@ class LLMGateway:
 
     def __init__(
         self,
-        backend: LLMBackend,
-        cache: CacheBackend | None = None,
+        backend: LLMBackend[Any],
+        cache: CacheBackend[Any] | None = None,
         *,
-        embedder: Embedder | None = None,
-        index_factory: Callable[[], VectorIndex] | None = None,
+        embedder: Embedder[Any] | None = None,
+        index_factory: Callable[[], VectorIndex[Any]] | None = None,
         l2_threshold: float = 0.75,
-        fallbacks: Sequence[LLMBackend] = (),
+        fallbacks: Sequence[LLMBackend[Any]] = (),
     ) -> None:
         self.backend = backend
         self.cache = cache
@@ -82,8 +82,8 @@ class LLMGateway:
 
     def use_embedder(
         self,
-        embedder: Embedder,
-        index_factory: Callable[[], VectorIndex],
+        embedder: Embedder[Any],
+        index_factory: Callable[[], VectorIndex[Any]],
         *,
         threshold: float = 0.75,
     ) -> None:
@@ -102,7 +102,7 @@ class LLMGateway:
         return stats
 
     def l1_key(
-        self, request: LLMRequest, context_id: str, backend: LLMBackend | None = None
+        self, request: LLMRequest, context_id: str, backend: LLMBackend[Any] | None = None
     ) -> str:
         backend = backend or self.backend
         return stable_hash(
@@ -124,7 +124,7 @@ class LLMGateway:
         )
 
     def l2_scope(
-        self, request: LLMRequest, context_id: str, backend: LLMBackend | None = None
+        self, request: LLMRequest, context_id: str, backend: LLMBackend[Any] | None = None
     ) -> str:
         """Everything but the question and its retrieved context: what a semantic hit must share."""
         assert self.semantic is not None
@@ -188,7 +188,7 @@ class LLMGateway:
         return None if stored is None else stored.model_copy(update={"cache_tier": "l1"})
 
     def _keep(
-        self, backend: LLMBackend, request: LLMRequest, context_id: str, response: LLMResponse
+        self, backend: LLMBackend[Any], request: LLMRequest, context_id: str, response: LLMResponse
     ) -> None:
         """Account a fresh response and store it in L1, keyed by the backend that gave it."""
         self._account(response)
@@ -196,7 +196,7 @@ class LLMGateway:
             key = self.l1_key(request, context_id, backend)
             self.cache.set(L1_NAMESPACE, key, response.model_dump(mode="json"))
 
-    def _on_backend(self, call: Callable[[LLMBackend], T]) -> tuple[LLMBackend, T]:
+    def _on_backend(self, call: Callable[[LLMBackend[Any]], T]) -> tuple[LLMBackend[Any], T]:
         """`call` on the current backend; after a TransientLLMError, on the next fallback."""
         while True:
             backend = self.backend
@@ -206,7 +206,7 @@ class LLMGateway:
                 if not self._fall_back(backend, exc):
                     raise
 
-    def _fall_back(self, failed: LLMBackend, error: TransientLLMError) -> bool:
+    def _fall_back(self, failed: LLMBackend[Any], error: TransientLLMError) -> bool:
         """Switch from `failed` to the next fallback; False when there is none left."""
         with self._lock:
             if self.backend is not failed:  # another thread switched already

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from .errors import MediaError
 from .model import Media, Stream
@@ -62,48 +63,49 @@ def probe(path: Path) -> Media:
     )
 
 
-def _stream(stream: object) -> Stream:
+def _stream(stream: Any) -> Stream:
+    # `stream` and `container` are PyAV objects, whose attributes depend on the stream kind.
     kind = getattr(stream, "type", "data")
     codec = getattr(getattr(stream, "codec_context", None), "name", None)
     language = (getattr(stream, "metadata", {}) or {}).get("language")
     if kind == "video":
-        rate = stream.average_rate or stream.guessed_rate  # type: ignore[attr-defined]
+        rate = stream.average_rate or stream.guessed_rate
         return Stream(
             index=stream.index,
             kind="video",
             codec=codec,
-            language=language,  # type: ignore[attr-defined]
+            language=language,
             width=stream.codec_context.width,
-            height=stream.codec_context.height,  # type: ignore[attr-defined]
+            height=stream.codec_context.height,
             fps=float(rate) if rate else None,
             frames=stream.frames or None,
-        )  # type: ignore[attr-defined]
+        )
     if kind == "audio":
-        ctx = stream.codec_context  # type: ignore[attr-defined]
+        ctx = stream.codec_context
         return Stream(
             index=stream.index,
             kind="audio",
             codec=codec,
-            language=language,  # type: ignore[attr-defined]
+            language=language,
             sample_rate=ctx.sample_rate,
             channels=ctx.channels,
         )
     return Stream(
         index=stream.index,
-        kind="subtitle" if kind == "subtitle" else "data",  # type: ignore[attr-defined]
+        kind="subtitle" if kind == "subtitle" else "data",
         codec=codec,
         language=language,
     )
 
 
-def _duration(container: object) -> float:
+def _duration(container: Any) -> float:
     import av
 
-    if container.duration:  # type: ignore[attr-defined]
-        return container.duration / av.time_base  # type: ignore[attr-defined]
+    if container.duration:
+        return float(container.duration / av.time_base)
     spans = [
         float(s.duration * s.time_base)
-        for s in container.streams  # type: ignore[attr-defined]
+        for s in container.streams
         if s.duration and s.time_base
     ]
     return max(spans, default=0.0)

@@ -60,12 +60,12 @@ def tier_of_namespace(namespace: str) -> str | None:
     return None
 
 
-def tier_namespaces(cache: CacheBackend, tier: str) -> list[str]:
+def tier_namespaces(cache: CacheBackend[Any], tier: str) -> list[str]:
     """The backend's namespaces that belong to `tier` (L2/L3 have one per scope)."""
     return [ns for ns in cache.stats() if tier_of_namespace(ns) == tier]
 
 
-def tier_entry_counts(cache: CacheBackend) -> dict[str, int]:
+def tier_entry_counts(cache: CacheBackend[Any]) -> dict[str, int]:
     counts = dict.fromkeys(TIERS, 0)
     for namespace, n in cache.stats().items():
         tier = tier_of_namespace(namespace)
@@ -74,7 +74,7 @@ def tier_entry_counts(cache: CacheBackend) -> dict[str, int]:
     return counts
 
 
-def clear_tier(cache: CacheBackend, tier: str | None = None) -> int:
+def clear_tier(cache: CacheBackend[Any], tier: str | None = None) -> int:
     """Delete every entry of one tier (every tier when None); return how many."""
     removed = 0
     for namespace in list(cache.stats()):
@@ -84,7 +84,7 @@ def clear_tier(cache: CacheBackend, tier: str | None = None) -> int:
     return removed
 
 
-def read_entry(cache: CacheBackend, namespace: str, key: str, model: type[M]) -> M | None:
+def read_entry(cache: CacheBackend[Any], namespace: str, key: str, model: type[M]) -> M | None:
     """The entry at (namespace, key) as `model`; a corrupted one is logged, deleted and a miss."""
     try:
         value = cache.get(namespace, key)
@@ -242,7 +242,7 @@ class L2Entry(BaseModel):
 
 @dataclass
 class _Mirror:
-    index: VectorIndex
+    index: VectorIndex[Any]
     synced_at: float
 
 
@@ -257,9 +257,9 @@ class L2Hit:
 class SemanticCache:
     """L2: questions answered before in the same scope, found by embedding similarity."""
 
-    cache: CacheBackend
-    embedder: Embedder
-    index_factory: Callable[[], VectorIndex]
+    cache: CacheBackend[Any]
+    embedder: Embedder[Any]
+    index_factory: Callable[[], VectorIndex[Any]]
     threshold: float = 0.75
     sync_interval: float = 30.0
     candidates: int = 5
@@ -339,7 +339,7 @@ class SemanticCache:
             self._mirrors[namespace] = mirror
         return mirror
 
-    def _rebuild(self, namespace: str) -> VectorIndex:
+    def _rebuild(self, namespace: str) -> VectorIndex[Any]:
         index = self.index_factory()
         keys: list[str] = []
         vectors: list[list[float]] = []
@@ -378,7 +378,7 @@ class SummaryCache:
     re-chunked video never gets the old summaries back.
     """
 
-    cache: CacheBackend
+    cache: CacheBackend[Any]
 
     def get(self, scope: str, summary_id: str, source_sha256: str) -> L3Entry | None:
         entry = read_entry(self.cache, L3_PREFIX + scope, summary_id, L3Entry)

@@ -47,7 +47,7 @@ def _label(segment: Any) -> str:
         value = getattr(segment, attribute, None)
         if value:
             return str(value)
-    return segment.kind
+    return str(segment.kind)
 
 
 def _colour_key(track: str, segment: Any, position: int) -> str:

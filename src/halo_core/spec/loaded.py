@@ -41,7 +41,8 @@ class LoadedSpec:
         data = self.spec.model_dump(mode="json", by_alias=True)
         data["inputs"] = [str(p) for p in self.inputs]
         written = {p: text for p, text in self.raw_strings.items() if p[:1] != ("inputs",)}
-        return restore_raw(data, (), written)
+        restored: dict[str, Any] = restore_raw(data, (), written)
+        return restored
 
     def log_filter(self) -> logging.Filter:
         """A logging filter that masks this spec's secrets in every record it passes."""

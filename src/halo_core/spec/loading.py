@@ -60,8 +60,10 @@ def load_spec(
         spec = PipelineSpec.model_validate(data)
     except ValidationError as exc:
         problems.extend(pydantic_problems(exc, (), PipelineSpec, locations))
+    # An invalid spec still gets a (never validated) placeholder, so its components are reported.
+    placeholder = spec if spec is not None else PipelineSpec.model_construct()  # type: ignore[call-arg]
     loaded = LoadedSpec(
-        spec=spec if spec is not None else PipelineSpec.model_construct(),
+        spec=placeholder,
         path=spec_path, inputs=list(origins), secrets=secrets, data=data,
         locations=locations, raw_strings=raw, input_origins=origins,
     )

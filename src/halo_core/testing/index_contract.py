@@ -23,7 +23,8 @@ DIM = 16
 
 def unit_vectors(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
     vectors = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalized: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return normalized
 
 
 def ids_of(n: int, prefix: str = "c") -> list[str]:
