@@ -113,3 +113,44 @@ def test_halo_prices_lists_models_from_when_and_marks_the_current_one() -> None:
     listed = json.loads(CliRunner().invoke(cli, ["prices", "--json"]).output)
     names = {m["model"] for m in listed["models"]}
     assert {"gemini-3.8-flash", "gemini-4-argon", "gpt-6.1-sol"} <= names
+
+
+PRO_2_5 = price_table().price("gemini-2.5-pro", date(2026, 11, 29))
+FLASH_2_5 = price_table().price("gemini-2.5-flash", date(2026, 11, 29))
+
+
+def test_the_formula_on_known_numbers_and_the_batch_discount() -> None:
+    assert PRO_2_5 is not None
+    counts = TokenCounts(prompt=10_000, output=500, cached=4_000, thoughts=300)
+    # (10000 - 4000) x 1.25 + 4000 x 0.125 + (500 + 300) x 10, per 1M tokens
+    expected = (6000 * 1.25 + 4000 * 0.125 + 800 * 10) / 1e6
+    assert cost_usd(PRO_2_5, counts) == pytest.approx(expected)
+    assert cost_usd(PRO_2_5, counts, batch=True) == pytest.approx(expected / 2)
+
+
+def test_audio_tokens_use_the_audio_rates() -> None:
+    assert FLASH_2_5 is not None
+    counts = TokenCounts(prompt=1000, cached=400, audio_prompt=300, audio_cached=100)
+    # fresh: 400 other + 200 audio; cached: 300 other + 100 audio
+    expected = (400 * 0.30 + 200 * 1.00 + 300 * 0.03 + 100 * 0.10) / 1e6
+    assert cost_usd(FLASH_2_5, counts) == pytest.approx(expected)
+
+
+@given(
+    prompt=st.integers(0, 2_000_000),
+    cached_share=st.floats(0, 1),
+    audio_share=st.floats(0, 1),
+    output=st.integers(0, 65_536),
+)
+def test_caching_never_costs_more_than_sending(
+    prompt: int, cached_share: float, audio_share: float, output: int
+) -> None:
+    assert FLASH_2_5 is not None
+    audio = int(prompt * audio_share)
+    cached = int(prompt * cached_share)
+    counts = TokenCounts(
+        prompt=prompt, cached=cached, output=output, audio_prompt=audio,
+        audio_cached=int(min(cached, audio) * 0.5),
+    )
+    uncached = TokenCounts(prompt=prompt, output=output, audio_prompt=audio)
+    assert cost_usd(FLASH_2_5, counts) <= cost_usd(FLASH_2_5, uncached) + 1e-12

@@ -214,8 +214,8 @@ class TokenCounts:
 
 
 def cost_usd(price: ModelPrice, counts: TokenCounts, *, batch: bool = False) -> float:
-    """(prompt − cached)·input + cached·cached_input + (output + thoughts)·output, audio tokens at
-    the audio rates where the model prices them apart, the tier chosen by the prompt size."""
+    """(prompt − cached)·input + cached·cached_input + (output + thoughts)·output, audio
+    tokens at the audio rates where the model prices them apart, the tier by the prompt size."""
     rates = price.rates(counts.prompt)
     audio_rate = rates.audio_input if rates.audio_input is not None else rates.input
     cached_audio_rate = (

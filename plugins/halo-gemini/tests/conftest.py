@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from halo_core.media import probe
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
 KEY = "AIzaFAKE-test-key-0123456789abcdef"
+TODAY = date(2026, 11, 29)
+"""The day whose prices the tests' backends use (gemini-2.5-pro's changes on 2026-12-01)."""
 
 
 @pytest.fixture
@@ -52,6 +55,10 @@ def make_backend(
 
     def build(**options: Any) -> GeminiBackend:
         settings: dict[str, Any] = {
+            # the 2.5 pair most tests were written for; test_gemini3.py covers the defaults
+            "model": "gemini-2.5-flash",
+            "escalation_model": "gemini-2.5-pro",
+            "escalate_levels": ["video"],
             "base_url": fake.base_url,
             "state_path": str(tmp_path / "files.json"),
             "initial_backoff_s": 0.01,
@@ -60,6 +67,8 @@ def make_backend(
             "batch_poll_s": 0.01,
         }
         settings.update(options)
-        return GeminiBackend(GeminiConfig.model_validate(settings))
+        backend = GeminiBackend(GeminiConfig.model_validate(settings))
+        backend.today = lambda: TODAY
+        return backend
 
     return build

@@ -51,7 +51,7 @@ def test_a_run_on_the_fake_server_reports_gemini_usage(fake: FakeGemini, api_key
     )
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
-    assert set(report["llm"]) == {"gemini-2.5-flash", "gemini-2.5-pro"}
+    assert set(report["llm"]) == {"gemini-3.5-flash-lite", "gemini-3.8-flash"}  # the defaults
     served = [e for e in fake.ledger if e.endpoint == "generateContent"]
     assert sum(m["requests"] for m in report["llm"].values()) == len(served)
     assert sum(m["usage"]["input_tokens"] for m in report["llm"].values()) == sum(

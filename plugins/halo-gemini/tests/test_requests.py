@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import TODAY
 from halo_gemini.fake_server import FakeGemini
-from halo_gemini.pricing import DEFAULT_PRICES, TokenCounts, cost_usd
 
 from halo_core import LLMRequest
+from halo_core.prices import TokenCounts, cost_usd, price_table
 
 
 def parts_of(body: dict) -> list[dict]:
@@ -177,10 +178,11 @@ def test_repeated_video_context_is_cached_explicitly(
     cached_tokens = sum(cached.values())
     third = fake.ledger[-1]
     assert answers[2].usage.cached_tokens == third.cached == cached_tokens
-    price = DEFAULT_PRICES["gemini-2.5-flash"]
+    price = price_table().price("gemini-2.5-flash", TODAY)
+    assert price is not None
     counts = TokenCounts(
         prompt=third.prompt,
-        candidates=third.candidates,
+        output=third.candidates,
         cached=third.cached,
         thoughts=third.thoughts,
         audio_prompt=third.audio,
@@ -225,7 +227,7 @@ def test_batch_option_sends_the_map_phase_through_the_batch_api(
         assert cheap.cost_usd == pytest.approx(full.cost_usd / 2)
 
 
-def test_count_tokens_follows_the_published_video_rates(make_backend, lecture, clip) -> None:
+def test_count_tokens_follows_the_published_2_5_video_rates(make_backend, lecture, clip) -> None:
     backend = make_backend(mode="video")
     request = LLMRequest(task="answer", prompt="", clips=[clip(lecture, 10, 40)])
     assert backend.count_tokens(request) == 30 * 258 + 30 * 32 + math.ceil(

@@ -2,9 +2,14 @@
 
 One request becomes one `generateContent` call: the clips (video mode) or the chunk text
 (transcript mode) first, then the prompt. Before sending, `countTokens` gives the prompt size,
-which picks the model (escalation above a threshold or for the top summary level) and checks the
-run's budget against the worst case the call could cost. The cost is then computed from the
-response's `usage_metadata` alone.
+which picks the model (the light `model` for the map phase; `escalation_model` above a threshold
+and for section/video summaries) and checks the run's budget against the worst case the call
+could cost. The cost is then computed from the response's `usage_metadata` alone, at the price
+(`halo_core.prices`) that applies on the day of the call.
+
+Media resolution: Gemini 3 and later take it per part (`Part.media_resolution`), so countTokens
+sees it; the 2.5 family takes it only request-wide, which countTokens ignores, so a low-resolution
+2.5 count has its VIDEO tokens rescaled by the family's published per-frame rates.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -26,7 +32,6 @@ from pydantic import Field, SecretStr, field_validator
 
 from halo_core import (
     BudgetExceeded,
-    ComponentConfig,
     ComponentUnavailable,
     HaloError,
     LLMBackend,
@@ -36,16 +41,18 @@ from halo_core import (
     Usage,
 )
 
-from .keys import KeyLookup, find_api_key, redact
-from .pricing import (
-    DEFAULT_PRICES,
+from halo_core.prices import (
     ModelPrice,
+    PricedConfig,
     TokenCounts,
     cache_storage_cost_usd,
     cost_usd,
-    price_for,
+    price_table,
+    today,
     worst_case_cost_usd,
 )
+
+from .keys import KeyLookup, find_api_key, redact
 from .retry import RetryPolicy, call_with_retries
 from .uploads import UploadedFiles
 
@@ -66,7 +73,7 @@ TERMINAL_BATCH_STATES = frozenset(
 )
 
 
-class GeminiConfig(ComponentConfig):
+class GeminiConfig(PricedConfig):
     api_key: SecretStr | None = Field(
         default=None,
         description="API key, normally `${GEMINI_API_KEY}`; unset: GEMINI_API_KEY, then "
@@ -76,15 +83,18 @@ class GeminiConfig(ComponentConfig):
         default=None, description="API endpoint (proxies, the fake server)"
     )
     api_version: str = Field(default="v1beta", description="API version in request paths")
-    model: str = Field(default="gemini-2.5-flash", description="default model")
+    model: str = Field(
+        default="gemini-3.5-flash-lite", description="default model (the map phase, answers)"
+    )
     escalation_model: str = Field(
-        default="gemini-2.5-pro", description="model for large requests and the top summary level"
+        default="gemini-3.8-flash",
+        description="model for large requests and for section and video summaries",
     )
     escalate_above_tokens: int = Field(
         default=120_000, ge=0, description="prompt tokens above which escalation_model is used"
     )
     escalate_levels: list[str] = Field(
-        default=["video"], description="`options.level` values sent to escalation_model"
+        default=["section", "video"], description="`options.level` values sent to escalation_model"
     )
     mode: Literal["transcript", "video"] = Field(
         default="transcript",
@@ -92,7 +102,8 @@ class GeminiConfig(ComponentConfig):
     )
     media_resolution: Literal["low", "medium", "default"] = Field(
         default="default",
-        description="video frame resolution: low = 66 tokens/frame, default = 258",
+        description="video frame resolution: 2.5 family low = 66 tokens/frame, default = 258; "
+        "3.x family 70 (halo prices --json, media)",
     )
     fps: float = Field(default=1.0, gt=0, le=24, description="frames per second sampled from clips")
     max_output_tokens: int = Field(
@@ -101,8 +112,12 @@ class GeminiConfig(ComponentConfig):
     thinking_budget: int | None = Field(
         default=512,
         ge=-1,
-        description="thinking tokens per call: 0 = off (Flash; Pro always thinks, so it keeps "
-        "its default), -1 = dynamic, None = the model's default",
+        description="2.5 family: thinking tokens per call: 0 = off (Flash; Pro always thinks, so "
+        "it keeps its default), -1 = dynamic, None = the model's default",
+    )
+    thinking_level: Literal["low", "medium", "high"] | None = Field(
+        default="low",
+        description="Gemini 3 and later (they take no thinking_budget); None: the model's default",
     )
     max_cost_usd: float | None = Field(
         default=None, ge=0, description="run budget: stop before a call that could exceed it"
@@ -138,9 +153,6 @@ class GeminiConfig(ComponentConfig):
         default=".halo/gemini-files.json",
         description="remembers uploaded files across runs (48 h); null: memory only",
     )
-    prices: dict[str, ModelPrice] = Field(
-        default={}, description="USD per 1M tokens by model, merged over the published defaults"
-    )
 
     @field_validator("base_url")
     @classmethod
@@ -172,7 +184,8 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def __init__(self, config: GeminiConfig | None = None) -> None:
         super().__init__(config)
         self.max_concurrency = self.config.max_concurrency  # type: ignore[misc]  # per instance
-        self.prices = {**DEFAULT_PRICES, **self.config.prices}
+        self.prices = price_table(self.config.prices)
+        self.today: Callable[[], date] = today  # the day whose prices apply (tests inject one)
         self.retry_policy = RetryPolicy(
             self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
         )
@@ -220,10 +233,11 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         if lookup.problem:
             problems.append(lookup.problem)
         for model in (self.config.model, self.config.escalation_model):
-            if price_for(self.prices, model) is None:
+            if self.prices.price(model, self.today()) is None:
                 problems.append(
-                    f"no price for model {model!r}: add it under llm.with.prices "
-                    f"(USD per 1M tokens: input, output, cached_input)"
+                    f"no price for model {model!r} on {self.today()}: add it under "
+                    f"llm.with.prices (USD per 1M tokens: {{{model}: {{standard: {{input: ..., "
+                    "cached_input: ..., output: ...}}}}}})"
                 )
         return problems
 
@@ -241,6 +255,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             "fps",
             "max_output_tokens",
             "thinking_budget",
+            "thinking_level",
         )
         options = self.config.model_dump(mode="json", include=set(keep))
         return {"name": self.name, "version": self.version, "config": options}
@@ -299,23 +314,26 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     def _prepare(self, request: LLMRequest) -> _Prepared:
         from google.genai import types
 
-        prefix = self._prefix_parts(request)
         question = types.Part(text=request.prompt)
         default = request.model or self.config.model
-        tokens = self._count(default, prefix, question, request.system)
+        prefix = self._prefix_parts(request, default)
+        tokens = self._count(default, request, prefix, question)
         model = default
         if request.model is None and (
             tokens > self.config.escalate_above_tokens
             or str(request.options.get("level", "")) in self.config.escalate_levels
         ):
             model = self.config.escalation_model
-        price = price_for(self.prices, model)
+        if model != default:
+            prefix = self._prefix_parts(request, model)
+            tokens = self._count(model, request, prefix, question)
+        price = self.prices.price(model, self.today())
         if price is None:
             raise HaloError(
-                f"no price for model {model!r}",
+                f"no price for model {model!r} on {self.today()}",
                 where="llm gemini",
-                fix=f"add llm.with.prices.{model}: {{input: ..., output: ..., "
-                f"cached_input: ...}} (USD per 1M tokens)",
+                fix=f"add llm.with.prices.{model}: {{standard: {{input: ..., output: ..., "
+                f"cached_input: ...}}}} (USD per 1M tokens)",
             )
         return _Prepared(
             request,
@@ -327,10 +345,21 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             request.max_output_tokens or self.config.max_output_tokens,
         )
 
-    def _prefix_parts(self, request: LLMRequest) -> list[types.Part]:
+    def _per_part_resolution(self, model: str) -> bool:
+        media = self.prices.media_accounting(model)
+        return media is None or media.per_part_media_resolution  # unknown: a current model
+
+    def _prefix_parts(self, request: LLMRequest, model: str) -> list[types.Part]:
         from google.genai import types
 
         parts: list[types.Part] = []
+        own = None  # Gemini 3+: the resolution travels with the part, so countTokens sees it
+        if self.config.media_resolution != "default" and self._per_part_resolution(model):
+            own = types.PartMediaResolution(
+                level=types.PartMediaResolutionLevel(
+                    f"MEDIA_RESOLUTION_{self.config.media_resolution.upper()}"
+                )
+            )
         if self.config.mode == "video":
             for clip in request.clips:
                 uploaded = self.files.file_for(self._client(), clip)
@@ -344,6 +373,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                             end_offset=_offset(clip.end),
                             fps=self.config.fps,
                         ),
+                        media_resolution=own,
                     )
                 )
         about = _about(request)
@@ -358,28 +388,41 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         from google.genai import types
 
         request = prepared.request
-        budget = self.config.thinking_budget
-        if budget == 0 and "pro" in prepared.model:
-            budget = None  # 2.5 Pro cannot turn thinking off and rejects a zero budget
-        thinking = types.ThinkingConfig(thinking_budget=budget) if budget is not None else None
+        thinking = self._thinking(prepared.model)
         resolutions = {  # "default": None, the API's default
             "low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
             "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
         }
+        request_wide = self.config.mode == "video" and not self._per_part_resolution(
+            prepared.model
+        )
         return types.GenerateContentConfig(
             system_instruction=None if cached else request.system,
             cached_content=cached,
             temperature=request.temperature,
             max_output_tokens=prepared.max_output_tokens,
             media_resolution=resolutions.get(self.config.media_resolution)
-            if self.config.mode == "video"
+            if request_wide
             else None,
             thinking_config=thinking,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
 
+    def _thinking(self, model: str) -> types.ThinkingConfig | None:
+        from google.genai import types
+
+        if model.startswith("gemini-2"):
+            budget = self.config.thinking_budget
+            if budget == 0 and "pro" in model:
+                budget = None  # 2.5 Pro cannot turn thinking off and rejects a zero budget
+            return types.ThinkingConfig(thinking_budget=budget) if budget is not None else None
+        level = self.config.thinking_level  # Gemini 3+ take levels, not budgets
+        if level is None:
+            return None
+        return types.ThinkingConfig(thinking_level=types.ThinkingLevel(level.upper()))
+
     def _count(
-        self, model: str, prefix: list[types.Part], question: types.Part, system: str | None
+        self, model: str, request: LLMRequest, prefix: list[types.Part], question: types.Part
     ) -> int:
         from google.genai import types
 
@@ -390,7 +433,22 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             lambda: self._client().models.count_tokens(model=model, contents=contents),
         )
         # countTokens on the Gemini API takes no system instruction: add its size estimate.
-        return int(counted.total_tokens or 0) + (math.ceil(len(system) / 4) if system else 0)
+        system = math.ceil(len(request.system) / 4) if request.system else 0
+        return int(counted.total_tokens or 0) + system - self._uncounted_resolution(model, request)
+
+    def _uncounted_resolution(self, model: str, request: LLMRequest) -> int:
+        """What countTokens over-counts for a request-wide resolution it does not take (the 2.5
+        family): the clips' frames at the default rate minus at the configured one."""
+        media = self.prices.media_accounting(model)
+        if self.config.mode != "video" or media is None or self._per_part_resolution(model):
+            return 0
+        default, chosen = media.frame_tokens("default"), media.frame_tokens(
+            self.config.media_resolution
+        )
+        if default is None or chosen is None:
+            return 0
+        frames = sum(math.ceil((c.end - c.start) * self.config.fps) for c in request.clips)
+        return frames * (default - chosen)
 
     # --- responses, cost, budget -----------------------------------------------------------
 
@@ -401,7 +459,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         cost = cost_usd(prepared.price, counts, batch=batch)
         usage = Usage(
             input_tokens=counts.prompt,
-            output_tokens=counts.candidates,
+            output_tokens=counts.output,
             cached_tokens=counts.cached,
             thoughts_tokens=counts.thoughts,
         )
@@ -681,7 +739,7 @@ def _token_counts(usage: types.GenerateContentResponseUsageMetadata | None) -> T
 
     return TokenCounts(
         prompt=usage.prompt_token_count or 0,
-        candidates=usage.candidates_token_count or 0,
+        output=usage.candidates_token_count or 0,
         cached=usage.cached_content_token_count or 0,
         thoughts=usage.thoughts_token_count or 0,
         audio_prompt=audio(usage.prompt_tokens_details),

@@ -1,13 +1,16 @@
 """A fake Gemini REST API on 127.0.0.1, for tests and offline end-to-end runs.
 
 It speaks the wire protocol the real google-genai client uses (paths, headers, JSON shapes as sent
-by google-genai 3.4.0): generateContent, countTokens, the resumable Files upload (start, then
+by google-genai): generateContent, countTokens, the resumable Files upload (start, then
 upload/finalize, then files.get moving PROCESSING → ACTIVE), cachedContents and batches
-(create/get with inlined responses). Tokens are counted by Gemini's published rates for the 2.5
-models: video sampled at the request's fps with 258 tokens per frame (66 at low media
-resolution), 32 tokens per second of audio, text about 4 characters per token. Replies are
-deterministic text built from the request. Faults (429 with Retry-After, 500, slow responses) can
-be injected per endpoint. Everything it served is in `ledger` for accounting.
+(create/get with inlined responses). Tokens are counted by each model family's published rates
+(`halo_core.prices`, `media`): video sampled at the request's fps with 258 tokens per frame on the
+2.5 family (66 at low media resolution) and 70 on the 3.x family; 32 tokens per second of audio;
+text about 4 characters per token. As on the real API, countTokens takes no generation config, so
+it counts video at the request's per-part `mediaResolution` (Gemini 3+) or the default; the
+request-wide `generationConfig.mediaResolution` only affects generateContent. Replies are
+deterministic text built from the request. Faults (429 with Retry-After or a RetryInfo delay,
+500, slow responses) can be injected per endpoint. Everything it served is in `ledger`.
 
     python -m halo_gemini.fake_server --port 8765 [--key SECRET]
     halo run SPEC --set llm.use=gemini --set llm.with.base_url=http://127.0.0.1:8765
@@ -19,52 +22,33 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import re
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-VIDEO_TOKENS_PER_FRAME = {"default": 258, "low": 66}
-AUDIO_TOKENS_PER_S = 32
+from halo_core.prices import MediaAccounting, price_table
+from halo_core.testing.fake_http import ApiError, Call, FakeAPI, Fault, Reply
+
 CHARS_PER_TOKEN = 4
-KNOWN_MODELS = frozenset({"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"})
+PRICES = price_table()
+KNOWN_MODELS = frozenset(name for name in PRICES.periods if name.startswith("gemini-"))
+"""The models the fake serves: every Gemini model with a published price."""
+ASSUMED_MEDIA = PRICES.media["gemini-3"]
+"""Accounting for a family whose frame rate is unpublished (Gemini 4): an assumption of the fake's,
+so estimates and actuals agree on it; real runs count by countTokens/usage alone."""
 THOUGHTS_WHEN_THINKING = 64
 """Thinking tokens the fake reports when the request does not turn thinking off."""
 MAX_INPUT_TOKENS = 1_048_576
 """The 2.5 models' input context: a longer prompt is refused, as the real API does."""
 BLOCK_TRIGGER = "[[fake:block]]"
 """A prompt containing this is blocked for SAFETY, as the real API does for unsafe prompts."""
-
-
-@dataclass
-class Fault:
-    endpoint: str
-    """generateContent, countTokens, upload, files.get, cachedContents, batches, or `*` (any)."""
-    status: int = 429
-    retry_after: str | None = None
-    """A Retry-After header value."""
-    retry_delay: str | None = None
-    """A google.rpc.RetryInfo `retryDelay` in the error body ("7s"), as Gemini sends with 429."""
-    delay_s: float = 0.0
-    times: int = 1
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    endpoint: str
-    body: Any
-    headers: dict[str, str]
 
 
 @dataclass
@@ -92,77 +76,46 @@ class LedgerEntry:
 
 
 @dataclass
-class FakeGemini:
-    """The server's state; `start()` serves it on a free loopback port."""
+class FakeGemini(FakeAPI):
+    """The server's state; `start()` serves it on a free loopback port. Faults are injected per
+    endpoint (generateContent, countTokens, upload, files.get, cachedContents, batches, or `*`);
+    `inject(..., retry_delay="7s")` adds a google.rpc.RetryInfo to the error body."""
 
     api_key: str | None = None
     processing_polls: int = 1
     """files.get answers PROCESSING this many times before ACTIVE."""
     batch_polls: int = 1
     """batches.get answers RUNNING this many times before SUCCEEDED."""
-    requests: list[Recorded] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
     files: dict[str, StoredFile] = field(default_factory=dict)
     caches: dict[str, dict[str, Any]] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
     _dir: tempfile.TemporaryDirectory[str] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self, port: int = 0) -> str:
         self._dir = tempfile.TemporaryDirectory(prefix="fake-gemini-")
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.base_url
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return super().start(port)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        super().stop()
         if self._dir is not None:
             self._dir.cleanup()
+            self._dir = None
 
     def __enter__(self) -> FakeGemini:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- test helpers ----------------------------------------------------------------------
-
-    def inject(
-        self,
-        endpoint: str,
-        status: int = 429,
-        *,
-        retry_after: str | None = None,
-        retry_delay: str | None = None,
-        delay_s: float = 0.0,
-        times: int = 1,
-    ) -> None:
-        with self._lock:
-            self.faults.append(Fault(endpoint, status, retry_after, retry_delay, delay_s, times))
-
-    def calls(self, endpoint: str) -> list[Recorded]:
-        return [r for r in self.requests if r.endpoint == endpoint]
 
     def totals(self) -> dict[str, Any]:
         """Requests by endpoint, and token sums over everything generated (batch included)."""
         generated = [e for e in self.ledger if e.endpoint == "generateContent"]
         return {
-            "requests": dict(Counter(r.endpoint for r in self.requests)),
+            "requests": dict(Counter(r.endpoint for r in self.requests if r.endpoint != "ledger")),
             "generate_requests": len(generated),
             "prompt_tokens": sum(e.prompt for e in generated),
             "cached_tokens": sum(e.cached for e in generated),
@@ -174,12 +127,43 @@ class FakeGemini:
             "by_model": dict(Counter(e.model for e in generated)),
         }
 
+    # --- FakeAPI ---------------------------------------------------------------------------
+
+    def endpoint(self, method: str, path: str) -> str:
+        if path == "/_fake/ledger":
+            return "ledger"
+        match = _VERSIONED.match(path)
+        rest = match.group("rest") if match else ""
+        return _endpoint(method, rest, bool(match and match.group("upload")))
+
+    def handle(self, call: Call) -> Reply:
+        return _serving(self, call)
+
+    def record_body(self, call: Call) -> Any:
+        return {"bytes": len(call.raw)} if _is_upload_data(call.endpoint, call.path) else call.body
+
+    def fault_reply(self, fault: Fault) -> Reply:
+        delay = fault.details.get("retry_delay")
+        details = (
+            [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]
+            if delay
+            else None
+        )
+        status = _STATUS.get(fault.status, "UNKNOWN")
+        return _ApiError(fault.status, status, "injected fault", details).reply
+
     # --- token accounting ------------------------------------------------------------------
 
     def count(
-        self, contents: list[dict[str, Any]], system: dict[str, Any] | None, resolution: str
+        self,
+        model: str,
+        contents: list[dict[str, Any]],
+        system: dict[str, Any] | None,
+        resolution: str,
     ) -> Counter[str]:
-        """Tokens by modality (TEXT, VIDEO, AUDIO) of contents and a system instruction."""
+        """Tokens by modality (TEXT, VIDEO, AUDIO) of contents and a system instruction; video at
+        a part's own `mediaResolution` where the family takes one per part, else `resolution`."""
+        media = _media(model)
         tokens: Counter[str] = Counter()
         for part in [p for c in contents for p in c.get("parts", [])] + (system or {}).get(
             "parts", []
@@ -196,8 +180,15 @@ class FakeGemini:
                 )
                 fps = float(meta.get("fps", 1.0))
                 seconds = max(0.0, end - start)
-                tokens["VIDEO"] += math.ceil(seconds * fps) * VIDEO_TOKENS_PER_FRAME[resolution]
-                tokens["AUDIO"] += math.ceil(seconds * AUDIO_TOKENS_PER_S)
+                own = _get(part, "mediaResolution", "media_resolution")
+                per_part = media.per_part_media_resolution and own
+                level = _level(own.get("level")) if per_part else None
+                # a part's own level wins over the request-wide one (Gemini 3+ only)
+                per_frame = media.frame_tokens(level or resolution)
+                if per_frame is None:
+                    raise _ApiError(400, "INVALID_ARGUMENT", f"media resolution {level!r}")
+                tokens["VIDEO"] += math.ceil(seconds * fps) * per_frame
+                tokens["AUDIO"] += math.ceil(seconds * media.audio_tokens_per_s)
         return tokens
 
     def _file_for_uri(self, uri: str | None) -> StoredFile:
@@ -216,9 +207,9 @@ class FakeGemini:
     def generate(self, model: str, body: dict[str, Any], *, batch: bool = False) -> dict[str, Any]:
         _check_model(model)
         config = body.get("generationConfig", {})
-        resolution = "low" if config.get("mediaResolution") == "MEDIA_RESOLUTION_LOW" else "default"
+        resolution = _level(config.get("mediaResolution")) or "default"
         contents = body.get("contents", [])
-        tokens = self.count(contents, body.get("systemInstruction"), resolution)
+        tokens = self.count(model, contents, body.get("systemInstruction"), resolution)
         cached: Counter[str] = Counter()
         if name := body.get("cachedContent"):
             if name not in self.caches:
@@ -275,7 +266,7 @@ class FakeGemini:
 
     def count_tokens(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
         _check_model(model)
-        tokens = self.count(body.get("contents", []), None, "default")
+        tokens = self.count(model, body.get("contents", []), None, "default")
         return {
             "totalTokens": sum(tokens.values()),
             "promptTokensDetails": [{"modality": m, "tokenCount": n} for m, n in tokens.items()],
@@ -284,7 +275,9 @@ class FakeGemini:
     def create_cache(self, body: dict[str, Any]) -> dict[str, Any]:
         model = str(body.get("model", "")).removeprefix("models/")
         _check_model(model)
-        tokens = self.count(body.get("contents", []), body.get("systemInstruction"), "default")
+        tokens = self.count(
+            model, body.get("contents", []), body.get("systemInstruction"), "default"
+        )
         minimum = 4096 if "pro" in model else 1024
         if sum(tokens.values()) < minimum:
             raise _ApiError(
@@ -420,174 +413,85 @@ class FakeGemini:
             "videoMetadata": {"videoDuration": f"{stored.duration:.3f}s"},
         }
 
-    def take_fault(self, endpoint: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.times > 0 and fault.endpoint in (endpoint, "*"):
-                    fault.times -= 1
-                    return fault
-        return None
 
+class _ApiError(ApiError):
+    """A Google API error reply: {"error": {code, message, status, details?}}."""
 
-class _ApiError(Exception):
     def __init__(
         self, code: int, status: str, message: str, details: list[Any] | None = None
     ) -> None:
-        super().__init__(message)
-        self.code, self.status, self.message, self.details = code, status, message, details or []
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
-        if self.details:
-            error["details"] = self.details
-        return {"error": error}
+        error: dict[str, Any] = {"code": code, "message": message, "status": status}
+        if details:
+            error["details"] = details
+        super().__init__(code, {"error": error})
+        self.code, self.message = code, message
 
 
 _VERSIONED = re.compile(r"^/(?P<upload>upload/)?(?P<version>v1beta|v1|v1alpha)/(?P<rest>[^?]*)")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGemini
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the ledger
-        return None
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        if self.path == "/_fake/ledger":
-            self._reply(
-                200,
-                {"totals": self.fake.totals(), "ledger": [e.__dict__ for e in self.fake.ledger]},
-            )
-            return
-        match = _VERSIONED.match(self.path)
-        endpoint = _endpoint(
-            self.command,
-            match.group("rest") if match else "",
-            bool(match and match.group("upload")),
-        )
-        is_upload_data = endpoint == "upload" and "upload_id" in self.path
-        body: Any = None
-        if raw and not is_upload_data:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
-        with self.fake._lock:
-            self.fake.requests.append(
-                Recorded(
-                    self.command,
-                    self.path,
-                    endpoint,
-                    {"bytes": len(raw)} if is_upload_data else body,
-                    {k: v for k, v in headers.items() if k != "x-goog-api-key"},
+def _serving(fake: FakeGemini, call: Call) -> Reply:
+    """Route one request (the FakeAPI `handle` of FakeGemini)."""
+    if call.path == "/_fake/ledger":
+        return Reply(200, {"totals": fake.totals(), "ledger": [e.__dict__ for e in fake.ledger]})
+    match = _VERSIONED.match(call.path)
+    if match is None:
+        raise _ApiError(404, "NOT_FOUND", f"no route {call.path}")
+    if not _is_upload_data(call.endpoint, call.path):
+        _authorize(fake.api_key, call.headers.get("x-goog-api-key"))
+    rest, version, body = match.group("rest"), match.group("version"), call.body or {}
+    with fake._lock:
+        if call.endpoint == "upload":
+            query = parse_qs(urlparse(call.path).query)
+            if "upload_id" in query:
+                payload, extra = fake.continue_upload(
+                    query["upload_id"][0], call.headers.get("x-goog-upload-command", ""), call.raw
                 )
-            )
-        try:
-            if match is None:
-                raise _ApiError(404, "NOT_FOUND", f"no route {self.path}")
-            fault = self.fake.take_fault(endpoint)
-            if fault is not None:
-                time.sleep(fault.delay_s)
-                if fault.status != 200:
-                    extra = {"retry-after": fault.retry_after} if fault.retry_after else {}
-                    details = (
-                        [
-                            {
-                                "@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                "retryDelay": fault.retry_delay,
-                            }
-                        ]
-                        if fault.retry_delay
-                        else None
-                    )
-                    status = _STATUS.get(fault.status, "UNKNOWN")
-                    error = _ApiError(fault.status, status, "injected fault", details)
-                    self._reply(fault.status, error.body(), extra)
-                    return
-            if not is_upload_data:
-                self._authorize(headers.get("x-goog-api-key"))
-            payload, extra = self._route(endpoint, match, body or {}, raw, headers)
-            self._reply(200, payload, extra)
-        except _ApiError as error:
-            self._reply(error.code, error.body())
+            else:
+                payload, extra = fake.start_upload(
+                    call.headers.get("host", "127.0.0.1"), version, body, call.headers
+                )
+            return Reply(200, payload, extra)
+        if call.endpoint == "files.get":
+            return Reply(200, fake.get_file(rest))
+        if call.endpoint in ("generateContent", "countTokens", "batches") and ":" in rest:
+            model = rest.split(":")[0].removeprefix("models/")
+            if call.endpoint == "generateContent":
+                return Reply(200, fake.generate(model, body))
+            if call.endpoint == "countTokens":
+                return Reply(200, fake.count_tokens(model, body))
+            return Reply(200, fake.create_batch(model, body))
+        if call.endpoint == "batches":
+            return Reply(200, fake.get_batch(rest))
+        if call.endpoint == "cachedContents" and call.method == "POST":
+            return Reply(200, fake.create_cache(body))
+        if call.endpoint == "cachedContents" and rest in fake.caches:
+            if call.method == "DELETE":
+                del fake.caches[rest]
+                return Reply(200, {})
+            return Reply(200, {"name": rest, "model": f"models/{fake.caches[rest]['model']}"})
+    raise _ApiError(404, "NOT_FOUND", f"no route {call.method} {call.path}")
 
-    def _authorize(self, sent: str | None) -> None:
-        expected = self.fake.api_key
-        if expected is not None and sent != expected:
-            # The real API does not echo keys, but a proxy might: the client must redact it.
-            raise _ApiError(
-                400,
-                "INVALID_ARGUMENT",
-                f"API key not valid. Please pass a valid API key. (got {sent})",
-                [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "API_KEY_INVALID",
-                        "domain": "googleapis.com",
-                    }
-                ],
-            )
 
-    def _route(
-        self,
-        endpoint: str,
-        match: re.Match[str],
-        body: dict[str, Any],
-        raw: bytes,
-        headers: dict[str, str],
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        fake, rest, version = self.fake, match.group("rest"), match.group("version")
-        with fake._lock:
-            if endpoint == "upload":
-                query = parse_qs(urlparse(self.path).query)
-                if "upload_id" in query:
-                    return fake.continue_upload(
-                        query["upload_id"][0], headers.get("x-goog-upload-command", ""), raw
-                    )
-                return fake.start_upload(headers.get("host", "127.0.0.1"), version, body, headers)
-            if endpoint == "files.get":
-                return fake.get_file(rest), {}
-            if endpoint in ("generateContent", "countTokens", "batches") and ":" in rest:
-                model = rest.split(":")[0].removeprefix("models/")
-                if endpoint == "generateContent":
-                    return fake.generate(model, body), {}
-                if endpoint == "countTokens":
-                    return fake.count_tokens(model, body), {}
-                return fake.create_batch(model, body), {}
-            if endpoint == "batches":
-                return fake.get_batch(rest), {}
-            if endpoint == "cachedContents" and self.command == "POST":
-                return fake.create_cache(body), {}
-            if endpoint == "cachedContents" and rest in fake.caches:
-                if self.command == "DELETE":
-                    del fake.caches[rest]
-                    return {}, {}
-                return {"name": rest, "model": f"models/{fake.caches[rest]['model']}"}, {}
-        raise _ApiError(404, "NOT_FOUND", f"no route {self.command} {self.path}")
+def _authorize(expected: str | None, sent: str | None) -> None:
+    if expected is not None and sent != expected:
+        # The real API does not echo keys, but a proxy might: the client must redact it.
+        raise _ApiError(
+            400,
+            "INVALID_ARGUMENT",
+            f"API key not valid. Please pass a valid API key. (got {sent})",
+            [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            ],
+        )
 
-    def _reply(
-        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+
+def _is_upload_data(endpoint: str, path: str) -> bool:
+    return endpoint == "upload" and "upload_id" in path
 
 
 _STATUS = {
@@ -615,6 +519,18 @@ def _endpoint(method: str, rest: str, upload: bool) -> str:
     if rest.startswith("cachedContents"):
         return "cachedContents"
     return rest
+
+
+def _media(model: str) -> MediaAccounting:
+    media = PRICES.media_accounting(model) or ASSUMED_MEDIA
+    return media if media.frame_tokens("default") is not None else ASSUMED_MEDIA
+
+
+def _level(value: Any) -> str | None:
+    """"MEDIA_RESOLUTION_LOW" -> "low"; None for unspecified."""
+    if not value or value == "MEDIA_RESOLUTION_UNSPECIFIED":
+        return None
+    return str(value).removeprefix("MEDIA_RESOLUTION_").lower()
 
 
 def _check_model(model: str) -> None:
