@@ -56,6 +56,19 @@ from .model import (
     Word,
 )
 from .plugins import get_registry
+from .prices import (
+    MediaAccounting,
+    ModelPrice,
+    PricedConfig,
+    PriceTable,
+    Rates,
+    TokenCounts,
+    cache_storage_cost_usd,
+    cost_usd,
+    price_table,
+    worst_case_cost_usd,
+)
+from .prices import today as price_date
 from .speakers import label_transcript
 from .tokens import estimate_tokens
 
@@ -80,8 +93,13 @@ __all__ = [
     "LLMResponse",
     "Media",
     "MediaClip",
+    "MediaAccounting",
     "MediaError",
+    "ModelPrice",
+    "PriceTable",
+    "PricedConfig",
     "REBUILD_INDEX_FIX",
+    "Rates",
     "RunContext",
     "Scene",
     "Signal",
@@ -92,6 +110,7 @@ __all__ = [
     "Summaries",
     "Summary",
     "Timeline",
+    "TokenCounts",
     "TopicSegment",
     "TranscriptSegment",
     "TransientLLMError",
@@ -103,12 +122,17 @@ __all__ = [
     "atomic_write_text",
     "boundary_f1",
     "build_chunks",
+    "cache_storage_cost_usd",
     "candidates",
+    "cost_usd",
     "estimate_tokens",
     "get_registry",
     "hookimpl",
     "label_transcript",
+    "price_date",
+    "price_table",
     "read_with_manifest",
     "sentences",
+    "worst_case_cost_usd",
     "write_with_manifest",
 ]

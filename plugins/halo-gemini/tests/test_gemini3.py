@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 from halo_gemini.fake_server import FakeGemini
 
-from halo_core import LLMRequest
-from halo_core.prices import TokenCounts, cost_usd, price_table
+from halo_core import LLMRequest, TokenCounts, cost_usd, price_table
 
 CURRENT = {"model": "gemini-3.5-flash-lite", "escalation_model": "gemini-3.8-flash"}
 

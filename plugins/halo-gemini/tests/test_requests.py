@@ -8,8 +8,7 @@ import pytest
 from conftest import TODAY
 from halo_gemini.fake_server import FakeGemini
 
-from halo_core import LLMRequest
-from halo_core.prices import TokenCounts, cost_usd, price_table
+from halo_core import LLMRequest, TokenCounts, cost_usd, price_table
 
 
 def parts_of(body: dict) -> list[dict]:

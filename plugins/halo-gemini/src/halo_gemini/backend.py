@@ -37,18 +37,15 @@ from halo_core import (
     LLMBackend,
     LLMRequest,
     LLMResponse,
-    TransientLLMError,
-    Usage,
-)
-
-from halo_core.prices import (
     ModelPrice,
     PricedConfig,
     TokenCounts,
+    TransientLLMError,
+    Usage,
     cache_storage_cost_usd,
     cost_usd,
+    price_date,
     price_table,
-    today,
     worst_case_cost_usd,
 )
 
@@ -185,7 +182,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         super().__init__(config)
         self.max_concurrency = self.config.max_concurrency  # type: ignore[misc]  # per instance
         self.prices = price_table(self.config.prices)
-        self.today: Callable[[], date] = today  # the day whose prices apply (tests inject one)
+        self.today: Callable[[], date] = price_date  # the day whose prices apply (tests inject one)
         self.retry_policy = RetryPolicy(
             self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
         )

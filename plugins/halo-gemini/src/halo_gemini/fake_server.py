@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from halo_core.prices import MediaAccounting, price_table
+from halo_core import MediaAccounting, price_table
 from halo_core.testing.fake_http import ApiError, Call, FakeAPI, Fault, Reply
 
 CHARS_PER_TOKEN = 4
