@@ -1,0 +1,213 @@
+"""Everything halo-serve reads from a run folder, in one place.
+
+A run folder is what `halo run` writes (`runs/<spec>/<media stem>/`). Its files appear as the run
+goes: timeline.json after the extractors, chunks.json, run.json (with index/), summaries.json,
+answers.json, notes.md, timeline.svg, and report.json last (a re-run removes it first). So a folder
+without report.json is a run still in progress, or one that stopped.
+
+`read_run` reads whatever is there and never fails on a missing or unreadable file (the next request
+reads it again); each parsed file is kept while its size and modification time stay the same, so a
+page load re-reads only what changed. `open_asker` is the only place that touches the core's Q&A.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from halo_core import Answer, Chunk, Media, Summaries, Timeline
+
+log = logging.getLogger("halo.serve")
+
+T = TypeVar("T")
+
+RUN_MARKERS = ("run.json", "chunks.json", "timeline.json", "report.json")
+"""A folder holding any of these is a run folder (finished or not)."""
+
+STAGE_FILES = (
+    ("extract", "timeline.json"),
+    ("chunk", "chunks.json"),
+    ("index", "run.json"),
+    ("summarize", "summaries.json"),
+    ("ask", "answers.json"),
+    ("notes", "notes.md"),
+    ("report", "report.json"),
+)
+"""The runner's stages in order, each with the file it leaves behind when done."""
+
+
+def is_run_folder(folder: Path) -> bool:
+    return folder.is_dir() and any((folder / name).is_file() for name in RUN_MARKERS)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    done: bool
+    reused: bool | None = None
+    wall_s: float | None = None
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What one run folder holds right now; None / empty for what is not written (yet)."""
+
+    folder: Path
+    record: dict[str, Any] | None
+    """run.json"""
+    timeline: Timeline | None
+    chunks: list[Chunk]
+    summaries: Summaries | None
+    answers: list[Answer]
+    report: dict[str, Any] | None
+    """report.json; present only once the run finished"""
+    notes: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.report is not None
+
+    @property
+    def media(self) -> Media | None:
+        """The run's input, with a relative path resolved against the folder `halo run` ran in."""
+        data = (self.report or {}).get("media") or (self.record or {}).get("media")
+        if data is None:
+            return None
+        try:
+            media = Media.model_validate(data)
+        except ValidationError:
+            return None
+        if not media.path.is_absolute() and self.record and "cwd" in self.record:
+            media = media.model_copy(update={"path": Path(self.record["cwd"]) / media.path})
+        return media
+
+    @property
+    def stages(self) -> list[Stage]:
+        """Each stage with whether it is done: from report.json when finished, else from the
+        files written so far (leaving out the tasks the run's spec does not ask for)."""
+        if self.report is not None:
+            return [
+                Stage(s["stage"], True, bool(s.get("reused")), s.get("wall_s"))
+                for s in self.report.get("stages", [])
+            ]
+        skipped: set[str] = set()
+        spec = (self.record or {}).get("spec")
+        if spec is not None:  # run.json is there: its spec says which tasks run
+            tasks = spec.get("tasks") or {}
+            if not tasks.get("summarize", True):
+                skipped |= {"summarize", "notes"}
+            if not tasks.get("notes", True):
+                skipped.add("notes")
+            if not tasks.get("ask"):
+                skipped.add("ask")
+        return [
+            Stage(name, (self.folder / filename).exists())
+            for name, filename in STAGE_FILES
+            if name not in skipped
+        ]
+
+
+class _FileCache:
+    """Parsed files keyed by path, kept while (size, mtime) stay the same."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[tuple[int, int], Any]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, path: Path, parse: Callable[[str], T]) -> T | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            entry = self._entries.get(path)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]  # type: ignore[no-any-return]
+        try:
+            value = parse(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            log.warning("cannot read %s (%s); showing the run without it", path, exc)
+            return None
+        with self._lock:
+            self._entries[path] = (stamp, value)
+        return value
+
+
+_cache = _FileCache()
+
+
+def _chunks(text: str) -> list[Chunk]:
+    return [Chunk.model_validate(c) for c in json.loads(text)["chunks"]]
+
+
+def _answers(text: str) -> list[Answer]:
+    return [Answer.model_validate(a) for a in json.loads(text)]
+
+
+def read_run(folder: Path) -> RunFiles:
+    """The run folder's files as they are now (see the module docstring)."""
+    return RunFiles(
+        folder=folder,
+        record=_cache.read(folder / "run.json", json.loads),
+        timeline=_cache.read(folder / "timeline.json", Timeline.model_validate_json),
+        chunks=_cache.read(folder / "chunks.json", _chunks) or [],
+        summaries=_cache.read(folder / "summaries.json", Summaries.model_validate_json),
+        answers=_cache.read(folder / "answers.json", _answers) or [],
+        report=_cache.read(folder / "report.json", json.loads),
+        notes=_cache.read(folder / "notes.md", str),
+    )
+
+
+def run_stamp(folder: Path) -> tuple[int, int] | None:
+    """Changes whenever the run writes its chunks again: an open asker is then rebuilt."""
+    try:
+        stat = (folder / "chunks.json").stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+class Asker:
+    """Answers questions about one finished run, as `halo ask --json` does.
+
+    Not thread-safe, and bound to the thread that opened it (the run's cache may be an sqlite
+    connection): the server opens, uses and closes every asker on its one Q&A thread.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        from halo_core.qa import open_qa
+
+        self._qa = open_qa(folder)
+
+    def ask(self, question: str, session: str | None) -> dict[str, Any]:
+        """The `halo ask RUN --json [--session NAME]` object for `question`."""
+        from halo_core.commands.ask import ask_in_session
+
+        data: dict[str, Any] = ask_in_session(self._qa, question, session).model_dump(mode="json")
+        data["session"] = session
+        return data
+
+    def close(self) -> None:
+        self._qa.close()
+
+
+def clean_question(question: str) -> str:
+    """The question with its whitespace normalized; HaloError when empty."""
+    from halo_core.qa import clean_question as clean
+
+    return clean(question)
+
+
+def check_session_name(name: str) -> None:
+    """HaloError unless `name` is a session name `halo ask --session` accepts."""
+    from halo_core.qa import session_path
+
+    session_path(Path("."), name)

@@ -1,0 +1,158 @@
+"""What the pages and the JSON API show of a video: plain data built from its run folder's files.
+
+The JSON shapes reuse the run's own file shapes (chunks.json's chunks, summaries.json,
+timeline.json, answers.json) so a client reads them with the same schemas (specs/*.schema.json).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .library import Video
+from .loader import RunFiles
+
+_SPEAKER = re.compile(r"^SPEAKER_(\d+)$")
+AUDIO_TYPES = {".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg"}
+
+
+def media_url(video: Video) -> str:
+    return f"/media/{video.id}"
+
+
+def clock(seconds: float) -> str:
+    """12:04, or 1:02:03 past the hour."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def speaker_name(label: str | None) -> str:
+    """Diarization labels (SPEAKER_00) as people read them (Speaker 1); other names unchanged."""
+    if not label:
+        return ""
+    match = _SPEAKER.match(label)
+    return f"Speaker {int(match.group(1)) + 1}" if match else label
+
+
+def _segments(files: RunFiles, kind: str) -> list[Any]:
+    """Every segment of `kind` in any track, in time order (track names are the extractors')."""
+    if files.timeline is None:
+        return []
+    found = [s for track in files.timeline.tracks.values() for s in track if s.kind == kind]
+    return sorted(found, key=lambda s: (s.start, s.end))
+
+
+def speakers(files: RunFiles) -> list[str]:
+    labels = [s.speaker for s in _segments(files, "speaker")]
+    labels += [s.speaker for s in _segments(files, "transcript") if s.speaker]
+    labels += [name for c in files.chunks for name in c.speakers]
+    return sorted(set(labels))
+
+
+def topics(files: RunFiles) -> list[str]:
+    labels = [s.label for s in _segments(files, "topic")] or [
+        t for c in files.chunks for t in c.topics
+    ]
+    return list(dict.fromkeys(labels))
+
+
+def cost_usd(files: RunFiles) -> float | None:
+    if files.report is None:
+        return None
+    return round(sum(m.get("cost_usd", 0.0) for m in files.report.get("llm", {}).values()), 6)
+
+
+def media_info(video: Video, files: RunFiles) -> dict[str, Any] | None:
+    media = files.media
+    if media is None:
+        return None
+    suffix = media.path.suffix.lower()
+    if media.has_video:
+        kind, mime = "video", mimetypes.types_map.get(suffix, "video/mp4")
+    else:
+        kind, mime = "audio", AUDIO_TYPES.get(suffix, mimetypes.types_map.get(suffix, "audio/mp4"))
+    return {"url": media_url(video), "kind": kind, "type": mime, "name": media.path.name}
+
+
+def video_summary(video: Video, files: RunFiles) -> dict[str, Any]:
+    """One entry of GET /api/videos."""
+    media = files.media
+    duration = media.duration if media else (files.timeline.duration if files.timeline else None)
+    return {
+        "id": video.id,
+        "title": video.title,
+        "url": f"/v/{video.id}",
+        "status": "finished" if files.finished else "running",
+        "stages": [
+            {"stage": s.name, "done": s.done, "reused": s.reused, "wall_s": s.wall_s}
+            for s in files.stages
+        ],
+        "duration": duration,
+        "media": media_info(video, files),
+        "speakers": speakers(files),
+        "topics": topics(files),
+        "chunk_count": len(files.chunks),
+        "cost_usd": cost_usd(files),
+    }
+
+
+def video_detail(video: Video, files: RunFiles) -> dict[str, Any]:
+    """GET /api/videos/<id>: the summary with the run's chunks, summaries, timeline and answers."""
+    return {
+        **video_summary(video, files),
+        "chunks": [c.model_dump(mode="json") for c in files.chunks],
+        "summaries": files.summaries.model_dump(mode="json") if files.summaries else None,
+        "timeline": files.timeline.model_dump(mode="json") if files.timeline else None,
+        "answers": [a.model_dump(mode="json") for a in files.answers],
+    }
+
+
+# --- what the video page draws ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    end: float
+    label: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Line:
+    start: float
+    end: float
+    speaker: str
+    text: str
+
+
+def chapters(files: RunFiles) -> list[Chapter]:
+    """One chapter per chunk, named by its summary's title, else its topics."""
+    titles = {s.id: s.title for s in files.summaries.chunks} if files.summaries else {}
+    return [
+        Chapter(
+            c.start,
+            c.end,
+            titles.get(c.id) or (c.topics[0] if c.topics else f"Part {n + 1}"),
+            ", ".join(c.topics),
+        )
+        for n, c in enumerate(files.chunks)
+    ]
+
+
+def transcript(files: RunFiles) -> list[Line]:
+    """Transcript segments with readable speaker names; a speaker is named only when it changes."""
+    lines: list[Line] = []
+    previous = None
+    for s in _segments(files, "transcript"):
+        shown = speaker_name(s.speaker) if s.speaker != previous else ""
+        previous = s.speaker
+        lines.append(Line(s.start, s.end, shown, " ".join(s.text.split())))
+    return lines
+
+
+def slides(files: RunFiles) -> list[Line]:
+    return [Line(s.start, s.end, "", s.text.strip()) for s in _segments(files, "slide_text")]
