@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything HALO needs into .venv: Debian packages the engines and tests use (libgl1 and
-# libglib2.0-0 for the OpenCV wheel PySceneDetect depends on), torch pinned
+# libglib2.0-0 for the OpenCV wheel PySceneDetect depends on; chromium and chromium-driver for
+# halo-serve's browser tests, driven by Selenium without downloading a driver), torch pinned
 # to its CPU build first (an unpinned torch would pull gigabytes of CUDA), then the core, every
 # plugin in plugins/ and the example plugin, editable, with the extras their tests exercise.
 # Every version comes from constraints.txt, the lock `make lock` (scripts/lock.sh) writes, so a fresh
@@ -13,7 +14,7 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 VENV=.venv
 PIP="$VENV/bin/python -m pip"
-APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core libgl1 libglib2.0-0 openssl)
+APT_PACKAGES=(redis-server ffmpeg espeak-ng fonts-dejavu-core libgl1 libglib2.0-0 openssl chromium chromium-driver)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

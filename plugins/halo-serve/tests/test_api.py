@@ -195,9 +195,7 @@ def test_media_the_run_no_longer_has_is_not_found(runs: Path, serve, tmp_path: P
     assert http(base, "/media/talk")[0] == 404
 
 
-def test_markup_in_captions_slides_and_answers_is_text(
-    runs: Path, serve, tmp_path: Path
-) -> None:
+def test_markup_in_captions_slides_and_answers_is_text(runs: Path, serve, tmp_path: Path) -> None:
     copied = tmp_path / "runs" / "talk"
     shutil.copytree(runs / "clips" / "talk", copied)
     timeline = json.loads((copied / "timeline.json").read_text())

@@ -2,15 +2,17 @@
 
 Routes (every one behind `security.Guard`):
 
-| route | what |
-|---|---|
-| `GET /` | the videos, with duration, speakers, topics, chunk count, LLM cost; runs in progress with their stages; an ask box across videos |
-| `GET /v/<id>` | player, chapter bar, transcript, slides, notes, ask box |
-| `GET /media/<id>` | the run's input file, with HTTP Range (206); nothing else on disk is reachable |
-| `GET /api/videos` | `[video summary]` |
-| `GET /api/videos/<id>` | the summary with `chunks`, `summaries`, `timeline`, `answers` (the run's file shapes) |
-| `POST /api/ask` | `{"question", "session"?, "video"?}` -> the `halo ask --json` object, plus `"video"` |
-| `POST /api/search` | `{"question", "session"?}` -> `{"question", "answers": [ask object per finished video]}` |
+- `GET /`: the videos, with duration, speakers, topics, chunk count, LLM cost; runs in progress
+  with their stages; an ask box across videos.
+- `GET /v/<id>`: player, chapter bar, transcript, slides, notes, ask box.
+- `GET /media/<id>`: the run's input file, with HTTP Range (206); nothing else on disk.
+- `GET /api/videos`: `[video summary]`.
+- `GET /api/videos/<id>`: the summary with `chunks`, `summaries`, `timeline`, `answers` (the
+  shapes of the run's files).
+- `POST /api/ask`: `{"question", "session"?, "video"?}` -> the `halo ask --json` object, plus
+  `"video"`.
+- `POST /api/search`: `{"question", "session"?}` -> `{"question", "session", "answers": [one ask
+  object per finished video]}`.
 
 `video` may be left out of /api/ask when the library holds one video. Errors are JSON
 `{"error": message}` with 400 (bad request, or the core's HaloError), 404 (unknown video) or 409

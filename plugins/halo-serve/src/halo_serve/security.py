@@ -88,7 +88,8 @@ class Guard:
             rest = urlencode([(k, v) for k, v in query if k != "token"])
             location = scope["path"] + (f"?{rest}" if rest else "")
             cookie = f"{COOKIE}={from_query}; HttpOnly; SameSite=Strict; Path=/"
-            await _plain(send_with_headers, 303, "", [("location", location), ("set-cookie", cookie)])
+            headers_out = [("location", location), ("set-cookie", cookie)]
+            await _plain(send_with_headers, 303, "", headers_out)
             return
         if not self._valid(_presented(headers)):
             await _plain(

@@ -1,0 +1,83 @@
+"""Video ids and stages, from folders on disk; the token guard's invariant on a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import tempfile
+from pathlib import Path
+
+from conftest import copy_run, http
+from halo_serve.library import RunFolders
+from halo_serve.loader import read_run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+URL_SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+names = st.text(
+    alphabet=string.ascii_letters + string.digits + " ._-+&%#?é", min_size=1, max_size=12
+).filter(lambda n: not n.startswith(".") and n.strip() == n and n)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(names, names), min_size=1, max_size=6, unique=True))
+def test_every_run_folder_gets_a_unique_url_safe_stable_id(folders: list[tuple[str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for spec, stem in folders:
+            run = root / spec / stem
+            run.mkdir(parents=True, exist_ok=True)
+            (run / "run.json").write_text("{}")
+        library = RunFolders(root)
+        videos = library.videos()
+        ids = [v.id for v in videos]
+        assert len(ids) == len(set(ids)) == len({(s, n) for s, n in folders})
+        assert all(URL_SAFE.match(i) and i not in (".", "..") for i in ids)
+        assert [v.id for v in library.videos()] == ids  # stable across scans
+        for video in videos:
+            assert library.find(video.id) == video
+            assert video.folder.parent.parent == root
+
+
+def test_hidden_folders_and_plain_folders_are_not_videos(tmp_path: Path) -> None:
+    (tmp_path / ".halo" / "artifacts").mkdir(parents=True)
+    (tmp_path / ".halo" / "run.json").write_text("{}")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "spec" / "a" / "index").mkdir(parents=True)
+    (tmp_path / "spec" / "a" / "chunks.json").write_text("{}")
+    assert [v.id for v in RunFolders(tmp_path).videos()] == ["spec--a"]
+
+
+def test_stages_leave_out_the_tasks_the_spec_does_not_ask_for(runs: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    copy_run(runs / "clips" / "tone", folder, ["timeline.json", "chunks.json", "run.json"])
+    record = json.loads((folder / "run.json").read_text())
+    record["spec"]["tasks"] = {"summarize": False, "notes": True, "ask": []}
+    (folder / "run.json").write_text(json.dumps(record))
+    stages = read_run(folder).stages
+    assert [(s.name, s.done) for s in stages] == [
+        ("extract", True),
+        ("chunk", True),
+        ("index", True),
+        ("report", False),
+    ]
+
+
+TOKEN = "a-token-for-the-property-test"
+
+
+def test_no_other_token_opens_the_server(runs: Path, serve) -> None:
+    base = serve(runs / "clips" / "tone", "--token", TOKEN)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(alphabet=string.ascii_letters + string.digits + "._~-", max_size=40))
+    def check(guess: str) -> None:
+        status = http(base, "/api/videos", headers={"Authorization": f"Bearer {guess}"})[0]
+        assert status == (200 if guess == TOKEN else 401)
+
+    check()
+    for near in (TOKEN[:-1], TOKEN + "x", TOKEN.upper(), f" {TOKEN}x"):
+        assert http(base, "/api/videos", headers={"Authorization": f"Bearer {near}"})[0] == 401
+    assert http(base, "/api/videos", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
