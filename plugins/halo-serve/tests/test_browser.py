@@ -71,6 +71,16 @@ def _time(driver: WebDriver) -> float:
     return float(driver.execute_script("return document.getElementById('player').currentTime"))
 
 
+def _screenshot(driver: WebDriver, name: str) -> None:
+    """The whole page, not only the window: the window grows to the page's height for it."""
+    size = driver.get_window_size()
+    width, height = size["width"], size["height"]
+    page = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(width, max(height, page + 140))  # + the browser's own frame
+    driver.save_screenshot(str(SHOTS / name))
+    driver.set_window_size(width, height)
+
+
 def _has_metadata(driver: WebDriver) -> bool:
     return bool(driver.execute_script("return document.getElementById('player').readyState >= 1"))
 
@@ -110,7 +120,7 @@ def test_the_video_plays_and_a_chapter_click_seeks_to_its_start(
     )
     assert float(line.get_attribute("data-start")) <= _time(browser) + 0.5
     browser.execute_script("document.getElementById('player').pause()")
-    browser.save_screenshot(str(SHOTS / "video.png"))
+    _screenshot(browser, "video.png")
 
 
 def test_an_answer_citation_seeks_to_the_cited_second(browser: WebDriver, base: str) -> None:
@@ -128,7 +138,7 @@ def test_an_answer_citation_seeks_to_the_cited_second(browser: WebDriver, base: 
     cite.click()
     _wait(browser, lambda d: cited - 0.05 <= _time(d) < cited + 1.5, "seek to the citation")
     browser.execute_script("document.getElementById('player').pause()")
-    browser.save_screenshot(str(SHOTS / "answer.png"))
+    _screenshot(browser, "answer.png")
 
 
 def test_asking_across_videos_links_into_each(browser: WebDriver, base: str) -> None:

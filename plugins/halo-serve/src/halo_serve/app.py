@@ -65,6 +65,7 @@ def _templates() -> jinja2.Environment:
     )
     env.filters["clock"] = views.clock
     env.filters["speaker"] = views.speaker_name
+    env.filters["answer_text"] = views.answer_text
     return env
 
 

@@ -43,14 +43,15 @@
   window.addEventListener("hashchange", () => seek(fromHash(location.hash)));
   if (fromHash(location.hash) !== null) seek(fromHash(location.hash));
 
-  // the item whose [start, end) holds t, else the last one started before t
+  // the last item (in time order) that started at or before t; null before the first
   function current(items, t) {
-    let found = null;
-    for (const item of items) {
-      if (Number(item.dataset.start) <= t) found = item;
-      else break;
+    let lo = 0, hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (Number(items[mid].dataset.start) <= t) lo = mid + 1;
+      else hi = mid;
     }
-    return found;
+    return lo ? items[lo - 1] : null;
   }
 
   const shown = new Map();
@@ -105,5 +106,14 @@
     });
   }
 
-  if (page.dataset.status === "running") halo.watch(() => location.reload());
+  if (page.dataset.status === "running") {
+    // redraw with the run's progress, but never under someone watching or reading an answer
+    halo.watch(() => {
+      if ((player && !player.paused) || answers.childElementCount) {
+        document.getElementById("updated").hidden = false;
+      } else {
+        location.reload();
+      }
+    });
+  }
 })();
