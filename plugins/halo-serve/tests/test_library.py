@@ -11,6 +11,7 @@ from pathlib import Path
 from conftest import copy_run, http
 from halo_serve.library import RunFolders
 from halo_serve.loader import read_run
+from halo_serve.views import answer_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,15 @@ def test_stages_leave_out_the_tasks_the_spec_does_not_ask_for(runs: Path, tmp_pa
         ("index", True),
         ("report", False),
     ]
+
+
+def test_answers_are_drawn_without_the_labels_the_core_appends(runs: Path) -> None:
+    [answer] = read_run(runs / "clips" / "talk").answers
+    assert answer.citations and answer.answer.endswith("]")
+    text = answer_text(answer)
+    assert text and not text.endswith("]") and answer.answer.startswith(text)
+    unlabelled = answer.model_copy(update={"answer": "No label here."})
+    assert answer_text(unlabelled) == "No label here."
 
 
 TOKEN = "a-token-for-the-property-test"
