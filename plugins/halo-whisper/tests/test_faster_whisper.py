@@ -9,8 +9,7 @@ from halo_whisper.metrics import normalize, word_error_rate
 from halo_whisper.quality import mean_confidence
 from pydantic import ValidationError
 
-from halo_core import Media, MediaError, RunContext
-from halo_core.media import probe
+from halo_core import Media, MediaError, RunContext, probe
 
 
 def test_transcript_matches_the_spoken_text(clip_transcript) -> None:
@@ -95,10 +94,10 @@ def test_progress_is_reported_in_media_seconds(clip: Media) -> None:
 
 
 def test_the_model_loads_once_per_process(clip: Media, clip_transcript) -> None:
-    loads = faster.model_loads
+    loads = faster.MODELS.loads
     run(FasterWhisper.from_options({"beam_size": 1}), clip)
     run(FasterWhisper.from_options({"beam_size": 2, "vad": False}), clip)
-    assert faster.model_loads == loads
+    assert faster.MODELS.loads == loads
     assert load_model("bundled", "cpu", "int8", 0) is load_model("bundled", "cpu", "int8", 0)
 
 

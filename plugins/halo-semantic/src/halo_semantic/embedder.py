@@ -7,7 +7,6 @@ too; hub names resolve from the local Hugging Face cache unless `allow_download`
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentConfig, ComponentUnavailable, Embedder
+from halo_core import ComponentConfig, ComponentUnavailable, Embedder, ModelCache
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -65,17 +64,14 @@ def resolve_device(device: str) -> str:
 
 
 # One loaded model per (model, device) per process: loading costs seconds, encoding is thread-safe.
-_models: dict[tuple[str, str], SentenceTransformer] = {}
-_models_lock = threading.Lock()
+_models: ModelCache[tuple[str, str], SentenceTransformer] = ModelCache()
 
 
 def load_model(model: str, device: str, allow_download: bool) -> SentenceTransformer:
     source = str(bundled_model_path()) if model == BUNDLED else str(_expand(model))
-    key = (source, device)
-    with _models_lock:
-        if key not in _models:
-            _models[key] = _load(source, device, local_files_only=not allow_download)
-        return _models[key]
+    return _models.get(
+        (source, device), lambda: _load(source, device, local_files_only=not allow_download)
+    )
 
 
 def _load(source: str, device: str, *, local_files_only: bool) -> SentenceTransformer:

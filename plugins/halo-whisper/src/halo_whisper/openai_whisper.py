@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +20,7 @@ from halo_core import (
     ComponentUnavailable,
     Extractor,
     Media,
+    ModelCache,
     RunContext,
     Timeline,
     TranscriptSegment,
@@ -31,8 +31,7 @@ from .faster import to_segment
 from .quality import flag_low_confidence
 
 _INSTALL = 'pip install "halo-whisper[openai]"'
-_models: dict[tuple[str, str], Any] = {}
-_models_lock = threading.Lock()
+_models: ModelCache[tuple[str, str], Any] = ModelCache()
 
 
 class OpenAIWhisperConfig(ComponentConfig):
@@ -128,27 +127,28 @@ class OpenAIWhisper(Extractor[OpenAIWhisperConfig]):
         device = self.config.device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        key = (self.config.model, device)
-        with _models_lock:
-            if key not in _models:
-                try:
-                    _models[key] = whisper.load_model(
-                        str(Path(self.config.model).expanduser())
-                        if _is_path(self.config.model)
-                        else self.config.model,
-                        device=device,
-                    )
-                except (OSError, RuntimeError, ValueError) as exc:
-                    raise ComponentUnavailable(
-                        f"cannot load openai-whisper model {self.config.model!r} "
-                        f"({type(exc).__name__}: {exc})",
-                        where="openai-whisper model",
-                        fix="with no internet, set `model` to a local checkpoint .pt (for word "
-                        "timestamps, name it like the original, e.g. tiny.en.pt), or use "
-                        "`faster-whisper`",
-                    ) from None
-                _set_alignment_heads(_models[key], self.config.model)
-            return _models[key], device
+
+        def load() -> Any:
+            try:
+                model = whisper.load_model(
+                    str(Path(self.config.model).expanduser())
+                    if _is_path(self.config.model)
+                    else self.config.model,
+                    device=device,
+                )
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ComponentUnavailable(
+                    f"cannot load openai-whisper model {self.config.model!r} "
+                    f"({type(exc).__name__}: {exc})",
+                    where="openai-whisper model",
+                    fix="with no internet, set `model` to a local checkpoint .pt (for word "
+                    "timestamps, name it like the original, e.g. tiny.en.pt), or use "
+                    "`faster-whisper`",
+                ) from None
+            _set_alignment_heads(model, self.config.model)
+            return model
+
+        return _models.get((self.config.model, device), load), device
 
 
 def _set_alignment_heads(model: Any, configured: str) -> None:

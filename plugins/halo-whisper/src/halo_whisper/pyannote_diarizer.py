@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from halo_core import (
     ComponentUnavailable,
     Extractor,
     Media,
+    ModelCache,
     RunContext,
     SpeakerTurn,
     Timeline,
@@ -29,8 +29,7 @@ from .audio import require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speaker_name
 
 _INSTALL = 'pip install "halo-whisper[pyannote]"'
-_pipelines: dict[tuple[str, str | None], Any] = {}
-_pipelines_lock = threading.Lock()
+_pipelines: ModelCache[tuple[str, str | None], Any] = ModelCache()
 
 
 class PyannoteConfig(ComponentConfig):
@@ -137,9 +136,9 @@ class Pyannote(Extractor[PyannoteConfig]):
     def _pipeline(self) -> Any:
         from pyannote.audio import Pipeline
 
-        key = (self.config.model, os.environ.get("HF_TOKEN"))
-        with _pipelines_lock:
-            if key not in _pipelines:
-                token = None if _is_local(self.config.model) else os.environ["HF_TOKEN"]
-                _pipelines[key] = Pipeline.from_pretrained(self.config.model, token=token)
-            return _pipelines[key]
+
+        def load() -> Any:
+            token = None if _is_local(self.config.model) else os.environ["HF_TOKEN"]
+            return Pipeline.from_pretrained(self.config.model, token=token)
+
+        return _pipelines.get((self.config.model, os.environ.get("HF_TOKEN")), load)

@@ -9,7 +9,6 @@ boundaries. Turns are runs of consecutive words given the same voice.
 
 from __future__ import annotations
 
-import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,26 +16,25 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentConfig, Extractor, Media, RunContext, Timeline
+from halo_core import ComponentConfig, Extractor, Media, ModelCache, RunContext, Timeline
 
 from .audio import SAMPLE_RATE, require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speech_words, turns_from_labels
 
 _BATCH = 32
 RELIABLE_S = 1.0  # seconds of speech an embedding must hold to shape the clusters
-_encoder: Any = None
-_encoder_lock = threading.Lock()
+_encoders: ModelCache[str, Any] = ModelCache()
 
 
 def voice_encoder() -> Any:
     """Resemblyzer's VoiceEncoder (weights ship in the wheel), built once per process."""
-    global _encoder
-    with _encoder_lock:
-        if _encoder is None:
-            from resemblyzer import VoiceEncoder
 
-            _encoder = VoiceEncoder("cpu", verbose=False)
-        return _encoder
+    def load() -> Any:
+        from resemblyzer import VoiceEncoder
+
+        return VoiceEncoder("cpu", verbose=False)
+
+    return _encoders.get("cpu", load)
 
 
 class VoiceClustersConfig(ComponentConfig):
