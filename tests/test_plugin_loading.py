@@ -119,6 +119,7 @@ def test_a_broken_plugin_is_reported_and_everything_else_works(halo_with):
         "error": "ModuleNotFoundError: No module named 'not_installed_dependency_xyz'",
     }]
     assert broken["components"] == {}
+    assert broken["loaded"] is False and found["halo-toyplug"]["loaded"] is True
     assert found["halo-toyplug"]["components"] == {"extractor": ["toy-plug"]}
     assert found["halo-toyplug"]["version"] == "0.3.0"
     assert found["halo-toyplug"]["problems"] == []
@@ -136,6 +137,7 @@ def test_a_misspelled_hook_is_rejected_by_check_pending(halo_with):
     assert problem["plugin"] == "typoplug"
     assert "unknown hook 'register_extractor'" in problem["error"]
     assert typo["hooks"] == []  # unregistered: none of its hooks is called
+    assert typo["loaded"] is False
 
 
 def test_a_plugin_failing_to_add_commands_is_reported_on_stderr(halo_with):
@@ -239,3 +241,52 @@ def test_a_component_of_a_broken_plugin_says_why_it_is_missing(halo_with, tmp_pa
             "to load: ModuleNotFoundError: No module named 'not_installed_dependency_xyz' (fix: "
             "install what it is missing, or reinstall it: pip install --force-reinstall "
             "halo-redis; `halo plugins` shows every plugin's state)") in result.stderr
+
+
+def test_a_component_of_a_filtered_plugin_names_the_filter(halo_with, tmp_path, sample_dir):
+    site = tmp_path / "site"
+    site.mkdir()
+    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", GOOD)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
+                    "cache: {use: redis}\n")
+    result = halo_with("validate", str(spec), load="toyplug", site=site)
+    assert result.returncode == 2
+    assert (f"{spec}:4:14: cache 'redis' comes from halo-redis, which is installed but not "
+            "loaded: HALO_LOAD_PLUGINS='toyplug' does not name it (fix: add it to the allow-list "
+            "(HALO_LOAD_PLUGINS=toyplug,halo-redis), or unset HALO_LOAD_PLUGINS to load every "
+            "installed plugin)") in result.stderr
+    assert "pip install" not in result.stderr
+
+
+def test_an_unknown_component_names_the_broken_and_filtered_plugins(halo_with, tmp_path,
+                                                                    sample_dir):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
+                    "extractors:\n  - use: claps\n")
+    result = halo_with("validate", str(spec), load="brokenplug")
+    assert result.returncode == 2
+    assert "unknown extractor 'claps'." in result.stderr
+    assert ("Installed plugins that failed to load (one may provide it): halo-brokenplug."
+            in result.stderr)
+    assert "Installed plugins not loaded (HALO_LOAD_PLUGINS='brokenplug'): " in result.stderr
+    assert "halo-toyplug" in result.stderr
+    assert "`halo plugins` shows why each failed" in result.stderr
+    assert "pip install" not in result.stderr
+
+
+def test_a_component_of_a_broken_plugin_is_named_at_run_time_too(halo_with, tmp_path,
+                                                                sample_dir):
+    site = tmp_path / "site"
+    site.mkdir()
+    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", BROKEN)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
+                    "cache: {use: redis}\n")
+    result = halo_with("run", str(spec), "--out", str(tmp_path / "runs"), load="redis-shadow",
+                       site=site)
+    assert result.returncode == 2
+    assert "cache 'redis' comes from halo-redis, which is installed but failed to load" \
+        in result.stderr
+    assert "unknown cache" not in result.stderr
+

@@ -68,6 +68,8 @@ class PluginProblem:
     plugin: str
     distribution: str
     error: str
+    failed: bool = True
+    """False for a notice that broke nothing (a component name provided twice)."""
 
 
 @dataclass
@@ -84,7 +86,8 @@ class Registry:
         try:
             return self.components[kind][name]
         except KeyError:
-            raise HaloError(unknown_component_message(self, kind, name)) from None
+            what, fix = missing_component(self, kind, name)
+            raise HaloError(what, fix=fix) from None
 
     def build(self, kind: Kind, name: str, options: dict[str, Any] | None = None) -> Any:
         return self.get(kind, name).cls.from_options(options)
@@ -223,6 +226,7 @@ def _registrar(registry: Registry, kind: Kind, source: PluginSource) -> Callable
                     source.distribution,
                     f"{kind} {name!r} is also provided by {previous.distribution}; "
                     f"using the one from {source.distribution}",
+                    failed=False,
                 )
             )
         registry.components[kind][name] = ComponentInfo(kind, name, cls, source)
@@ -267,9 +271,72 @@ def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
     if other:
         hint += f" ({name!r} is a {other.replace('_', ' ')}, not a {label}.)"
     provider = KNOWN_PROVIDERS.get(name)
-    if provider and not close:
+    if provider and not close and not _installed(provider):
         hint += f" It is provided by the {provider} plugin: pip install {provider}."
     return f"unknown {label} {name!r}.{hint} Installed {plural}: {', '.join(known) or '(none)'}."
+
+
+def missing_component(registry: Registry, kind: Kind, name: str) -> tuple[str, str | None]:
+    """(what, fix) for a component name no loaded plugin registered.
+
+    When the plugin that provides it is installed but failed to load, or HALO_LOAD_PLUGINS keeps
+    it from loading, that is what is said (with the error or the filter, and the fix), never a
+    `pip install` of what is already installed. A name no known plugin provides is "unknown",
+    with close matches, and the broken or filtered plugins that might provide it.
+    """
+    label = kind.replace("_", " ")
+    provider = KNOWN_PROVIDERS.get(name)
+    if provider:
+        failures = [p for p in registry.problems if p.failed and p.distribution == provider]
+        if failures:
+            return (
+                f"{label} {name!r} comes from {provider}, which is installed but failed to "
+                f"load: {failures[0].error}",
+                f"install what it is missing, or reinstall it: pip install --force-reinstall "
+                f"{provider}; `halo plugins` shows every plugin's state",
+            )
+        if provider in _filtered_distributions():
+            return (
+                f"{label} {name!r} comes from {provider}, which is installed but not loaded: "
+                f"{_filter_text()} does not name it",
+                _filter_fix([provider]),
+            )
+    what = unknown_component_message(registry, kind, name)
+    if difflib.get_close_matches(name, registry.names(kind), n=1, cutoff=0.6):
+        return what, None
+    broken = sorted({p.distribution for p in registry.problems if p.failed})
+    filtered = sorted(_filtered_distributions() - {CORE_DISTRIBUTION})
+    fixes = []
+    if broken:
+        what += (f" Installed plugins that failed to load (one may provide it): "
+                 f"{', '.join(broken)}.")
+        fixes.append("`halo plugins` shows why each failed")
+    if filtered:
+        what += f" Installed plugins not loaded ({_filter_text()}): {', '.join(filtered)}."
+        fixes.append(_filter_fix(filtered))
+    return what, "; ".join(fixes) or None
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _filtered_distributions() -> set[str]:
+    return {ep.dist.name for ep in not_loaded_entry_points() if ep.dist is not None}
+
+
+def _filter_text() -> str:
+    return f"HALO_LOAD_PLUGINS={os.environ.get('HALO_LOAD_PLUGINS', '')!r}"
+
+
+def _filter_fix(distributions: list[str]) -> str:
+    allow = [n.strip() for n in os.environ.get("HALO_LOAD_PLUGINS", "").split(",") if n.strip()]
+    return (f"add it to the allow-list (HALO_LOAD_PLUGINS={','.join([*allow, *distributions])}), "
+            "or unset HALO_LOAD_PLUGINS to load every installed plugin")
 
 
 # Where components named in the docs come from, so a spec naming one that is not installed gets

@@ -30,11 +30,11 @@ def plugin_listing(include_not_loaded: bool = False) -> list[dict[str, Any]]:
     registry = get_registry()
     entries: dict[str, dict[str, Any]] = {}
 
-    def entry(distribution: str, version: str = "") -> dict[str, Any]:
+    def entry(distribution: str, version: str = "", loaded: bool = True) -> dict[str, Any]:
         if distribution not in entries:
             entries[distribution] = {
                 "name": distribution, "version": version or _version(distribution),
-                "loaded": True, "plugins": [], "hooks": [],
+                "loaded": loaded, "plugins": [], "hooks": [],
                 "components": {}, "problems": [],
             }
         return entries[distribution]
@@ -50,7 +50,9 @@ def plugin_listing(include_not_loaded: bool = False) -> list[dict[str, Any]]:
             entry(info.distribution, info.source.version)["components"].setdefault(
                 kind, []).append(name)
     for problem in registry.problems:
-        found = entry(problem.distribution)
+        # A distribution seen only through its problems has no plugin registered: it failed to
+        # import, or implements a hook HALO does not have.
+        found = entry(problem.distribution, loaded=False)
         found["problems"].append({"plugin": problem.plugin, "error": problem.error})
     if include_not_loaded:
         for entry_point in not_loaded_entry_points():
@@ -67,7 +69,8 @@ def plugin_listing(include_not_loaded: bool = False) -> list[dict[str, Any]]:
 
 def _print_text(listing: list[dict[str, Any]]) -> None:
     for found in listing:
-        state = "" if found["loaded"] else "  (not loaded: not in HALO_LOAD_PLUGINS)"
+        filtered = not found["loaded"] and not found["problems"]
+        state = "  (not loaded: not in HALO_LOAD_PLUGINS)" if filtered else ""
         broken = "  BROKEN" if found["problems"] else ""
         click.echo(f"{found['name']} {found['version']}{broken}{state}")
         for kind, names in found["components"].items():

@@ -14,13 +14,7 @@ from pydantic import ValidationError
 from ..components import Kind
 from ..errors import MediaError
 from ..model import Media
-from ..plugins import (
-    KNOWN_PROVIDERS,
-    ComponentInfo,
-    Registry,
-    get_registry,
-    unknown_component_message,
-)
+from ..plugins import ComponentInfo, Registry, get_registry, missing_component
 from ..spec_model import PipelineSpec
 from .loaded import LoadedSpec
 from .problems import Locations, NodePath, problem, subject
@@ -79,7 +73,7 @@ def component_report(loaded: LoadedSpec, registry: Registry) -> Report:
         where = locations.of((*path, "use"))
         info = registry.components[kind].get(name)
         if info is None:
-            what, fix = _unknown(registry, kind, name)
+            what, fix = missing_component(registry, kind, name)
             if is_default:
                 what = f"the spec has no `{path[0]}:`, so the default is used: {what}"
             report.problems.append(problem(where, what, fix))
@@ -104,18 +98,6 @@ def component_report(loaded: LoadedSpec, registry: Registry) -> Report:
                 instance.close()
     report.problems.extend(track_problems(locations, registry, known))
     return report
-
-
-def _unknown(registry: Registry, kind: Kind, name: str) -> tuple[str, str | None]:
-    """(what, fix) for a component name nothing registered, saying so when its plugin is broken."""
-    provider = KNOWN_PROVIDERS.get(name)
-    failures = [p for p in registry.problems if provider and p.distribution == provider]
-    if not failures:
-        return unknown_component_message(registry, kind, name), None
-    return (f"{kind.replace('_', ' ')} {name!r} comes from {provider}, which is installed but "
-            f"failed to load: {failures[0].error}",
-            f"install what it is missing, or reinstall it: pip install --force-reinstall "
-            f"{provider}; `halo plugins` shows every plugin's state")
 
 
 def _build(info: ComponentInfo, options: dict[str, Any], path: NodePath, locations: Locations,
@@ -156,7 +138,7 @@ def _check_llm(loaded: LoadedSpec, registry: Registry,
             continue
         info = registry.components["llm"].get(name)
         if info is None:
-            what, fix = _unknown(registry, "llm", name)
+            what, fix = missing_component(registry, "llm", name)
             report.problems.append(problem(where, f"llm fallback: {what}", fix))
             continue
         report.components.append(ComponentUse("llm", name, info.distribution, info.source.version,
