@@ -13,6 +13,7 @@ from halo_core import HaloError, LLMRequest
 from halo_core.builtins.extractive import ExtractiveLLM, context_sentences
 from halo_core.plugins import get_registry
 from halo_core.summarize import PROMPTS, parse_reply
+from halo_core.testing.llm_contract import LLMBackendContract, MakeBackend
 from halo_core.text import split_sentences
 from halo_core.tokens import estimate_tokens
 
@@ -137,3 +138,9 @@ def test_flattened_summaries_split_into_their_sentences() -> None:
         "Tides rise twice a day.",
         "Spring tides are large.",
     ]
+
+
+class TestExtractiveHonoursTheLLMBackendContract(LLMBackendContract):
+    @pytest.fixture
+    def make_backend(self) -> MakeBackend:
+        return lambda **options: ExtractiveLLM.from_options(options)

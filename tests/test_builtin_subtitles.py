@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from halo_core import MediaError, RunContext, Timeline
+from halo_core import Media, MediaError, RunContext, Timeline, get_registry, probe
 from halo_core.builtins.subtitles import SubtitlesExtractor, cue_segment, parse_subtitles
-from halo_core.media import probe
-from halo_core.plugins import get_registry
+from halo_core.testing.extractor_contract import ExtractorContract, MakeExtractor
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "lecture"
@@ -207,3 +206,13 @@ def test_auto_captions_use_inline_word_times_and_drop_rolled_up_lines() -> None:
         ("so", 0.0, 0.32), ("today", 0.32, 0.64), ("we", 0.64, 0.88), ("look", 0.88, 2.35),
         ("at", 2.36, 2.6), ("ocean", 2.6, 3.1), ("tides.", 3.1, 4.0),
     ]  # fmt: skip
+
+
+class TestSubtitlesHonoursTheExtractorContract(ExtractorContract):
+    @pytest.fixture
+    def make_extractor(self) -> MakeExtractor:
+        return lambda **options: SubtitlesExtractor.from_options(options)
+
+    @pytest.fixture
+    def media(self) -> Media:
+        return probe(SAMPLE / "lecture.mp4")

@@ -11,6 +11,7 @@ from .artifacts import (
     read_with_manifest,
     write_with_manifest,
 )
+from .builtins.caches import CacheConfig, encode_value
 from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
 from .components import (
     CacheBackend,
@@ -32,7 +33,8 @@ from .errors import (
     StageFailed,
     TransientLLMError,
 )
-from .hookspecs import hookimpl
+from .hookspecs import Register, hookimpl
+from .media import probe
 from .model import (
     Answer,
     Boundary,
@@ -55,6 +57,7 @@ from .model import (
     Usage,
     Word,
 )
+from .models import ModelCache
 from .plugins import get_registry
 from .prices import (
     MediaAccounting,
@@ -70,6 +73,7 @@ from .prices import (
 )
 from .prices import today as price_date
 from .speakers import label_transcript
+from .text import content_terms, number_words
 from .tokens import estimate_tokens
 
 __all__ = [
@@ -78,6 +82,7 @@ __all__ = [
     "BoundaryReason",
     "BudgetExceeded",
     "CacheBackend",
+    "CacheConfig",
     "Candidate",
     "Chunk",
     "Chunker",
@@ -95,11 +100,13 @@ __all__ = [
     "MediaClip",
     "MediaAccounting",
     "MediaError",
+    "ModelCache",
     "ModelPrice",
     "PriceTable",
     "PricedConfig",
     "REBUILD_INDEX_FIX",
     "Rates",
+    "Register",
     "RunContext",
     "Scene",
     "Signal",
@@ -124,13 +131,17 @@ __all__ = [
     "build_chunks",
     "cache_storage_cost_usd",
     "candidates",
+    "content_terms",
     "cost_usd",
+    "encode_value",
     "estimate_tokens",
     "get_registry",
     "hookimpl",
     "label_transcript",
+    "number_words",
     "price_date",
     "price_table",
+    "probe",
     "read_with_manifest",
     "sentences",
     "worst_case_cost_usd",

@@ -16,10 +16,14 @@ from typing import Any
 import click
 import pluggy
 
+from .components import Component
+
 hookspec = pluggy.HookspecMarker("halo")
 hookimpl = pluggy.HookimplMarker("halo")
 
-Register = Callable[[type[Any]], None]
+Register = Callable[[type[Component[Any]]], None]
+"""What a component hook is handed: call it with each component class (the class, not an instance).
+It raises TypeError for a class that is not a subclass of the hook's base class or has no `name`."""
 
 
 @hookspec

@@ -109,3 +109,19 @@ NUMBER_TENS = [
     "ninety",
 ]
 """English words for the tens, indexed by value // 10 (0 and 1 are placeholders)."""
+
+
+def number_words(n: int) -> str:
+    """English words for 0 <= n < 1,000,000 ("1450" -> "one thousand four hundred fifty")."""
+    if n < 20:
+        return NUMBER_ONES[n]
+    if n < 100:
+        return NUMBER_TENS[n // 10] + ("" if n % 10 == 0 else " " + NUMBER_ONES[n % 10])
+    if n < 1000:
+        rest = "" if n % 100 == 0 else " " + number_words(n % 100)
+        return NUMBER_ONES[n // 100] + " hundred" + rest
+    return (
+        number_words(n // 1000)
+        + " thousand"
+        + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
+    )

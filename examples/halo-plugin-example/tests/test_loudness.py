@@ -7,8 +7,7 @@ import pytest
 from halo_plugin_example import Loudness
 from pydantic import ValidationError
 
-from halo_core import MediaError, RunContext, Timeline
-from halo_core.media import probe
+from halo_core import MediaError, RunContext, Timeline, probe
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 

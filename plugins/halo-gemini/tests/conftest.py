@@ -13,8 +13,7 @@ import pytest
 from halo_gemini import GeminiBackend, GeminiConfig
 from halo_gemini.fake_server import FakeGemini
 
-from halo_core import Media, MediaClip
-from halo_core.media import probe
+from halo_core import Media, MediaClip, probe
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
 KEY = "AIzaFAKE-test-key-0123456789abcdef"

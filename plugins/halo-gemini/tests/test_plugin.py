@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from halo_gemini import GeminiBackend, GeminiConfig
 
-from halo_core import ComponentUnavailable
+from halo_core import ComponentUnavailable, get_registry
 from halo_core.pipeline import build_llm
-from halo_core.plugins import get_registry
 from halo_core.spec_model import PipelineSpec
 
 

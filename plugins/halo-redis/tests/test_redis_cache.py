@@ -19,8 +19,7 @@ from halo_redis.testing import RedisServer, free_port, running_redis_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from halo_core import ComponentUnavailable
-from halo_core.plugins import get_registry
+from halo_core import ComponentUnavailable, get_registry
 from halo_core.testing.cache_contract import CacheBackendContract
 
 PASSWORD = "s3cret-Pa55word"

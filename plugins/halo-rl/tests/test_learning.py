@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 from halo_rl import synthetic
 from halo_rl.chunker import PPOChunker
 
 from halo_core import Media, RunContext, boundary_f1, get_registry
-from halo_core.cli import main
+from halo_core.testing.cli import invoke_halo
 
 
 def test_training_raises_the_reward(tiny_training):
@@ -44,7 +43,7 @@ def test_halo_rl_eval_prints_a_table_and_writes_a_plot(tmp_path, run_folders):
     args = ["rl", "eval", *map(str, runs), "--plot", str(plot), "--json"]
     for truth in truths:
         args += ["--truth", str(truth)]
-    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    result = invoke_halo(args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert {s["chunker"] for s in scores} == {"ppo", "rules", "fixed"}
@@ -55,15 +54,14 @@ def test_halo_rl_eval_prints_a_table_and_writes_a_plot(tmp_path, run_folders):
 
 def test_halo_rl_eval_rejects_mismatched_truths(run_folders):
     runs, truths = run_folders
-    result = CliRunner().invoke(main, ["rl", "eval", *map(str, runs), "--truth", str(truths[0])])
+    result = invoke_halo(["rl", "eval", *map(str, runs), "--truth", str(truths[0])])
     assert result.exit_code == 2
     assert "one --truth per run folder" in result.output
 
 
 def test_halo_rl_train_writes_a_loadable_policy(tmp_path):
     out = tmp_path / "p.npz"
-    result = CliRunner().invoke(
-        main,
+    result = invoke_halo(
         ["rl", "train", "--synthetic", "2", "--steps", "2048", "--out", str(out)],
         catch_exceptions=False,
     )

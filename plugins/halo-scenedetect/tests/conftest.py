@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 from scenedetect_support import FIXTURES
 
-from halo_core import Media, RunContext
-from halo_core.media import probe
+from halo_core import Media, RunContext, probe
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from halo_core.plugins import get_registry
+from halo_core import get_registry
 
 
 def test_both_extractors_are_registered_and_provide_scenes() -> None:

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from halo_semantic import SentenceTransformersEmbedder
 
-from halo_core import Media, RunContext, Timeline
-from halo_core.media import probe
-from halo_core.plugins import get_registry
+from halo_core import Media, RunContext, Timeline, get_registry, probe
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "lecture"
 

@@ -7,8 +7,7 @@ import pytest
 from halo_semantic import SentenceTransformersEmbedder
 from halo_semantic.embedder import bundled_model_path, load_model
 
-from halo_core import ComponentUnavailable
-from halo_core.plugins import get_registry
+from halo_core import ComponentUnavailable, get_registry
 from halo_core.testing.embedder_contract import EmbedderContract
 
 

@@ -10,8 +10,7 @@ from halo_semantic import FaissIndex, SentenceTransformersEmbedder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import HaloError
-from halo_core.plugins import get_registry
+from halo_core import HaloError, get_registry
 from halo_core.testing.index_contract import VectorIndexContract
 
 

@@ -17,8 +17,7 @@ from halo_semantic.topics import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment
-from halo_core.plugins import get_registry
+from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment, get_registry
 
 TOLERANCE_S = 5.0
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from halo_whisper.faster import FasterWhisper
 
-from halo_core import Media, RunContext, Timeline, TranscriptSegment
-from halo_core.media import probe
+from halo_core import Media, RunContext, Timeline, TranscriptSegment, probe
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LECTURE_TRUTH = Path(__file__).parents[3] / "samples" / "lecture" / "truth.json"

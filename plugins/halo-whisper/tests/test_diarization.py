@@ -13,8 +13,7 @@ from halo_whisper.voice_clusters import Partial, VoiceClusters, absorb_brief_spe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word, label_transcript
-from halo_core.media import probe
+from halo_core import Media, SpeakerTurn, Timeline, TranscriptSegment, Word, label_transcript, probe
 
 
 def with_transcript(media: Media, transcript: list[TranscriptSegment]) -> Timeline:

@@ -11,4 +11,10 @@ the factory fixture, as hydra's launcher plugins do with `launcher_common_tests`
             def make(max_entries=None):
                 ...
             return make
+
+Suites: `extractor_contract.ExtractorContract`, `chunker_contract.ChunkerContract`,
+`embedder_contract.EmbedderContract`, `index_contract.VectorIndexContract`,
+`cache_contract.CacheBackendContract`, `llm_contract.LLMBackendContract` (docs/plugins.md lists the
+fixtures each needs). Helpers: `media` (tiny real media files), `cli.invoke_halo` (the `halo`
+command line in-process), `timelines` (generated timelines and chunk invariants).
 """

@@ -17,6 +17,7 @@ from halo_core import (
     Extractor,
     Media,
     MediaError,
+    Register,
     RunContext,
     Signal,
     Timeline,
@@ -39,6 +40,12 @@ class Loudness(Extractor[LoudnessConfig]):
     description = "RMS loudness of the audio track per window, in dBFS."
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
+        if not media.has_audio:
+            raise MediaError(
+                "no audio stream to measure",
+                where=str(media.path),
+                fix="pass a file with an audio track, or remove the `loudness` extractor",
+            )
         rate = 16_000
         samples_per_window = max(1, round(self.config.window * rate))
         pending = np.zeros(0, dtype=np.float32)
@@ -73,5 +80,5 @@ class Loudness(Extractor[LoudnessConfig]):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: Register) -> None:
     register(Loudness)

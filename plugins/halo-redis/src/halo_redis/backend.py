@@ -27,8 +27,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
-from halo_core import CacheBackend, ComponentUnavailable
-from halo_core.builtins.caches import CacheConfig, encode_value
+from halo_core import CacheBackend, CacheConfig, ComponentUnavailable, encode_value
 
 log = logging.getLogger("halo.cache.redis")
 

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from halo_core import Timeline, candidates, estimate_tokens, get_registry
-from halo_core.text import content_terms
+from halo_core import Timeline, candidates, content_terms, estimate_tokens, get_registry
 
 EVIDENCE = ("scene", "speaker", "topic", "pause")
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]

@@ -10,24 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from halo_core.text import NUMBER_ONES, NUMBER_TENS
-
-_ONES, _TENS = NUMBER_ONES, NUMBER_TENS
-
-
-def number_words(n: int) -> str:
-    """English words for 0 <= n < 1,000,000 ("1450" -> "one thousand four hundred fifty")."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
-    return (
-        number_words(n // 1000)
-        + " thousand"
-        + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
-    )
+from halo_core import number_words
 
 
 def normalize(text: str) -> list[str]:
