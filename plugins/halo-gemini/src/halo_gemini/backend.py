@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import Field, SecretStr, field_validator
 
 from halo_core import (
-    BudgetExceeded,
     ComponentUnavailable,
     HaloError,
     LLMBackend,
@@ -48,9 +47,16 @@ from halo_core import (
     price_table,
     worst_case_cost_usd,
 )
+from halo_core.remote_llm import (
+    CostBudget,
+    KeyLookup,
+    RetryPolicy,
+    call_with_retries,
+    find_api_key,
+    redact,
+)
 
-from .keys import KeyLookup, find_api_key, redact
-from .retry import RetryPolicy, call_with_retries
+from .retry import classify
 from .uploads import UploadedFiles
 
 # google.genai is slow to import: it is imported where a request is built, so that registering
@@ -190,8 +196,11 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         self._lock = threading.Lock()
         self._client_instance: genai.Client | None = None
         self._key: KeyLookup | None = None
-        self._spent_usd = 0.0
-        self._reserved_usd = 0.0
+        self.budget = CostBudget(
+            self.config.max_cost_usd,
+            where="llm gemini max_cost_usd",
+            fix="raise llm.with.max_cost_usd, or use mode: transcript or media_resolution: low",
+        )
         self._context_uses: dict[str, int] = {}
         self._context_caches: dict[str, tuple[str, float]] = {}
         self._cache_locks: dict[str, threading.Lock] = {}
@@ -222,11 +231,11 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
     @property
     def spent_usd(self) -> float:
         """What this backend's calls have cost so far (the budget's measure)."""
-        return self._spent_usd
+        return self.budget.spent_usd
 
     def check(self) -> list[str]:
         problems = []
-        lookup = find_api_key(self.config.api_key)
+        lookup = self._find_key()
         if lookup.problem:
             problems.append(lookup.problem)
         for model in (self.config.model, self.config.escalation_model):
@@ -462,8 +471,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         )
         blocked = _blocked_reason(response)
         if blocked:
-            with self._lock:
-                self._spent_usd += cost  # a blocked prompt is still billed
+            self.budget.charge(cost)  # a blocked prompt is still billed
             raise HaloError(
                 f"Gemini blocked the {prepared.request.task} request ({blocked})"
                 f"{_span(prepared.request)}",
@@ -478,25 +486,14 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         return LLMResponse(text=text, model=prepared.model, usage=usage, cost_usd=cost)
 
     def _reserve(self, worst_usd: float, prepared: _Prepared) -> None:
-        limit = self.config.max_cost_usd
-        with self._lock:
-            committed = self._spent_usd + self._reserved_usd
-            if limit is not None and committed + worst_usd > limit:
-                raise BudgetExceeded(
-                    f"the next Gemini call ({prepared.request.task}, {prepared.model}, "
-                    f"{prepared.prompt_tokens} prompt tokens) could cost up to ${worst_usd:.4f}; "
-                    f"${self._spent_usd:.4f} spent of the ${limit:.4f} budget"
-                    + (f" (${self._reserved_usd:.4f} in flight)" if self._reserved_usd else ""),
-                    where="llm gemini max_cost_usd",
-                    fix="raise llm.with.max_cost_usd, or use mode: transcript or "
-                    "media_resolution: low",
-                )
-            self._reserved_usd += worst_usd
+        self.budget.reserve(
+            worst_usd,
+            f"Gemini {prepared.request.task}, {prepared.model}, "
+            f"{prepared.prompt_tokens} prompt tokens",
+        )
 
     def _settle(self, reserved_usd: float, actual_usd: float) -> None:
-        with self._lock:
-            self._reserved_usd -= reserved_usd
-            self._spent_usd += actual_usd
+        self.budget.settle(reserved_usd, actual_usd)
 
     # --- explicit context caching ----------------------------------------------------------
 
@@ -640,9 +637,14 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
 
     # --- plumbing --------------------------------------------------------------------------
 
+    def _find_key(self) -> KeyLookup:
+        return find_api_key(
+            self.config.api_key, ("GEMINI_API_KEY", "GOOGLE_API_KEY"), service="Gemini"
+        )
+
     def _api_key(self) -> str | None:
         if self._key is None:
-            self._key = find_api_key(self.config.api_key)
+            self._key = self._find_key()
         return self._key.key
 
     def _client(self) -> genai.Client:
@@ -668,16 +670,17 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             return self._client_instance
 
     def _call(self, what: str, model: str, operation: Callable[[], T]) -> T:
+        key = self._api_key()
         return call_with_retries(
             operation,
             self.retry_policy,
+            classify=lambda exc: classify(exc, what, model, key),
+            service="Gemini",
             what=what,
             model=model,
-            key=self._api_key(),
             log=log,
             sleep=self.sleep,
         )
-
 
 def _offset(seconds: float) -> str:
     return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"

@@ -1,35 +1,24 @@
-"""Retrying transient Gemini failures, and turning the others into one clear HALO error.
+"""Which Gemini failures are transient, and the one clear HALO error for the others.
 
-Transient: HTTP 408/429/5xx and transport timeouts or dropped connections. They are retried with
-exponential backoff and jitter; a server's Retry-After header (or the RetryInfo `retryDelay` in a
-Google error body) is honoured instead of the backoff. Everything else — a bad key, an unknown
-model, an invalid request — is raised at once. Every message passes through `redact` first, and
-errors are raised outside the `except` block so the SDK's exception (whose text may echo the
-request) is not chained onto them.
+Transient: HTTP 408/429/5xx and transport timeouts or dropped connections; the server's wait is a
+Retry-After header or the RetryInfo `retryDelay` in a Google error body. Everything else — a bad
+key, an unknown model, an invalid request — becomes a HALO error at once. Every message is
+redacted. The retry loop itself is the core's (`halo_core.remote_llm.call_with_retries`).
 """
 
 from __future__ import annotations
 
-import email.utils
 import functools
-import logging
-import random
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from halo_core import ComponentUnavailable, HaloError, TransientLLMError
-
-from .keys import redact
+from halo_core import ComponentUnavailable, HaloError
+from halo_core.remote_llm import Failure, redact, retry_after_header_s
 
 # google.genai (and httpx) are imported when an error is examined, not with this module: the
 # backend's registration must stay cheap (see backend.py).
 if TYPE_CHECKING:
     from google.genai import errors as genai_errors
-
-T = TypeVar("T")
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -49,22 +38,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    initial_delay_s: float = 1.0
-    max_delay_s: float = 60.0
-    multiplier: float = 2.0
-    rng: random.Random = field(default_factory=random.Random, compare=False)
-
-    def backoff_s(self, retry_number: int) -> float:
-        """Delay before retry `retry_number` (1-based): exponential, half of it random."""
-        ceiling = min(
-            self.max_delay_s, self.initial_delay_s * self.multiplier ** (retry_number - 1)
-        )
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-
-
 def is_transient(exc: BaseException) -> bool:
     from google.genai import errors as genai_errors
 
@@ -78,13 +51,8 @@ def retry_after_s(exc: BaseException) -> float | None:
     google.rpc.RetryInfo `retryDelay` ("17s") in the error body."""
     response = getattr(exc, "response", None)
     header = getattr(response, "headers", {}).get("retry-after") if response is not None else None
-    if header:
-        header = header.strip()
-        if re.fullmatch(r"\d+(\.\d+)?", header):
-            return float(header)
-        when = email.utils.parsedate_to_datetime(header)
-        if when is not None:
-            return max(0.0, when.timestamp() - time.time())
+    if (wait := retry_after_header_s(header)) is not None:
+        return wait
     details = getattr(exc, "details", None)
     error = details.get("error", details) if isinstance(details, dict) else {}
     for item in error.get("details", []) if isinstance(error, dict) else []:
@@ -127,8 +95,8 @@ def fatal_error(exc: BaseException, what: str, model: str, key: str | None) -> B
         return ComponentUnavailable(
             f"Gemini has no model {model!r} or the resource is gone ({message})",
             where="llm gemini",
-            fix="set llm.with.model / llm.with.escalation_model to an available model, "
-            "e.g. gemini-2.5-flash or gemini-2.5-pro",
+            fix="set llm.with.model / llm.with.escalation_model to an available model "
+            "(halo prices lists the known ones), e.g. gemini-3.8-flash",
         )
     return HaloError(
         f"Gemini refused the {what} request ({message})",
@@ -137,42 +105,8 @@ def fatal_error(exc: BaseException, what: str, model: str, key: str | None) -> B
     )
 
 
-def call_with_retries(
-    operation: Callable[[], T],
-    policy: RetryPolicy,
-    *,
-    what: str,
-    model: str,
-    key: str | None,
-    log: logging.Logger,
-    sleep: Callable[[float], Any] = time.sleep,
-) -> T:
-    started = time.monotonic()
-    for attempt in range(1, policy.max_attempts + 1):
-        fatal: BaseException | None = None
-        try:
-            return operation()
-        except Exception as exc:  # the error is raised below, outside this block, unchained
-            message = describe(exc, key)
-            wait = retry_after_s(exc)
-            if not is_transient(exc):
-                fatal = fatal_error(exc, what, model, key)
-        if fatal is not None:
-            raise fatal
-        if attempt == policy.max_attempts:
-            break
-        delay = wait if wait is not None else policy.backoff_s(attempt)
-        log.warning(
-            "gemini %s (%s): %s; retry %d/%d in %.1f s",
-            what,
-            model,
-            message,
-            attempt,
-            policy.max_attempts - 1,
-            delay,
-        )
-        sleep(delay)
-    raise TransientLLMError(
-        f"Gemini {what} ({model}) still failing after {policy.max_attempts} attempts over "
-        f"{time.monotonic() - started:.0f} s: {message}"
-    )
+def classify(exc: Exception, what: str, model: str, key: str | None) -> Failure:
+    """The core retry loop's view of a Gemini failure."""
+    if is_transient(exc):
+        return Failure(describe(exc, key), transient=True, wait_s=retry_after_s(exc))
+    return Failure(describe(exc, key), transient=False, fatal=fatal_error(exc, what, model, key))

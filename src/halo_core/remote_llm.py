@@ -1,0 +1,200 @@
+"""What every remote LLM backend needs around its API calls: the key, retries, the budget.
+
+- `find_api_key`: the spec's `api_key` (a literal, or `${VAR}` the spec loader left unresolved),
+  else the first set environment variable of the backend's list; `redact` removes the key (and
+  its URL-encoded form) from any text before it is logged or raised.
+- `call_with_retries`: transient failures (the backend's `classify` says which: rate limits,
+  5xx, timeouts) are retried with exponential backoff and jitter, or after the wait the server
+  asked for (Retry-After); others are raised at once as the HALO error `classify` built. Errors
+  are raised outside the `except` block so the client's exception (whose text may echo the
+  request) is not chained onto them. The sleep is injectable.
+- `CostBudget`: a run's `max_cost_usd`. A call reserves its worst case before it is sent and
+  settles to its actual cost after, so concurrent calls cannot overshoot together; a call that
+  could take the run past the limit raises `BudgetExceeded` (exit 3, finished work kept).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from .errors import BudgetExceeded, TransientLLMError
+
+T = TypeVar("T")
+REDACTED = "[redacted]"
+_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    key: str | None
+    problem: str | None = None
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a traceback's locals
+        return f"KeyLookup(key={'set' if self.key else None}, problem={self.problem!r})"
+
+
+def find_api_key(
+    configured: SecretStr | None, env_vars: Sequence[str], *, service: str
+) -> KeyLookup:
+    """The spec's `api_key`, or (when unset or empty, as `${VAR:-}` gives) the first of
+    `env_vars` that is set; `problem` says what to set when there is none."""
+    value = configured.get_secret_value().strip() if configured is not None else ""
+    if value:
+        reference = _REFERENCE.match(value)
+        if reference is None:
+            return KeyLookup(value)
+        variable = reference.group(1)
+        if os.environ.get(variable, "").strip():
+            return KeyLookup(os.environ[variable].strip())
+        return KeyLookup(None, f"llm.with.api_key refers to ${{{variable}}}, which is not set")
+    for variable in env_vars:
+        if os.environ.get(variable, "").strip():
+            return KeyLookup(os.environ[variable].strip())
+    names = env_vars[0] + "".join(f" (or {v})" for v in env_vars[1:]) if env_vars else ""
+    return KeyLookup(
+        None,
+        f"no {service} API key: set {names}, or `api_key: ${{YOUR_VAR}}` under llm.with "
+        "in the spec",
+    )
+
+
+def redact(text: str, key: str | None) -> str:
+    """`text` with every occurrence of the key (and of its URL-encoded form) replaced."""
+    if not key:
+        return text
+    for form in {key, key.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")}:
+        text = text.replace(form, REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    initial_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    multiplier: float = 2.0
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def backoff_s(self, retry_number: int) -> float:
+        """Delay before retry `retry_number` (1-based): exponential, half of it random."""
+        ceiling = min(
+            self.max_delay_s, self.initial_delay_s * self.multiplier ** (retry_number - 1)
+        )
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+
+def retry_after_header_s(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """A Retry-After header's wait: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a backend's `classify` makes of an exception from its client."""
+
+    message: str
+    """What went wrong, already redacted."""
+    transient: bool
+    wait_s: float | None = None
+    """The wait the server asked for, when it did."""
+    fatal: BaseException | None = None
+    """The HALO error to raise at once, for a failure that is not transient."""
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    classify: Callable[[Exception], Failure],
+    service: str,
+    what: str,
+    model: str,
+    log: logging.Logger,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> T:
+    """`operation()`, retried while `classify` calls its failures transient."""
+    started = time.monotonic()
+    message = ""
+    for attempt in range(1, policy.max_attempts + 1):
+        failure: Failure | None = None
+        try:
+            return operation()
+        except Exception as exc:  # raised below, outside this block, unchained
+            failure = classify(exc)
+        if failure.fatal is not None or not failure.transient:
+            raise failure.fatal or TransientLLMError(failure.message)
+        message = failure.message
+        if attempt == policy.max_attempts:
+            break
+        delay = failure.wait_s if failure.wait_s is not None else policy.backoff_s(attempt)
+        log.warning(
+            "%s %s (%s): %s; retry %d/%d in %.1f s",
+            service.lower(),
+            what,
+            model,
+            message,
+            attempt,
+            policy.max_attempts - 1,
+            delay,
+        )
+        sleep(delay)
+    raise TransientLLMError(
+        f"{service} {what} ({model}) still failing after {policy.max_attempts} attempts over "
+        f"{time.monotonic() - started:.0f} s: {message}"
+    )
+
+
+class CostBudget:
+    """A run's `max_cost_usd` across concurrent calls (see the module doc)."""
+
+    def __init__(self, limit_usd: float | None, *, where: str, fix: str) -> None:
+        self.limit_usd = limit_usd
+        self.where, self.fix = where, fix
+        self.spent_usd = 0.0
+        self.reserved_usd = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self, worst_usd: float, call: str) -> None:
+        """Hold `worst_usd` for a call described by `call`, or raise `BudgetExceeded`."""
+        with self._lock:
+            committed = self.spent_usd + self.reserved_usd
+            if self.limit_usd is not None and committed + worst_usd > self.limit_usd:
+                in_flight = (
+                    f" (${self.reserved_usd:.4f} in flight)" if self.reserved_usd else ""
+                )
+                raise BudgetExceeded(
+                    f"the next call ({call}) could cost up to ${worst_usd:.4f}; "
+                    f"${self.spent_usd:.4f} spent of the ${self.limit_usd:.4f} budget{in_flight}",
+                    where=self.where,
+                    fix=self.fix,
+                )
+            self.reserved_usd += worst_usd
+
+    def settle(self, reserved_usd: float, actual_usd: float) -> None:
+        with self._lock:
+            self.reserved_usd -= reserved_usd
+            self.spent_usd += actual_usd
+
+    def charge(self, actual_usd: float) -> None:
+        """Count a cost nothing reserved (a blocked prompt is still billed)."""
+        self.settle(0.0, actual_usd)
