@@ -1,4 +1,5 @@
-"""What every remote LLM backend needs around its API calls: the key, retries, the budget.
+"""What every remote LLM backend needs around its API calls: the key, retries, the budget
+(`RemoteLLMBackend` and `RemoteLLMConfig` put them together for a backend to subclass).
 
 - `find_api_key`: the spec's `api_key` (a literal, or `${VAR}` the spec loader left unresolved),
   else the first set environment variable of the backend's list; `redact` removes the key (and
@@ -23,12 +24,19 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from .components import LLMBackend
 from .errors import BudgetExceeded, TransientLLMError
+from .model import LLMRequest, LLMResponse
+from .prices import PricedConfig, price_table
+from .prices import today as price_date
+from .summarize import span_label, timestamp
 
 T = TypeVar("T")
 REDACTED = "[redacted]"
@@ -198,3 +206,121 @@ class CostBudget:
     def charge(self, actual_usd: float) -> None:
         """Count a cost nothing reserved (a blocked prompt is still billed)."""
         self.settle(0.0, actual_usd)
+
+
+def request_header(request: LLMRequest) -> str:
+    """What a remote model is told about a request beyond its text, one line each: the time
+    span(s) of its clips, and `options.speakers` / `scene_cuts` / `topics` when the caller set
+    them."""
+    lines = []
+    if request.clips:
+        spans = ", ".join(span_label(c.start, c.end) for c in request.clips)
+        lines.append(f"Time span{'s' if len(request.clips) > 1 else ''}: {spans}")
+    options = request.options
+    if speakers := options.get("speakers"):
+        lines.append(f"Speakers: {', '.join(map(str, speakers))}")
+    if cuts := options.get("scene_cuts"):
+        lines.append(f"Scene changes at: {', '.join(timestamp(float(t)) for t in cuts)}")
+    if topics := options.get("topics"):
+        lines.append(f"Topics: {', '.join(map(str, topics))}")
+    return "\n".join(lines)
+
+
+def request_span(request: LLMRequest) -> str:
+    """` for [start–end]` of a request's clips, for messages ("" without clips)."""
+    if not request.clips:
+        return ""
+    return f" for {span_label(request.clips[0].start, request.clips[-1].end)}"
+
+
+class RemoteLLMConfig(PricedConfig):
+    """The options every remote LLM backend has (its own config adds the rest)."""
+
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="API key: a literal or `${VAR}` (unset: the backend's environment "
+        "variables). Never written to outputs, logs or errors.",
+    )
+    base_url: str | None = Field(default=None, description="the API endpoint (proxies, fakes)")
+    max_output_tokens: int = Field(
+        default=2048, ge=1, description="output allowance (thinking/reasoning included)"
+    )
+    max_cost_usd: float | None = Field(
+        default=None, ge=0, description="run budget: stop before a call that could exceed it"
+    )
+    max_concurrency: int = Field(
+        default=4, ge=1, le=64, description="parallel requests in the per-chunk (map) phase"
+    )
+    max_attempts: int = Field(default=6, ge=1, description="tries per call on 429/5xx/timeouts")
+    initial_backoff_s: float = Field(default=1.0, ge=0, description="first retry delay")
+    max_backoff_s: float = Field(default=60.0, ge=0, description="longest backoff between retries")
+    timeout_s: float = Field(default=120.0, gt=0, description="per HTTP request")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+
+RC = TypeVar("RC", bound=RemoteLLMConfig)
+
+
+class RemoteLLMBackend(LLMBackend[RC]):
+    """Base of a backend behind an HTTP API: prices by the day of the call (`today`, injectable),
+    the key, retried calls (`call`, with an injectable `sleep`), the run's budget, and
+    `generate_many` at `max_concurrency` calls at a time. A subclass names its `service`, the
+    environment variables its key may come from, what to do when the budget stops it, and how
+    its client's failures are classified (`classify`)."""
+
+    service: ClassVar[str]
+    key_env_vars: ClassVar[tuple[str, ...]] = ()
+    budget_fix: ClassVar[str] = "raise llm.with.max_cost_usd"
+
+    def __init__(self, config: RC | None = None) -> None:
+        super().__init__(config)
+        self.max_concurrency = self.config.max_concurrency  # type: ignore[misc]  # per instance
+        self.prices = price_table(self.config.prices)
+        self.today: Callable[[], date] = price_date  # the day whose prices apply
+        self.sleep: Callable[[float], Any] = time.sleep
+        self.retry_policy = RetryPolicy(
+            self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
+        )
+        self.budget = CostBudget(
+            self.config.max_cost_usd, where=f"llm {self.name} max_cost_usd", fix=self.budget_fix
+        )
+        self._key: KeyLookup | None = None
+
+    @property
+    def spent_usd(self) -> float:
+        """What this backend's calls have cost so far (the budget's measure)."""
+        return self.budget.spent_usd
+
+    def find_key(self) -> KeyLookup:
+        return find_api_key(self.config.api_key, self.key_env_vars, service=self.service)
+
+    def api_key(self) -> str | None:
+        if self._key is None:
+            self._key = self.find_key()
+        return self._key.key
+
+    def classify(self, exc: Exception, what: str, model: str) -> Failure:
+        """Transient or not, the wait asked for, and the HALO error for a fatal failure."""
+        raise NotImplementedError
+
+    def call(self, what: str, model: str, operation: Callable[[], T]) -> T:
+        return call_with_retries(
+            operation,
+            self.retry_policy,
+            classify=lambda exc: self.classify(exc, what, model),
+            service=self.service,
+            what=what,
+            model=model,
+            log=logging.getLogger(f"halo.llm.{self.name}"),
+            sleep=self.sleep,
+        )
+
+    def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
+        """Answers in order, `max_concurrency` calls at a time."""
+        prefix = f"halo-{self.name}"
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix=prefix) as pool:
+            return list(pool.map(self.generate, requests))

@@ -15,6 +15,7 @@ Retry-After, and an optional delay before answering (slow responses, for client 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -119,6 +120,15 @@ class FakeAPI:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def serve_until_interrupted(self, port: int, banner: str) -> None:
+        """Serve on `port` (a fake's `python -m` entry point), print `banner`, stop on Ctrl-C."""
+        self.start(port)
+        print(banner, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            self.stop()
+
     # --- test helpers ----------------------------------------------------------------------
 
     def inject(
@@ -207,3 +217,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             return
+
+
+_NOT_CONTENT = re.compile(
+    r"^\s*(?:time spans?|speakers|scene changes at|topics|title)\s*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MARKUP = re.compile(r"\[\d+(?::\d\d)+\u2013\d+(?::\d\d)+\]|^\s*[-*]\s+", re.MULTILINE)
+
+
+def summary_reply(source: str, note: str, token_limit: int, chars_per_token: int = 4) -> str:
+    """A deterministic reply in the shape HALO's prompts ask for: a title, a paragraph drawn from
+    `source` (without headers, timestamps or bullets), and key points, then `note` as the last
+    point; clipped to `token_limit` tokens of `chars_per_token` characters."""
+    source = _MARKUP.sub(" ", _NOT_CONTENT.sub(" ", source))
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", source) if len(s.strip()) > 20]
+    unique = list(dict.fromkeys(" ".join(s.split()) for s in sentences))
+    title = " ".join(unique[0].split()[:5]).rstrip(",.;:") if unique else "Video segment"
+    body = " ".join(unique[:2]) if unique else "A part of the video."
+    points = "".join(f"\n- {s}" for s in unique[2:5])
+    reply = f"Title: {title}\n{body}{points}\n- ({note})"
+    return reply[: max(1, token_limit) * chars_per_token]

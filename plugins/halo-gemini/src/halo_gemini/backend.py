@@ -20,40 +20,34 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from halo_core import (
     ComponentUnavailable,
     HaloError,
-    LLMBackend,
     LLMRequest,
     LLMResponse,
     ModelPrice,
-    PricedConfig,
     TokenCounts,
     TransientLLMError,
     Usage,
     cache_storage_cost_usd,
     cost_usd,
-    price_date,
-    price_table,
     worst_case_cost_usd,
 )
 from halo_core.remote_llm import (
-    CostBudget,
-    KeyLookup,
-    RetryPolicy,
-    call_with_retries,
-    find_api_key,
+    Failure,
+    RemoteLLMBackend,
+    RemoteLLMConfig,
     redact,
+    request_header,
+    request_span,
 )
 
 from .retry import classify
@@ -65,7 +59,6 @@ if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
-T = TypeVar("T")
 log = logging.getLogger("halo.llm.gemini")
 
 BLOCKED_FINISH_REASONS = frozenset(
@@ -76,14 +69,11 @@ TERMINAL_BATCH_STATES = frozenset(
 )
 
 
-class GeminiConfig(PricedConfig):
+class GeminiConfig(RemoteLLMConfig):
     api_key: SecretStr | None = Field(
         default=None,
         description="API key, normally `${GEMINI_API_KEY}`; unset: GEMINI_API_KEY, then "
         "GOOGLE_API_KEY. Never written to outputs, logs or errors.",
-    )
-    base_url: str | None = Field(
-        default=None, description="API endpoint (proxies, the fake server)"
     )
     api_version: str = Field(default="v1beta", description="API version in request paths")
     model: str = Field(
@@ -109,9 +99,6 @@ class GeminiConfig(PricedConfig):
         "3.x family 70 (halo prices --json, media)",
     )
     fps: float = Field(default=1.0, gt=0, le=24, description="frames per second sampled from clips")
-    max_output_tokens: int = Field(
-        default=2048, ge=1, description="output allowance (includes thinking tokens)"
-    )
     thinking_budget: int | None = Field(
         default=512,
         ge=-1,
@@ -122,16 +109,6 @@ class GeminiConfig(PricedConfig):
         default="low",
         description="Gemini 3 and later (they take no thinking_budget); None: the model's default",
     )
-    max_cost_usd: float | None = Field(
-        default=None, ge=0, description="run budget: stop before a call that could exceed it"
-    )
-    max_concurrency: int = Field(
-        default=4, ge=1, le=64, description="parallel requests in the per-chunk (map) phase"
-    )
-    max_attempts: int = Field(default=6, ge=1, description="tries per call on 429/5xx/timeouts")
-    initial_backoff_s: float = Field(default=1.0, ge=0, description="first retry delay")
-    max_backoff_s: float = Field(default=60.0, ge=0, description="longest backoff between retries")
-    timeout_s: float = Field(default=120.0, gt=0, description="per HTTP request")
     context_cache: bool = Field(
         default=True, description="cache a repeated context (caches.create) once it is large enough"
     )
@@ -157,11 +134,6 @@ class GeminiConfig(PricedConfig):
         description="remembers uploaded files across runs (48 h); null: memory only",
     )
 
-    @field_validator("base_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
-
 
 @dataclass
 class _Prepared:
@@ -176,31 +148,20 @@ class _Prepared:
     max_output_tokens: int
 
 
-class GeminiBackend(LLMBackend[GeminiConfig]):
+class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
     name = "gemini"
     version = "1"
     Config = GeminiConfig
     description = "Google Gemini (google-genai): transcript or video-clip requests, exact cost"
     accepts_clips = True
-    max_concurrency = 4
+    service = "Gemini"
+    key_env_vars = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    budget_fix = "raise llm.with.max_cost_usd, or use mode: transcript or media_resolution: low"
 
     def __init__(self, config: GeminiConfig | None = None) -> None:
         super().__init__(config)
-        self.max_concurrency = self.config.max_concurrency  # type: ignore[misc]  # per instance
-        self.prices = price_table(self.config.prices)
-        self.today: Callable[[], date] = price_date  # the day whose prices apply (tests inject one)
-        self.retry_policy = RetryPolicy(
-            self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
-        )
-        self.sleep: Callable[[float], Any] = time.sleep
         self._lock = threading.Lock()
         self._client_instance: genai.Client | None = None
-        self._key: KeyLookup | None = None
-        self.budget = CostBudget(
-            self.config.max_cost_usd,
-            where="llm gemini max_cost_usd",
-            fix="raise llm.with.max_cost_usd, or use mode: transcript or media_resolution: low",
-        )
         self._context_uses: dict[str, int] = {}
         self._context_caches: dict[str, tuple[str, float]] = {}
         self._cache_locks: dict[str, threading.Lock] = {}
@@ -208,7 +169,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             Path(self.config.state_path) if self.config.state_path else None,
             scope=f"{self.config.base_url or 'https://generativelanguage.googleapis.com'}"
             f"/{self.config.api_version}",
-            call=lambda what, fn: self._call(what, self.config.model, fn),
+            call=lambda what, fn: self.call(what, self.config.model, fn),
             poll_s=self.config.upload_poll_s,
             active_timeout_s=self.config.upload_timeout_s,
         )
@@ -228,14 +189,9 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         requests (the summary's map phase) should hand them over in one call."""
         return self.config.batch
 
-    @property
-    def spent_usd(self) -> float:
-        """What this backend's calls have cost so far (the budget's measure)."""
-        return self.budget.spent_usd
-
     def check(self) -> list[str]:
         problems = []
-        lookup = self._find_key()
+        lookup = self.find_key()
         if lookup.problem:
             problems.append(lookup.problem)
         for model in (self.config.model, self.config.escalation_model):
@@ -287,7 +243,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             )
             parts = [prepared.question] if cache_name else [*prepared.prefix, prepared.question]
             config = self._generation_config(prepared, cached=cache_name)
-            response = self._call(
+            response = self.call(
                 "generateContent",
                 prepared.model,
                 lambda: self._client().models.generate_content(
@@ -312,8 +268,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         `batch: true` (half price, minutes to hours), else `max_concurrency` calls at a time."""
         if self.config.batch and len(requests) > 1:
             return self._generate_batch(list(requests))
-        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="halo-gemini") as pool:
-            return list(pool.map(self.generate, requests))
+        return super().generate_many(requests)
 
     # --- building requests -----------------------------------------------------------------
 
@@ -382,7 +337,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                         media_resolution=own,
                     )
                 )
-        about = _about(request)
+        about = request_header(request)
         text = "\n".join(t for t in (about, request.context.strip()) if t)
         if text:
             parts.append(types.Part(text=text))
@@ -433,7 +388,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
         from google.genai import types
 
         contents = [types.Content(role="user", parts=[*prefix, question])]
-        counted = self._call(
+        counted = self.call(
             "countTokens",
             model,
             lambda: self._client().models.count_tokens(model=model, contents=contents),
@@ -474,7 +429,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             self.budget.charge(cost)  # a blocked prompt is still billed
             raise HaloError(
                 f"Gemini blocked the {prepared.request.task} request ({blocked})"
-                f"{_span(prepared.request)}",
+                f"{request_span(prepared.request)}",
                 where=f"llm gemini, model {prepared.model}",
                 fix="this is not retried; rephrase the prompt, or use another LLM for this media",
             )
@@ -526,7 +481,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             live = self._context_caches.get(key)
             if live is not None and live[1] - time.monotonic() > 30:
                 return live[0], 0.0, 0
-            created = self._call(
+            created = self.call(
                 "caches.create",
                 prepared.model,
                 lambda: self._client().caches.create(
@@ -594,7 +549,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
             )
             for p, index in zip(items, indexes, strict=True)
         ]
-        job = self._call(
+        job = self.call(
             "batches.create",
             model,
             lambda: self._client().batches.create(
@@ -611,7 +566,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                     f"Gemini batch {job.name} not done after {self.config.batch_timeout_s:.0f} s"
                 )
             self.sleep(self.config.batch_poll_s)
-            job = self._call(
+            job = self.call(
                 "batches.get", model, partial(self._client().batches.get, name=str(job.name))
             )
         if _enum(job.state) != "JOB_STATE_SUCCEEDED":
@@ -629,7 +584,7 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                 log.warning(
                     "gemini: batch item %s failed (%s)",
                     index,
-                    redact(str(item.error), self._api_key()),
+                    redact(str(item.error), self.api_key()),
                 )
                 continue
             results.append((index, self._response(by_key[index], item.response, batch=True)))
@@ -637,23 +592,13 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
 
     # --- plumbing --------------------------------------------------------------------------
 
-    def _find_key(self) -> KeyLookup:
-        return find_api_key(
-            self.config.api_key, ("GEMINI_API_KEY", "GOOGLE_API_KEY"), service="Gemini"
-        )
-
-    def _api_key(self) -> str | None:
-        if self._key is None:
-            self._key = self._find_key()
-        return self._key.key
-
     def _client(self) -> genai.Client:
         from google import genai
         from google.genai import types
 
         with self._lock:
             if self._client_instance is None:
-                key = self._api_key()
+                key = self.api_key()
                 if key is None:
                     raise ComponentUnavailable(
                         str(self._key.problem if self._key else "no key"),
@@ -669,49 +614,11 @@ class GeminiBackend(LLMBackend[GeminiConfig]):
                 self._client_instance = genai.Client(api_key=key, http_options=options)
             return self._client_instance
 
-    def _call(self, what: str, model: str, operation: Callable[[], T]) -> T:
-        key = self._api_key()
-        return call_with_retries(
-            operation,
-            self.retry_policy,
-            classify=lambda exc: classify(exc, what, model, key),
-            service="Gemini",
-            what=what,
-            model=model,
-            log=log,
-            sleep=self.sleep,
-        )
+    def classify(self, exc: Exception, what: str, model: str) -> Failure:
+        return classify(exc, what, model, self.api_key())
 
 def _offset(seconds: float) -> str:
     return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def _span(request: LLMRequest) -> str:
-    if not request.clips:
-        return ""
-    return f" for [{_clock(request.clips[0].start)}\u2013{_clock(request.clips[-1].end)}]"
-
-
-def _about(request: LLMRequest) -> str:
-    """One line per thing known about the chunk beyond its text: time span, speakers, scenes."""
-    lines = []
-    if request.clips:
-        spans = ", ".join(f"[{_clock(c.start)}\u2013{_clock(c.end)}]" for c in request.clips)
-        lines.append(f"Time span{'s' if len(request.clips) > 1 else ''}: {spans}")
-    options = request.options
-    if speakers := options.get("speakers"):
-        lines.append(f"Speakers: {', '.join(map(str, speakers))}")
-    if cuts := options.get("scene_cuts"):
-        lines.append(f"Scene changes at: {', '.join(_clock(float(t)) for t in cuts)}")
-    if topics := options.get("topics"):
-        lines.append(f"Topics: {', '.join(map(str, topics))}")
-    return "\n".join(lines)
 
 
 def _prefix_key(prepared: _Prepared) -> str:

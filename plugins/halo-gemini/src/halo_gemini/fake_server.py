@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from halo_core import MediaAccounting, price_table
-from halo_core.testing.fake_http import ApiError, Call, FakeAPI, Fault, Reply
+from halo_core.testing.fake_http import ApiError, Call, FakeAPI, Fault, Reply, summary_reply
 
 CHARS_PER_TOKEN = 4
 PRICES = price_table()
@@ -579,28 +579,12 @@ def _usage(
     return usage
 
 
-_NOT_CONTENT = re.compile(
-    r"^\s*(?:time spans?|speakers|scene changes at|topics|title)\s*:.*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_MARKUP = re.compile(r"\[\d+(?::\d\d)+\u2013\d+(?::\d\d)+\]|^\s*[-*]\s+", re.MULTILINE)
-
-
 def _reply(contents: list[dict[str, Any]], prompt: Counter[str], token_limit: int) -> str:
-    """A deterministic reply in the shape HALO's prompts ask for: a title, a paragraph drawn from
-    the request's text (without headers, timestamps or bullets), and key points; clipped to the
-    output limit. The last point says what the fake was shown."""
+    """A deterministic reply from the request's text parts but the last (the question)."""
     texts = [p["text"] for c in contents for p in c.get("parts", []) if "text" in p]
     source = " ".join(texts[:-1]) if len(texts) > 1 else (texts[0] if texts else "")
-    source = _MARKUP.sub(" ", _NOT_CONTENT.sub(" ", source))
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", source) if len(s.strip()) > 20]
-    unique = list(dict.fromkeys(" ".join(s.split()) for s in sentences))
     seen = f"{prompt['VIDEO']} video, {prompt['AUDIO']} audio and {prompt['TEXT']} text tokens"
-    title = " ".join(unique[0].split()[:5]).rstrip(",.;:") if unique else "Video segment"
-    body = " ".join(unique[:2]) if unique else "A part of the video."
-    points = "".join(f"\n- {s}" for s in unique[2:5])
-    reply = f"Title: {title}\n{body}{points}\n- (fake Gemini reply; it was shown {seen})"
-    return reply[: max(1, token_limit) * CHARS_PER_TOKEN]
+    return summary_reply(source, f"fake Gemini reply; it was shown {seen}", token_limit)
 
 
 def _duration(path: Path) -> float:
@@ -624,17 +608,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--key", default=None, help="accept only this API key (default: any)")
     args = parser.parse_args()
-    fake = FakeGemini(api_key=args.key)
-    url = fake.start(args.port)
-    print(
+    url = f"http://127.0.0.1:{args.port}"
+    FakeGemini(api_key=args.key).serve_until_interrupted(
+        args.port,
         f"fake Gemini API on {url} (GET {url}/_fake/ledger for accounting); Ctrl-C stops it",
-        flush=True,
     )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
 
 
 if __name__ == "__main__":
