@@ -193,6 +193,9 @@ def test_media_the_run_no_longer_has_is_not_found(runs: Path, serve, tmp_path: P
     (copied / "report.json").write_text(json.dumps(report))
     base = serve(tmp_path / "runs")
     assert http(base, "/media/talk")[0] == 404
+    page = http(base, "/v/talk")[2].decode()
+    assert "<video" not in page and "file has moved" in page
+    assert json.loads(http(base, "/api/videos")[2])[0]["media"] is None
 
 
 def test_markup_in_captions_slides_and_answers_is_text(runs: Path, serve, tmp_path: Path) -> None:

@@ -107,8 +107,8 @@ def create_app(library: Library, token: str | None = None, warm: bool = True) ->
         video = library.find(request.path_params["video_id"])
         files = read_run(video.folder) if video is not None else None
         info = views.media_info(video, files) if video is not None and files is not None else None
-        # only the input the run itself recorded, and only while it is a regular file
-        if files is None or files.media is None or info is None or not files.media.path.is_file():
+        # only the input the run itself recorded, and only while it is a file (media_info checks)
+        if files is None or files.media is None or info is None:
             return Response("not found", status_code=404, media_type="text/plain")
         return FileResponse(files.media.path, media_type=info["type"])
 

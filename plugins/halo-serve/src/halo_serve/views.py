@@ -77,7 +77,7 @@ def cost_usd(files: RunFiles) -> float | None:
 
 def media_info(video: Video, files: RunFiles) -> dict[str, Any] | None:
     media = files.media
-    if media is None:
+    if media is None or not media.path.is_file():  # not recorded yet, or moved since the run
         return None
     suffix = media.path.suffix.lower()
     if media.has_video:
