@@ -182,6 +182,6 @@ def http(
 
 def copy_run(source: Path, target: Path, files: list[str]) -> None:
     """Copy some of a run folder's files, as a run in progress has written them so far."""
-    target.mkdir(parents=True, exist_ok=True)
     for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / name, target / name)

@@ -133,7 +133,8 @@ def test_runs_in_progress_and_new_runs_show_up_without_a_restart(
     assert b"in progress" in page
     status, answer = _json(base, "/api/ask", {"question": "What is it about?"})
     assert status == 409
-    copy_run(source, target, ["chunks.json", "run.json", "summaries.json", "answers.json"])
+    copy_run(source, target, ["chunks.json", "run.json", "index/stage.json", "summaries.json"])
+    copy_run(source, target, ["answers.json"])
     _, [video] = _json(base, "/api/videos")
     done = {s["stage"]: s["done"] for s in video["stages"]}
     assert done == {
@@ -144,6 +145,22 @@ def test_runs_in_progress_and_new_runs_show_up_without_a_restart(
     copy_run(source, target, ["notes.md", "report.json"])
     _, [video] = _json(base, "/api/videos")
     assert video["status"] == "finished"
+
+
+def test_a_run_that_stopped_says_where_and_why(runs: Path, serve, tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "talk"
+    copy_run(runs / "clips" / "talk", folder, ["timeline.json", "chunks.json"])
+    record = json.loads((runs / "clips" / "talk" / "run.json").read_text())
+    record["incomplete"] = {"stage": "summarize", "error": "the LLM said <no>"}
+    (folder / "run.json").write_text(json.dumps(record))
+    base = serve(tmp_path / "runs")
+    _, [video] = _json(base, "/api/videos")
+    assert video["status"] == "failed"
+    assert video["failure"] == {"stage": "summarize", "error": "the LLM said <no>"}
+    page = http(base, "/v/talk")[2].decode()
+    assert "Stopped at stage summarize: the LLM said &lt;no&gt;" in page
+    assert "stopped" in http(base, "/")[2].decode()
+    assert _json(base, "/api/ask", {"question": "Why?"})[0] == 409
 
 
 def test_media_is_served_with_ranges(runs: Path, base: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import http
+from conftest import copy_run, http
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
@@ -176,16 +176,22 @@ def test_a_new_run_appears_on_the_open_library_page(
 ) -> None:
     library = tmp_path / "library"
     shutil.copytree(runs / "clips" / "talk", library / "talk")
+    stopped = library / "stopped"
+    copy_run(runs / "clips" / "tone", stopped, ["timeline.json", "chunks.json"])
+    record = json.loads((runs / "clips" / "tone" / "run.json").read_text())
+    record["incomplete"] = {"stage": "summarize", "error": "the LLM was unreachable"}
+    (stopped / "run.json").write_text(json.dumps(record))
     url = serve(library)
     browser.get(url + "/")
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".card")) == 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".card")) == 2
+    assert "Stopped at stage summarize" in browser.find_element(By.CSS_SELECTOR, ".failed").text
     growing = library / "tone"
     growing.mkdir()
     shutil.copy2(runs / "clips" / "tone" / "timeline.json", growing / "timeline.json")
-    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == 2, "new run")
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == 3, "new run")
     card = browser.find_element(By.CSS_SELECTOR, "[data-video='tone']")
     assert "in progress" in card.text
     done = card.find_elements(By.CSS_SELECTOR, ".stages li.done")
     assert [e.text.strip("✓ ") for e in done] == ["extract"]
     browser.save_screenshot(str(SHOTS / "library-progress.png"))
-    assert json.loads(http(url, "/api/videos")[2])[1]["status"] == "running"
+    assert json.loads(http(url, "/api/videos")[2])[2]["status"] == "running"

@@ -54,6 +54,7 @@ def test_hidden_folders_and_plain_folders_are_not_videos(tmp_path: Path) -> None
 def test_stages_leave_out_the_tasks_the_spec_does_not_ask_for(runs: Path, tmp_path: Path) -> None:
     folder = tmp_path / "run"
     copy_run(runs / "clips" / "tone", folder, ["timeline.json", "chunks.json", "run.json"])
+    copy_run(runs / "clips" / "tone", folder, ["index/stage.json"])
     record = json.loads((folder / "run.json").read_text())
     record["spec"]["tasks"] = {"summarize": False, "notes": True, "ask": []}
     (folder / "run.json").write_text(json.dumps(record))

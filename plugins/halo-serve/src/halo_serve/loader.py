@@ -1,9 +1,10 @@
 """Everything halo-serve reads from a run folder, in one place.
 
 A run folder is what `halo run` writes (`runs/<spec>/<media stem>/`). Its files appear as the run
-goes: timeline.json after the extractors, chunks.json, run.json (with index/), summaries.json,
-answers.json, notes.md, timeline.svg, and report.json last (a re-run removes it first). So a folder
-without report.json is a run still in progress, or one that stopped.
+goes: timeline.json after the extractors, chunks.json, index/, summaries.json, answers.json,
+notes.md, timeline.svg, and report.json last (a re-run removes it first). So a folder without
+report.json is a run still in progress, or one that stopped; run.json may say which stage failed
+and why (its `incomplete` entry).
 
 `read_run` reads whatever is there and never fails on a missing or unreadable file (the next request
 reads it again); each parsed file is kept while its size and modification time stay the same, so a
@@ -34,7 +35,7 @@ RUN_MARKERS = ("run.json", "chunks.json", "timeline.json", "report.json")
 STAGE_FILES = (
     ("extract", "timeline.json"),
     ("chunk", "chunks.json"),
-    ("index", "run.json"),
+    ("index", "index/stage.json"),
     ("summarize", "summaries.json"),
     ("ask", "answers.json"),
     ("notes", "notes.md"),
@@ -73,6 +74,14 @@ class RunFiles:
     @property
     def finished(self) -> bool:
         return self.report is not None
+
+    @property
+    def failure(self) -> dict[str, Any] | None:
+        """{"stage", "error"} when run.json says a stage failed; None while none has."""
+        incomplete = (self.record or {}).get("incomplete")
+        if self.finished or not isinstance(incomplete, dict) or not incomplete.get("stage"):
+            return None
+        return {"stage": str(incomplete["stage"]), "error": str(incomplete.get("error", ""))}
 
     @property
     def media(self) -> Media | None:

@@ -95,7 +95,8 @@ def video_summary(video: Video, files: RunFiles) -> dict[str, Any]:
         "id": video.id,
         "title": video.title,
         "url": f"/v/{video.id}",
-        "status": "finished" if files.finished else "running",
+        "status": "finished" if files.finished else "failed" if files.failure else "running",
+        "failure": files.failure,
         "stages": [
             {"stage": s.name, "done": s.done, "reused": s.reused, "wall_s": s.wall_s}
             for s in files.stages

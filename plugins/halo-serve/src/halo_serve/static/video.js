@@ -106,7 +106,7 @@
     });
   }
 
-  if (page.dataset.status === "running") {
+  if (page.dataset.status !== "finished") {
     // redraw with the run's progress, but never under someone watching or reading an answer
     halo.watch(() => {
       if ((player && !player.paused) || answers.childElementCount) {
