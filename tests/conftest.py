@@ -9,6 +9,9 @@
   (HALO_LOAD_PLUGINS=""), and returns a setter for more variables.
 - `run_halo`: run `python -m halo_core.cli ARGS` in a subprocess (plugin loading is cached per
   process, so tests about loading must use a fresh one).
+- `hooks_called`: the HALO hooks called, with at least one implementation, by the tests run so far
+  in this session (recorded with pluggy's hook-call monitoring). Tests marked `runs_last` run after
+  every other test, so they see them all.
 """
 
 from __future__ import annotations
@@ -38,6 +41,29 @@ from halo_core.plugins import load_plugins, pm
 
 REPO = Path(__file__).resolve().parents[1]
 _plugin_numbers = itertools.count()
+_hooks_called: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "runs_last: run after every other test of the session")
+
+    def before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+        if hook_impls:
+            _hooks_called.add(hook_name)
+
+    def after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+        return None
+
+    config.add_cleanup(pm.add_hookcall_monitoring(before, after))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)  # stable
+
+
+@pytest.fixture
+def hooks_called() -> set[str]:
+    return set(_hooks_called)
 
 
 @pytest.fixture

@@ -290,3 +290,22 @@ def test_a_component_of_a_broken_plugin_is_named_at_run_time_too(halo_with, tmp_
         in result.stderr
     assert "unknown cache" not in result.stderr
 
+
+
+def test_a_plugin_adds_its_commands_to_the_halo_group(register_plugin):
+    import click
+
+    from halo_core import hookimpl
+    from halo_core.cli import HaloGroup
+
+    class Plugin:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command("test-greet")
+            def greet() -> None:
+                click.echo("hi")
+
+    register_plugin(Plugin())
+    group = HaloGroup(name="halo")
+    group.add_plugin_commands()
+    assert "test-greet" in group.commands

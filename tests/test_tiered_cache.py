@@ -34,6 +34,7 @@ from halo_core import (
 from halo_core.builtins.caches import MemoryCache, SqliteCache
 from halo_core.builtins.numpy_index import NumpyIndex
 from halo_core.gateway import LLMGateway, SemanticQuery
+from halo_core.testing.clock import FakeClock
 from halo_core.tiered_cache import (
     L1_NAMESPACE,
     L2_PREFIX,
@@ -271,10 +272,13 @@ def test_cleared_entries_vanish_from_a_running_gateway(make_cache, embedder) -> 
 
 def test_expired_entries_are_misses(make_cache, embedder) -> None:
     llm = CountingLLM()
-    gateway = gateway_for(make_cache(ttl=1.0), embedder, llm)
+    cache = make_cache(ttl=60.0)
+    # Asked two minutes ago on the cache's clock (Redis, which keeps its own time, sees the same).
+    cache.clock = clock = FakeClock(time.time() - 120)
+    gateway = gateway_for(cache, embedder, llm)
     q = QUESTIONS[8]
     ask(gateway, q["question"])
-    time.sleep(1.2)
+    clock.advance(120)
     assert ask(gateway, q["paraphrases"][1]).cache_tier is None  # its L2 original expired
     assert llm.calls == 2
 

@@ -11,7 +11,7 @@ from .artifacts import (
     read_with_manifest,
     write_with_manifest,
 )
-from .builtins.caches import CacheConfig, encode_value
+from .builtins.caches import CacheConfig, encode_value, expires_at
 from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
 from .components import (
     CacheBackend,
@@ -135,6 +135,7 @@ __all__ = [
     "cost_usd",
     "encode_value",
     "estimate_tokens",
+    "expires_at",
     "get_registry",
     "hookimpl",
     "label_transcript",

@@ -73,8 +73,6 @@ class Candidate:
     """that silence in seconds"""
     sentence_end: bool
     """the unit before ends with sentence-final punctuation"""
-    seconds_since_prev: float
-    """seconds since the previous candidate (or since 0)"""
     tokens_before: int
     """estimated tokens of the transcript before this candidate"""
     units_before: int
@@ -175,7 +173,6 @@ def candidates(
     scene_strength = _Nearby(_scene_cuts(timeline), window)
     topic_strength = _Nearby(_topic_starts(timeline), window)
     result: list[Candidate] = []
-    previous = 0.0
     for t, pause_s in sorted(times):
         # Events a few frames apart (a slide change and a topic shift found a sentence later, say)
         # are one place to cut, not two.
@@ -191,12 +188,10 @@ def candidates(
                 pause=min(1.0, pause_s / long_pause) if units else 0.0,
                 pause_s=pause_s,
                 sentence_end=bool(n_before and units[n_before - 1].sentence_end),
-                seconds_since_prev=t - previous,
                 tokens_before=tokens_of_chars(chars[n_before]),
                 units_before=n_before,
             )
         )
-        previous = t
     return result
 
 

@@ -8,7 +8,8 @@ use, and reports through the `RunContext` it is handed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -120,9 +121,14 @@ class VectorIndex(Component[C]):
 
 
 class CacheBackend(Component[C]):
-    """A namespaced key-value store of JSON-safe values, with TTL and a size bound (LRU)."""
+    """A namespaced key-value store of JSON-safe values, with TTL and a size bound (LRU).
+
+    TTLs count in `clock()` seconds (wall time, `time.time`); tests replace the clock of an
+    instance (`cache.clock = FakeClock(...)`) instead of sleeping.
+    """
 
     kind: ClassVar[Kind] = "cache"
+    clock: Callable[[], float] = time.time
 
     def get(self, namespace: str, key: str) -> JSONValue | None:
         raise NotImplementedError

@@ -175,9 +175,16 @@ def call_each(
     for impl in reversed(caller.get_hookimpls()):
         _trace(f"{impl.plugin_name}.{hook_name}()")
         try:
-            impl.function(*(kwargs[arg] for arg in impl.argnames))
+            _call(hook_name, impl, **kwargs)
         except Exception as exc:
             on_error(impl.plugin_name, exc)
+
+
+def _call(hook_name: str, impl: pluggy.HookImpl, **kwargs: Any) -> None:
+    """Call one plugin's implementation of a hook, alone, through pluggy (so pluggy's tracing and
+    hook-call monitoring see it, as they see any hook call)."""
+    others = [plugin for plugin in pm.get_plugins() if plugin is not impl.plugin]
+    pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
 
 
 def _collect(registry: Registry) -> None:
@@ -193,7 +200,7 @@ def _collect(registry: Registry) -> None:
             register = _registrar(registry, kind, source)
             _trace(f"{impl.plugin_name}.{hook_name}(register)")
             try:
-                impl.function(register)
+                _call(hook_name, impl, register=register)
             except Exception as exc:
                 failed(impl.plugin_name, exc)
 

@@ -60,11 +60,6 @@ def tier_of_namespace(namespace: str) -> str | None:
     return None
 
 
-def tier_namespaces(cache: CacheBackend[Any], tier: str) -> list[str]:
-    """The backend's namespaces that belong to `tier` (L2/L3 have one per scope)."""
-    return [ns for ns in cache.stats() if tier_of_namespace(ns) == tier]
-
-
 def tier_entry_counts(cache: CacheBackend[Any]) -> dict[str, int]:
     counts = dict.fromkeys(TIERS, 0)
     for namespace, n in cache.stats().items():

@@ -35,14 +35,15 @@ def encode_value(value: JSONValue) -> str:
         ) from None
 
 
-def expiry(ttl: float | None, default_ttl: float | None) -> float | None:
-    """The absolute expiry time (time.time() clock) for a TTL in seconds, or None for never."""
+def expires_at(ttl: float | None, default_ttl: float | None, now: float) -> float | None:
+    """The absolute expiry time (on the clock that gave `now`) for a TTL in seconds (`ttl`, else
+    the backend's `default_ttl`), or None for never; ValueError for a TTL that is not > 0."""
     seconds = ttl if ttl is not None else default_ttl
     if seconds is None:
         return None
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"ttl must be a positive number of seconds, got {seconds!r}")
-    return time.time() + seconds
+    return now + seconds
 
 
 class CacheConfig(ComponentConfig):
@@ -78,7 +79,7 @@ class MemoryCache(CacheBackend[CacheConfig]):
             if entry is None:
                 return None
             text, expires = entry
-            if expires is not None and expires <= time.time():
+            if expires is not None and expires <= self.clock():
                 del self._entries[(namespace, key)]
                 return None
             self._entries.move_to_end((namespace, key))
@@ -86,7 +87,7 @@ class MemoryCache(CacheBackend[CacheConfig]):
 
     def set(self, namespace: str, key: str, value: JSONValue, ttl: float | None = None) -> None:
         text = encode_value(value)
-        expires = expiry(ttl, self.config.ttl)
+        expires = expires_at(ttl, self.config.ttl, self.clock())
         with self._lock:
             self._entries[(namespace, key)] = (text, expires)
             self._entries.move_to_end((namespace, key))
@@ -119,7 +120,7 @@ class MemoryCache(CacheBackend[CacheConfig]):
             return len(doomed)
 
     def _drop_expired(self) -> None:
-        now = time.time()
+        now = self.clock()
         for k in [
             k for k, (_, expires) in self._entries.items() if expires is not None and expires <= now
         ]:
@@ -224,7 +225,7 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
             ).fetchone()
             if row is None:
                 return None
-            if row[1] is not None and row[1] <= time.time():
+            if row[1] is not None and row[1] <= self.clock():
                 conn.execute(
                     "DELETE FROM entries WHERE namespace = ? AND key = ?", (namespace, key)
                 )
@@ -237,7 +238,7 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
 
     def set(self, namespace: str, key: str, value: JSONValue, ttl: float | None = None) -> None:
         text = encode_value(value)
-        expires = expiry(ttl, self.config.ttl)
+        expires = expires_at(ttl, self.config.ttl, self.clock())
         conn = self._db()
         with _write(conn):
             conn.execute(
@@ -250,7 +251,8 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
             )
             if excess > 0:
                 conn.execute(
-                    "DELETE FROM entries WHERE expires IS NOT NULL AND expires <= ?", (time.time(),)
+                    "DELETE FROM entries WHERE expires IS NOT NULL AND expires <= ?",
+                    (self.clock(),),
                 )
                 excess = (
                     conn.execute("SELECT count(*) FROM entries").fetchone()[0]
@@ -277,7 +279,7 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
             .execute(
                 "SELECT key, value FROM entries"
                 " WHERE namespace = ? AND (expires IS NULL OR expires > ?) ORDER BY key",
-                (namespace, time.time()),
+                (namespace, self.clock()),
             )
             .fetchall()
         )
@@ -290,7 +292,7 @@ class SqliteCache(CacheBackend[SqliteCacheConfig]):
             .execute(
                 "SELECT namespace, count(*) FROM entries"
                 " WHERE expires IS NULL OR expires > ? GROUP BY namespace",
-                (time.time(),),
+                (self.clock(),),
             )
             .fetchall()
         )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,17 +26,18 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
-from halo_core import CacheBackend, CacheConfig, ComponentUnavailable, encode_value
+from halo_core import CacheBackend, CacheConfig, ComponentUnavailable, encode_value, expires_at
 
 log = logging.getLogger("halo.cache.redis")
 
 SCAN_BATCH = 500
 URL_SCHEMES = ("redis", "rediss", "unix")
 
-# KEYS: value key, lru zset, clock. ARGV: JSON text, TTL in ms (0: none), max entries.
+# KEYS: value key, lru zset, clock. ARGV: JSON text, expiry as a Unix time in ms (0: none; from
+# the backend's `clock`, so tests can write entries that expired already), max entries.
 _SET = """
 if tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
@@ -155,11 +155,12 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
 
     def set(self, namespace: str, key: str, value: Any, ttl: float | None = None) -> None:
         text = encode_value(value)
-        ttl_ms = _ttl_ms(ttl if ttl is not None else self.config.ttl)
+        expires = expires_at(ttl, self.config.ttl, self.clock())
+        expires_ms = 0 if expires is None else max(1, round(expires * 1000))
         with self._errors():
             evicted = self._set_script(
                 keys=[self._key(namespace, key), self._lru, self._clock],
-                args=[text, ttl_ms, self.config.max_entries],
+                args=[text, expires_ms, self.config.max_entries],
             )
         if evicted:
             log.debug(
@@ -307,14 +308,6 @@ class RedisCache(CacheBackend[RedisCacheConfig]):
                 yield fresh
             if cursor == 0:
                 return
-
-
-def _ttl_ms(seconds: float | None) -> int:
-    if seconds is None:
-        return 0
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"ttl must be a positive number of seconds, got {seconds!r}")
-    return max(1, round(seconds * 1000))
 
 
 def _glob_escape(text: str) -> str:
