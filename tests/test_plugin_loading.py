@@ -227,15 +227,25 @@ def test_a_plugin_registered_at_run_time_is_seen_and_forgotten(register_plugin):
     assert "test-applause" not in get_registry().components["extractor"]
 
 
-def test_a_component_of_a_broken_plugin_says_why_it_is_missing(halo_with, tmp_path, sample_dir):
-    # A broken halo-redis shadows the real one (earlier on sys.path, as a newer install would).
+def shadow_redis(tmp_path: Path, source: str) -> Path:
+    """A throwaway halo-redis (entry point `redis-shadow`) that shadows the real one, as a newer
+    install earlier on sys.path would."""
     site = tmp_path / "site"
     site.mkdir()
-    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", BROKEN)
+    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", source)
+    return site
+
+
+def spec_using(tmp_path: Path, sample_dir: Path, components: str) -> Path:
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
-                    "cache: {use: redis}\n")
-    result = halo_with("validate", str(spec), load="redis-shadow", site=site)
+    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n{components}")
+    return spec
+
+
+def test_a_component_of_a_broken_plugin_says_why_it_is_missing(halo_with, tmp_path, sample_dir):
+    spec = spec_using(tmp_path, sample_dir, "cache: {use: redis}\n")
+    result = halo_with("validate", str(spec), load="redis-shadow",
+                       site=shadow_redis(tmp_path, BROKEN))
     assert result.returncode == 2
     assert (f"{spec}:4:14: cache 'redis' comes from halo-redis, which is installed but failed "
             "to load: ModuleNotFoundError: No module named 'not_installed_dependency_xyz' (fix: "
@@ -243,14 +253,20 @@ def test_a_component_of_a_broken_plugin_says_why_it_is_missing(halo_with, tmp_pa
             "halo-redis; `halo plugins` shows every plugin's state)") in result.stderr
 
 
+def test_a_component_of_a_broken_plugin_is_named_at_run_time_too(halo_with, tmp_path,
+                                                                sample_dir):
+    spec = spec_using(tmp_path, sample_dir, "cache: {use: redis}\n")
+    result = halo_with("run", str(spec), "--out", str(tmp_path / "runs"), load="redis-shadow",
+                       site=shadow_redis(tmp_path, BROKEN))
+    assert result.returncode == 2
+    assert "cache 'redis' comes from halo-redis, which is installed but failed to load" \
+        in result.stderr
+    assert "unknown cache" not in result.stderr
+
+
 def test_a_component_of_a_filtered_plugin_names_the_filter(halo_with, tmp_path, sample_dir):
-    site = tmp_path / "site"
-    site.mkdir()
-    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", GOOD)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
-                    "cache: {use: redis}\n")
-    result = halo_with("validate", str(spec), load="toyplug", site=site)
+    spec = spec_using(tmp_path, sample_dir, "cache: {use: redis}\n")
+    result = halo_with("validate", str(spec), load="toyplug", site=shadow_redis(tmp_path, GOOD))
     assert result.returncode == 2
     assert (f"{spec}:4:14: cache 'redis' comes from halo-redis, which is installed but not "
             "loaded: HALO_LOAD_PLUGINS='toyplug' does not name it (fix: add it to the allow-list "
@@ -261,9 +277,7 @@ def test_a_component_of_a_filtered_plugin_names_the_filter(halo_with, tmp_path, 
 
 def test_an_unknown_component_names_the_broken_and_filtered_plugins(halo_with, tmp_path,
                                                                     sample_dir):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
-                    "extractors:\n  - use: claps\n")
+    spec = spec_using(tmp_path, sample_dir, "extractors:\n  - use: claps\n")
     result = halo_with("validate", str(spec), load="brokenplug")
     assert result.returncode == 2
     assert "unknown extractor 'claps'." in result.stderr
@@ -273,23 +287,6 @@ def test_an_unknown_component_names_the_broken_and_filtered_plugins(halo_with, t
     assert "halo-toyplug" in result.stderr
     assert "`halo plugins` shows why each failed" in result.stderr
     assert "pip install" not in result.stderr
-
-
-def test_a_component_of_a_broken_plugin_is_named_at_run_time_too(halo_with, tmp_path,
-                                                                sample_dir):
-    site = tmp_path / "site"
-    site.mkdir()
-    install(site, "halo-redis", "9.9.9", "redis-shadow", "halo_redis_shadow", BROKEN)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"version: 1\nname: x\ninputs: [{sample_dir / 'lecture.mp4'}]\n"
-                    "cache: {use: redis}\n")
-    result = halo_with("run", str(spec), "--out", str(tmp_path / "runs"), load="redis-shadow",
-                       site=site)
-    assert result.returncode == 2
-    assert "cache 'redis' comes from halo-redis, which is installed but failed to load" \
-        in result.stderr
-    assert "unknown cache" not in result.stderr
-
 
 
 def test_a_plugin_adds_its_commands_to_the_halo_group(register_plugin):

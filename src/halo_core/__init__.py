@@ -72,6 +72,15 @@ from .prices import (
     worst_case_cost_usd,
 )
 from .prices import today as price_date
+from .remote_llm import (
+    Failure,
+    RemoteLLMBackend,
+    RemoteLLMConfig,
+    redact,
+    request_header,
+    request_span,
+    retry_after_header_s,
+)
 from .speakers import label_transcript
 from .text import content_terms, number_words
 from .tokens import estimate_tokens
@@ -92,13 +101,14 @@ __all__ = [
     "ComponentUnavailable",
     "Embedder",
     "Extractor",
+    "Failure",
     "HaloError",
     "LLMBackend",
     "LLMRequest",
     "LLMResponse",
     "Media",
-    "MediaClip",
     "MediaAccounting",
+    "MediaClip",
     "MediaError",
     "ModelCache",
     "ModelPrice",
@@ -107,6 +117,8 @@ __all__ = [
     "REBUILD_INDEX_FIX",
     "Rates",
     "Register",
+    "RemoteLLMBackend",
+    "RemoteLLMConfig",
     "RunContext",
     "Scene",
     "Signal",
@@ -144,6 +156,10 @@ __all__ = [
     "price_table",
     "probe",
     "read_with_manifest",
+    "redact",
+    "request_header",
+    "request_span",
+    "retry_after_header_s",
     "sentences",
     "worst_case_cost_usd",
     "write_with_manifest",

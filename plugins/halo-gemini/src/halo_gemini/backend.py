@@ -30,24 +30,22 @@ from pydantic import Field, SecretStr
 
 from halo_core import (
     ComponentUnavailable,
+    Failure,
     HaloError,
     LLMRequest,
     LLMResponse,
     ModelPrice,
+    RemoteLLMBackend,
+    RemoteLLMConfig,
     TokenCounts,
     TransientLLMError,
     Usage,
     cache_storage_cost_usd,
     cost_usd,
-    worst_case_cost_usd,
-)
-from halo_core.remote_llm import (
-    Failure,
-    RemoteLLMBackend,
-    RemoteLLMConfig,
     redact,
     request_header,
     request_span,
+    worst_case_cost_usd,
 )
 
 from .retry import classify

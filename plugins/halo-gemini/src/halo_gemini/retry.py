@@ -12,8 +12,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
-from halo_core import ComponentUnavailable, HaloError
-from halo_core.remote_llm import Failure, redact, retry_after_header_s
+from halo_core import ComponentUnavailable, Failure, HaloError, redact, retry_after_header_s
 
 # google.genai (and httpx) are imported when an error is examined, not with this module: the
 # backend's registration must stay cheap (see backend.py).

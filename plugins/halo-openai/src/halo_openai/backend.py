@@ -25,22 +25,20 @@ from pydantic import Field, SecretStr
 
 from halo_core import (
     ComponentUnavailable,
+    Failure,
     HaloError,
     LLMRequest,
     LLMResponse,
     ModelPrice,
+    RemoteLLMBackend,
+    RemoteLLMConfig,
     TokenCounts,
     Usage,
     cost_usd,
     estimate_tokens,
-    worst_case_cost_usd,
-)
-from halo_core.remote_llm import (
-    Failure,
-    RemoteLLMBackend,
-    RemoteLLMConfig,
     request_header,
     request_span,
+    worst_case_cost_usd,
 )
 
 from .errors import classify, probe_problem

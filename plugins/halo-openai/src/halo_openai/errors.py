@@ -8,8 +8,7 @@ redacted (a server may echo the key).
 
 from __future__ import annotations
 
-from halo_core import ComponentUnavailable, HaloError
-from halo_core.remote_llm import Failure, redact, retry_after_header_s
+from halo_core import ComponentUnavailable, Failure, HaloError, redact, retry_after_header_s
 
 TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
