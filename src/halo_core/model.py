@@ -119,9 +119,29 @@ class TopicSegment(Span):
     score: float = Field(default=1.0, description="strength of the shift that opens this topic")
 
 
-class SlideText(Span):
-    kind: Literal["slide_text"] = "slide_text"
+class SlideLine(Model):
+    """One line of text read on a slide."""
+
     text: str
+    box: tuple[float, float, float, float] = Field(
+        description="x0, y0, x1, y1 as fractions of the frame's width and height"
+    )
+    confidence: float = Field(ge=0, le=1, description="the OCR engine's confidence")
+    role: Literal["heading", "body"] = Field(
+        default="body", description="heading: the slide's title (larger text at its top)"
+    )
+
+
+class SlideText(Span):
+    """The text of one slide, as long as it stays on screen (one read per steady stretch)."""
+
+    kind: Literal["slide_text"] = "slide_text"
+    text: str = Field(description="every kept line in reading order, one per line")
+    heading: str = Field(default="", description="the heading lines, joined by a space")
+    lines: list[SlideLine] = []
+    frame_time: float | None = Field(
+        default=None, ge=0, description="seconds: the frame that was read"
+    )
 
 
 class Signal(Span):

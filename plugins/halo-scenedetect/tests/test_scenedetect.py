@@ -12,7 +12,7 @@ from PIL import Image
 from pydantic import ValidationError
 from scenedetect_support import CLIP_CUTS, FIXTURES, FRAME, assert_tiles, run
 
-from halo_core import Media, MediaError, RunContext
+from halo_core import DECODE_THREAD, Media, MediaError, RunContext
 
 
 def starts(scenes: list) -> list[float]:
@@ -99,7 +99,7 @@ def test_cancelling_stops_decoding_and_leaves_no_thread_behind(clip: Media, tmp_
     ctx.on_progress = cancel_after_five_seconds
     run(SceneDetect.from_options({}), clip, ctx)
     assert max(seen) < 10  # stopped long before the 36 s end
-    assert not [t for t in threading.enumerate() if t.name == "halo-scenedetect-decode"]
+    assert not [t for t in threading.enumerate() if t.name == DECODE_THREAD]
 
 
 def test_a_file_without_video_is_a_clear_media_error(tone: Media, ctx: RunContext) -> None:

@@ -26,7 +26,7 @@ def test_finds_the_topic_change_frame_exactly(topic_clip: Media, ctx: RunContext
 def test_streamed_windows_equal_the_models_whole_video_prediction(
     topic_clip: Media, ctx: RunContext
 ) -> None:
-    from halo_scenedetect.frames import iter_frames
+    from halo_core import iter_frames
 
     frames = [
         f.pixels for f in iter_frames(topic_clip, 48, 27, "rgb24", ctx, interpolation="BICUBIC")

@@ -10,6 +10,8 @@ from halo_core import ComponentConfig, Media, RunContext, Scene
 
 from .scenes import Cut, scenes_from_cuts, write_keyframes
 
+NEEDED_BY = "scene detection"  # what the media-error messages say needs the video
+
 
 class SceneOptions(ComponentConfig):
     min_scene_len: float = Field(

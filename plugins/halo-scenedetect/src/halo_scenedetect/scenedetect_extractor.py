@@ -1,6 +1,6 @@
 """Extractor `scenedetect`: PySceneDetect's content, adaptive and threshold detectors.
 
-Frames are decoded once by PyAV at the detector's working size (see `frames.py`) and pushed into
+Frames are decoded once by PyAV at the detector's working size (`halo_core.iter_frames`) and pushed into
 the PySceneDetect detector directly, so HALO adds no second decode and no frame copies to what
 bare PySceneDetect does.
 
@@ -20,10 +20,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from halo_core import Extractor, Media, RunContext, Scene, Timeline
+from halo_core import (
+    Extractor,
+    Media,
+    RunContext,
+    Scene,
+    Timeline,
+    iter_frames,
+    probe_video,
+    scaled_size,
+)
 
-from .frames import iter_frames, probe_video, scaled_size
-from .options import SceneOptions, build_scenes
+from .options import NEEDED_BY, SceneOptions, build_scenes
 from .scenes import Cut, cut_strength
 
 Detector = Literal["adaptive", "content", "threshold"]
@@ -161,7 +169,7 @@ class SceneDetect(Extractor[SceneDetectConfig]):
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Scene]:
         from scenedetect import FrameTimecode  # type: ignore[import-untyped]
 
-        info = probe_video(media)
+        info = probe_video(media, NEEDED_BY)
         fps = float(info.fps)
         width, height = scaled_size(
             info.width, info.height, downscale_factor(self.config, info.width)
@@ -175,7 +183,13 @@ class SceneDetect(Extractor[SceneDetectConfig]):
         cuts: list[Cut] = []
         last_index, last_time = 0, 0.0
         for frame in iter_frames(
-            media, width, height, "bgr24", ctx, frame_skip=self.config.frame_skip
+            media,
+            width,
+            height,
+            "bgr24",
+            ctx,
+            frame_skip=self.config.frame_skip,
+            needed_by=NEEDED_BY,
         ):
             timecode = FrameTimecode(frame.index, info.fps)
             found = detector.process_frame(timecode, frame.pixels)

@@ -12,9 +12,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from halo_core import Media, MediaError, RunContext, Scene
-
-from .frames import open_video_stream
+from halo_core import Media, MediaError, RunContext, Scene, open_video_stream
 
 
 @dataclass(frozen=True)

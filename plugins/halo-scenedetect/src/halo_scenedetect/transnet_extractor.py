@@ -24,10 +24,11 @@ from halo_core import (
     RunContext,
     Scene,
     Timeline,
+    iter_frames,
+    probe_video,
 )
 
-from .frames import iter_frames, probe_video
-from .options import SceneOptions, build_scenes, enforce_min_scene_len
+from .options import NEEDED_BY, SceneOptions, build_scenes, enforce_min_scene_len
 from .scenes import Cut
 
 WINDOW = 100
@@ -122,14 +123,20 @@ class TransNetV2Extractor(Extractor[TransNetV2Config]):
         problems = self.check()
         if problems:
             raise ComponentUnavailable(problems[0], where="extractor transnetv2")
-        info = probe_video(media)
+        info = probe_video(media, NEEDED_BY)
         fps = float(info.fps)
         times: list[float] = []  # one float per frame: the only state that grows with length
 
         def pixels() -> Iterator[np.ndarray]:
             # bicubic: how ffmpeg scales by default, so what the model saw in training
             frames = iter_frames(
-                media, INPUT_WIDTH, INPUT_HEIGHT, "rgb24", ctx, interpolation="BICUBIC"
+                media,
+                INPUT_WIDTH,
+                INPUT_HEIGHT,
+                "rgb24",
+                ctx,
+                interpolation="BICUBIC",
+                needed_by=NEEDED_BY,
             )
             for frame in frames:
                 times.append(frame.time)

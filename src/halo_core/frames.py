@@ -1,8 +1,9 @@
-"""Decoding video frames once, in a stream, at the small size a detector works on.
+"""Decoding video frames once, in a stream, at the size a video extractor works on.
 
-PyAV bundles FFmpeg's libraries, so no ffmpeg binary is needed. Frames are scaled and converted
-by libswscale while decoding (one step, no full-size copy), and at most a few small frames are
-alive at a time: memory stays flat however long the video is.
+Public helper for extractors that read frames (scene detection, slide OCR, …). PyAV bundles
+FFmpeg's libraries, so no ffmpeg binary is needed. Frames are scaled and converted by libswscale
+while decoding (one step, no full-size copy), and at most a few frames are alive at a time:
+memory stays flat however long the video is. PyAV is imported on first use, not with halo_core.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
-from halo_core import Media, MediaError, RunContext
+from .context import RunContext
+from .errors import MediaError
+from .model import Media
+
+if TYPE_CHECKING:
+    import av
 
 PixelFormat = Literal["bgr24", "rgb24"]
 T = TypeVar("T")
 
-PREFETCH_FRAMES = 4  # frames decoded ahead of the detector (PySceneDetect's queue length)
+DECODE_THREAD = "halo-decode"  # the background thread's name (tests check none is left behind)
+PREFETCH_FRAMES = 4  # frames decoded ahead of the consumer (PySceneDetect's queue length)
 
 _REENCODE_FIX = "re-encode the file, e.g. `ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4`"
 
@@ -48,6 +53,8 @@ class Frame:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    import av
+
     try:
         return av.open(str(path))
     except av.error.FFmpegError as exc:
@@ -59,31 +66,31 @@ def _open(path: Path) -> av.container.InputContainer:
 
 
 def _video_stream(
-    container: av.container.InputContainer, path: Path
+    container: av.container.InputContainer, path: Path, needed_by: str
 ) -> av.video.stream.VideoStream:
     if not container.streams.video:
         raise MediaError(
-            "no video stream: scene detection needs a video track",
+            f"no video stream: {needed_by} needs a video track",
             where=str(path),
-            fix="pass a file with a video track, or remove the scene extractor "
-            "(`scenedetect` / `transnetv2`) from the spec's `extractors:` for "
-            "audio-only input",
+            fix=f"pass a file with a video track, or remove the extractor that does {needed_by} "
+            "from the spec's `extractors:` for audio-only input",
         )
     return container.streams.video[0]
 
 
 @contextmanager
 def open_video_stream(
-    path: Path,
+    path: Path, needed_by: str = "this extractor"
 ) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
-    """The open container and its first video stream; MediaError if unreadable or without video."""
+    """The open container and its first video stream; MediaError if unreadable or without video
+    (`needed_by` names the work that needs the video, for the error message)."""
     with _open(path) as container:
-        yield container, _video_stream(container, path)
+        yield container, _video_stream(container, path, needed_by)
 
 
-def probe_video(media: Media) -> VideoInfo:
+def probe_video(media: Media, needed_by: str = "this extractor") -> VideoInfo:
     """Size, frame rate and duration of the first video stream (MediaError if there is none)."""
-    with open_video_stream(media.path) as (_, stream):
+    with open_video_stream(media.path, needed_by) as (_, stream):
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         return VideoInfo(
             width=stream.codec_context.width,
@@ -102,21 +109,26 @@ def iter_frames(
     *,
     frame_skip: int = 0,
     interpolation: str = "AREA",
+    needed_by: str = "this extractor",
 ) -> Iterator[Frame]:
     """Decode the first video stream once, yielding every (1 + frame_skip)-th frame scaled to
     width x height. Reports progress in media seconds and stops when the run is cancelled.
 
     Decoding runs in a background thread a few frames ahead (as PySceneDetect's SceneManager
-    does), so it overlaps the detector's work. A damaged packet here and there is skipped with a
-    warning (a few lost frames cannot hide a scene); MediaError if the file has no video stream or
-    none of its frames decode.
+    does), so it overlaps the consumer's work. A damaged packet here and there is skipped with a
+    warning (a few lost frames cannot hide a scene or a slide); MediaError if the file has no
+    video stream or none of its frames decode.
     """
+    import av
+
     total = media.duration or None
     bad_packets = 0
     last_error = ""
     yielded = False
     next_report = 0.0
-    scaled = _scaled_frames(media.path, width, height, pixel_format, frame_skip, interpolation)
+    scaled = _scaled_frames(
+        media.path, width, height, pixel_format, frame_skip, interpolation, needed_by
+    )
     for item in _prefetch(scaled, PREFETCH_FRAMES):
         if isinstance(item, av.error.FFmpegError):
             bad_packets += 1
@@ -138,7 +150,7 @@ def iter_frames(
         )
     if bad_packets:
         ctx.log.warning(
-            "%s: skipped %d undecodable video packets (%s); scene cuts near them may be missed",
+            "%s: skipped %d undecodable video packets (%s); changes near them may be missed",
             media.path,
             bad_packets,
             last_error,
@@ -153,11 +165,15 @@ def _scaled_frames(
     pixel_format: PixelFormat,
     frame_skip: int,
     interpolation: str,
+    needed_by: str,
 ) -> Iterator[Frame | av.error.FFmpegError]:
+    import av
+    from av.video.reformatter import VideoReformatter
+
     # one reformatter for the whole stream keeps libswscale's context: a fresh one per frame
     # (what VideoFrame.to_ndarray(width=...) does) costs more than decoding the frame
     reformatter = VideoReformatter()
-    with open_video_stream(path) as (container, stream):
+    with open_video_stream(path, needed_by) as (container, stream):
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         start = stream.start_time or 0
         time_base = stream.time_base
@@ -212,7 +228,7 @@ def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
             if close is not None:
                 close()
 
-    worker = threading.Thread(target=produce, name="halo-scenedetect-decode", daemon=True)
+    worker = threading.Thread(target=produce, name=DECODE_THREAD, daemon=True)
     worker.start()
     try:
         while True:
@@ -231,6 +247,8 @@ def _decoded(
     container: av.container.InputContainer, stream: av.video.stream.VideoStream
 ) -> Iterator[av.VideoFrame | av.error.FFmpegError]:
     """Decoded frames, with the error in place of the frames of each packet that fails."""
+    import av
+
     for packet in container.demux(stream):
         try:
             frames = packet.decode()
