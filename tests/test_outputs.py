@@ -19,9 +19,11 @@ from halo_core.model import (
     Chunk,
     ChunkSet,
     RunReport,
+    Scene,
     SlideText,
     Summaries,
     Timeline,
+    TopicSegment,
     TranscriptSegment,
 )
 from halo_core.outputs import render_timeline_svg
@@ -191,3 +193,25 @@ def test_svg_colours_transcript_segments_by_speaker() -> None:
     assert fills["Hello."] == fills["Again."] != fills["Hi."]
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert "slides" in labels and "Title slide" in labels
+
+
+def test_svg_slides_track_shows_each_slide_heading_with_its_whole_text_as_tooltip() -> None:
+    slide = SlideText(start=0, end=60, text="Printing\nMainz, around 1450", heading="Printing")
+    timeline = Timeline(
+        duration=60,
+        tracks={
+            "topics": [TopicSegment(start=0, end=60, label="press")],
+            "scenes": [Scene(start=0, end=60, keyframe=30)],
+            "slides": [slide],
+        },
+    )
+    chunk = Chunk(id="c0", index=0, start=0, end=60, opened_by=Boundary(time=0),
+                  closed_by=Boundary(time=60), token_estimate=3)  # fmt: skip
+
+    root = ET.fromstring(render_timeline_svg(timeline, [chunk]))
+
+    rows = [t.text for t in root.iter(f"{SVG}text") if t.get("x") == "6"]
+    assert rows == ["scenes", "slides", "topics", "chunks"]
+    tooltips = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g")]
+    assert any(t.endswith("Printing\nMainz, around 1450") for t in tooltips)
+    assert "Printing" in [t.text for t in root.iter(f"{SVG}text")]

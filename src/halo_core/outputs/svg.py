@@ -1,8 +1,9 @@
 """timeline.svg: one row per signal track, a row of chunks, chunk boundaries and a time axis.
 
 Hand-written SVG (no plotting dependency). Transcript segments are coloured by speaker, scenes
-alternate shades with their cuts marked, topics and any other track are labelled boxes; every
-box carries a `<title>` tooltip with its times and text.
+alternate shades with their cuts marked, slides are boxes labelled with their heading, topics and
+any other track are labelled boxes; every box carries a `<title>` tooltip with its times and
+(whole) text.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PALETTE = (
     "#9c755f",
     "#bab0ac",
 )
-TRACK_ORDER = ("transcript", "speakers", "scenes", "topics")
+TRACK_ORDER = ("transcript", "speakers", "scenes", "slides", "topics")
 
 
 def _nice_step(duration: float) -> float:
@@ -43,10 +44,12 @@ def _nice_step(duration: float) -> float:
 
 
 def _label(segment: Any) -> str:
-    for attribute in ("text", "label", "speaker"):
+    """What a box says: a slide's heading (else its first line), else the segment's text, label
+    or speaker."""
+    for attribute in ("heading", "text", "label", "speaker"):
         value = getattr(segment, attribute, None)
         if value:
-            return str(value)
+            return str(value).splitlines()[0]
     return str(segment.kind)
 
 
@@ -120,7 +123,7 @@ def render_timeline_svg(timeline: Timeline, chunks: Sequence[Chunk], *, title: s
                 x(segment.end),
                 y,
                 colour(_colour_key(name, segment, position)),
-                f"{span_label(segment.start, segment.end)} {label}",
+                f"{span_label(segment.start, segment.end)} {getattr(segment, 'text', '') or label}",
                 "" if name in ("transcript", "scenes") else label,
             )
             if name == "scenes" and segment.start > 0:

@@ -9,8 +9,7 @@ and its lines sorted into heading and body with page numbers and margin chrome l
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any
+from collections import deque
 
 import numpy as np
 from pydantic import Field
@@ -20,6 +19,7 @@ from halo_core import (
     Extractor,
     Media,
     RunContext,
+    SlideLine,
     SlideText,
     Timeline,
     iter_frames,
@@ -88,14 +88,18 @@ class SlidesExtractor(Extractor[SlidesConfig]):
         skip = max(0, round(float(info.fps) / self.config.sample_fps) - 1)
         cuts = [scene.start for scene in timeline.track("scenes") if scene.start > 0]
         finder = StretchFinder(cuts=cuts, change_fraction=self.config.change_fraction)
-        reads: OrderedDict[int, tuple[np.ndarray, list[Any]]] = OrderedDict()
+        reads: deque[tuple[np.ndarray, list[SlideLine]]] = deque(maxlen=REMEMBERED_READS)
         slides: list[SlideText] = []
         last_time = 0.0
+        stretches = ocr_reads = 0
 
         def read(stretch: Stretch) -> None:
+            nonlocal stretches, ocr_reads
             if stretch.steady_for < self.config.min_steady or ctx.cancelled.is_set():
                 return
-            lines = self._read(stretch, finder, reads, width, height)
+            stretches += 1
+            lines, fresh = self._read(stretch, finder, reads, width, height)
+            ocr_reads += fresh
             if not lines:
                 return
             text = "\n".join(line.text for line in lines)
@@ -134,25 +138,27 @@ class SlidesExtractor(Extractor[SlidesConfig]):
         for stretch in finder.finish(max(media.duration, last_time)):
             read(stretch)
         slides = drop_repeated_margin_text(slides)
-        ctx.log.info("%d slides read (%d reads)", len(slides), len(reads))
+        ctx.log.info(
+            "slides: %d steady stretches, %d OCR reads, %d slides", stretches, ocr_reads, len(slides)
+        )
         return slides
 
     def _read(
         self,
         stretch: Stretch,
         finder: StretchFinder,
-        reads: OrderedDict[int, tuple[np.ndarray, list[Any]]],
+        reads: deque[tuple[np.ndarray, list[SlideLine]]],
         width: int,
         height: int,
-    ) -> list[Any]:
-        """The stretch's slide lines: reused when a recent stretch showed the same picture."""
+    ) -> tuple[list[SlideLine], bool]:
+        """The stretch's slide lines, and whether OCR read them (False: reused from a recent
+        stretch that showed the same picture)."""
         still = finder.still()
-        for key, (thumb, lines) in reads.items():
+        for thumb, lines in reads:
             if float((changed_pixels(thumb, stretch.thumb) & still).mean()) <= (
                 self.config.change_fraction
             ):
-                reads.move_to_end(key)
-                return lines
+                return lines, False
         masked = moving_regions(finder.motion(), width, height)
         image = stretch.frame
         if masked:
@@ -162,10 +168,8 @@ class SlidesExtractor(Extractor[SlidesConfig]):
                 image[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = fill
         raw = read_lines(image, self.config.threads)
         lines = slide_lines(raw, width, height, masked, self.config.min_confidence)
-        reads[len(reads) and max(reads) + 1] = (stretch.thumb, lines)
-        while len(reads) > REMEMBERED_READS:
-            reads.popitem(last=False)
-        return lines
+        reads.append((stretch.thumb, lines))
+        return lines, True
 
 
 def _even(value: float) -> int:

@@ -77,7 +77,8 @@ def slide_lines(
     ]
     if not kept:
         return []
-    typical = statistics.median(line.size for line in kept)
+    # the lower median: with as many heading as body lines, the body is the smaller text
+    typical = statistics.median_low(line.size for line in kept)
     kept = [
         line
         for line in kept
