@@ -9,6 +9,7 @@ and its lines sorted into heading and body with page numbers and margin chrome l
 
 from __future__ import annotations
 
+import importlib.util
 from collections import deque
 
 import numpy as np
@@ -27,7 +28,7 @@ from halo_core import (
 )
 
 from .layout import drop_repeated_margin_text, same_reading, slide_lines, slide_text
-from .ocr import read_lines
+from .ocr import INSTALL, read_lines
 from .stretches import THUMB_WIDTH, Stretch, StretchFinder, changed_pixels, moving_regions
 
 NEEDED_BY = "slide text recognition"
@@ -68,13 +69,8 @@ class SlidesExtractor(Extractor[SlidesConfig]):
     description = "Slide text (heading and lines) read with RapidOCR once per steady stretch."
 
     def check(self) -> list[str]:
-        try:
-            import rapidocr_onnxruntime  # type: ignore[import-untyped]  # noqa: F401
-        except ImportError as exc:
-            return [
-                f"rapidocr-onnxruntime is not importable ({exc}); install it with "
-                "`pip install 'rapidocr-onnxruntime>=1.4.4,<1.5'`"
-            ]
+        if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+            return [f"rapidocr-onnxruntime is not installed; install it with `{INSTALL}`"]
         return []
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[SlideText]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from halo_core import ComponentUnavailable
 
+INSTALL = "pip install 'rapidocr-onnxruntime>=1.4.4,<1.5'"
 DETECT_MAX_SIDE = 1280  # px: larger frames are shrunk for detection (text stays detectable)
 REC_HEIGHT = 48  # px: the recognizer's input height
 
@@ -53,7 +54,7 @@ def engine(threads: int) -> Any:
                 raise ComponentUnavailable(
                     f"rapidocr-onnxruntime is not importable ({exc})",
                     where="extractor slides",
-                    fix="pip install 'rapidocr-onnxruntime>=1.4.4,<1.5'",
+                    fix=INSTALL,
                 ) from None
             _engines[threads] = RapidOCR(
                 use_cls=False,
