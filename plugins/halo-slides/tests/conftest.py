@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 from halo_scenedetect import SceneDetect
+from halo_slides import SlidesExtractor
 from slides_support import FIXTURES
 
 from halo_core import Media, RunContext, SlideText, Timeline
 from halo_core.media import probe
-from halo_slides import SlidesExtractor
 
 
 def scenes_timeline(media: Media, tmp: Path) -> Timeline:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from halo_core import SlideLine, SlideText
 from halo_slides.layout import (
     clean,
     drop_repeated_margin_text,
@@ -14,6 +10,10 @@ from halo_slides.layout import (
     slide_lines,
 )
 from halo_slides.ocr import RawLine
+from hypothesis import given
+from hypothesis import strategies as st
+
+from halo_core import SlideLine, SlideText
 
 W, H = 640, 360
 
@@ -105,7 +105,8 @@ def test_margin_text_on_most_slides_is_chrome() -> None:
 @given(st.lists(st.sampled_from(["Alpha", "Beta", "Gamma", "ACME"]), min_size=1, max_size=8))
 def test_repeated_margin_text_never_removes_body_lines(margin_texts: list[str]) -> None:
     slides = [
-        _slide(10 * i, [(f"Body {i}", 0.4), (margin, 0.02)]) for i, margin in enumerate(margin_texts)
+        _slide(10 * i, [(f"Body {i}", 0.4), (margin, 0.02)])
+        for i, margin in enumerate(margin_texts)
     ]
     cleaned = drop_repeated_margin_text(slides)
     assert [s.text.splitlines()[0] for s in cleaned] == [f"Body {i}" for i in range(len(slides))]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from conftest import Read
+from halo_slides import SlidesExtractor
 from slides_support import FIXTURES, recall, truth
 
 from halo_core import DECODE_THREAD, Media, MediaError, RunContext, Timeline
 from halo_core.media import probe
-from halo_slides import SlidesExtractor
 
 
 @pytest.fixture(params=["subtle", "contrast"])
@@ -59,7 +59,9 @@ def test_the_presenter_inset_is_ignored(subtle: Read) -> None:
     x1, y1 = (inset["x"] + inset["width"]) / width, (inset["y"] + inset["height"]) / height
     for slide in subtle.slides:
         for line in slide.lines:
-            assert not (line.box[2] > x0 and line.box[0] < x1 and line.box[3] > y0 and line.box[1] < y1)
+            assert not (
+                line.box[2] > x0 and line.box[0] < x1 and line.box[3] > y0 and line.box[1] < y1
+            )
     # the inset moves in every frame, yet the slides are read once each
     assert "3 steady stretches, 3 OCR reads, 3 slides" in subtle.log
 

@@ -4,10 +4,9 @@ the still picture that holds opens a stretch."""
 from __future__ import annotations
 
 import numpy as np
+from halo_slides.stretches import StretchFinder, moving_regions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from halo_slides.stretches import StretchFinder, moving_regions
 
 
 def frames(changes: dict[int, int], count: int, seed: int) -> list[np.ndarray]:
@@ -63,5 +62,5 @@ def test_a_scene_cut_closes_a_stretch_even_without_a_visible_change() -> None:
 def test_moving_regions_cover_the_inset() -> None:
     mask = np.zeros((90, 160), bool)
     mask[74:82, 132:150] = True  # the face moves; the inset's edges do not
-    (x0, y0, x1, y1), = moving_regions(mask, 640, 360)
+    ((x0, y0, x1, y1),) = moving_regions(mask, 640, 360)
     assert x0 <= 126 * 4 and y0 <= 70 * 4 and x1 >= 156 * 4 - 8 and y1 >= 86 * 4 - 8

@@ -1,8 +1,8 @@
 """Extractor `scenedetect`: PySceneDetect's content, adaptive and threshold detectors.
 
-Frames are decoded once by PyAV at the detector's working size (`halo_core.iter_frames`) and pushed into
-the PySceneDetect detector directly, so HALO adds no second decode and no frame copies to what
-bare PySceneDetect does.
+Frames are decoded once by PyAV at the detector's working size (`halo_core.iter_frames`) and
+pushed into the PySceneDetect detector directly, so HALO adds no second decode and no frame copies
+to what bare PySceneDetect does.
 
 Why the defaults are what they are (measured on the lecture media, see the README):
 a slide change that only swaps text moves the mean luma of a 256-px-wide frame by ≈ 4-6 levels,

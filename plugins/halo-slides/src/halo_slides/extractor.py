@@ -55,7 +55,10 @@ class SlidesConfig(ComponentConfig):
         default=0.6, ge=0, le=1, description="lines read with less confidence are dropped"
     )
     threads: int = Field(
-        default=1, ge=1, le=64, description="ONNX Runtime threads per read (1: fastest on a busy CPU)"
+        default=1,
+        ge=1,
+        le=64,
+        description="ONNX Runtime threads per read (1: fastest on a busy CPU)",
     )
 
 
@@ -135,7 +138,10 @@ class SlidesExtractor(Extractor[SlidesConfig]):
             read(stretch)
         slides = drop_repeated_margin_text(slides)
         ctx.log.info(
-            "slides: %d steady stretches, %d OCR reads, %d slides", stretches, ocr_reads, len(slides)
+            "slides: %d steady stretches, %d OCR reads, %d slides",
+            stretches,
+            ocr_reads,
+            len(slides),
         )
         return slides
 
