@@ -32,6 +32,7 @@ from .chunking import SPEAKERS, TRANSCRIPT
 from .components import Component, Extractor
 from .context import RunContext
 from .errors import BudgetExceeded, ComponentUnavailable, HaloError, MediaError, StageFailed
+from .exports import FILES, ExportInput, render_export
 from .gateway import LLMGateway, stable_hash
 from .model import (
     Answer,
@@ -62,7 +63,7 @@ PROBES_DIR = "probes"
 SUMMARIZE_VERSION = stable_hash(PROMPTS)[:12]
 """Part of the summarize stage's key: changing the prompts invalidates stored summaries."""
 
-LATER_OUTPUTS = ("summaries.json", "answers.json", "notes.md", "timeline.svg")
+LATER_OUTPUTS = ("summaries.json", "answers.json", "notes.md", "timeline.svg", *FILES.values())
 """Outputs a run may not get to (a failure, the budget, a task turned off): when a run does not
 write one, a previous run's copy is removed, so a folder never mixes two runs' files."""
 
@@ -283,6 +284,11 @@ class InputRun:
             "timeline.svg",
             render_timeline_svg(timeline, chunks, title=f"{spec.name}: {media.path.name}"),
         )
+        run_results = ExportInput(
+            f"{spec.name}: {media.path.stem}", media, timeline, chunks, summaries, answers
+        )
+        for fmt in spec.tasks.export:
+            self.folder.write_text(FILES[fmt], render_export(fmt, run_results))
 
         report = self._report(
             media, started_at, time.monotonic() - t0, timeline, chunks, summaries, answers

@@ -6,6 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+ExportFormat = Literal["srt", "vtt", "chapters", "vtt-chapters", "md", "json"]
+"""What `tasks.export` and `halo export --format` accept (see `halo_core.exports`)."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -34,6 +37,11 @@ class Tasks(_Strict):
     summarize: bool = Field(default=True, description="chunk, section and video summaries")
     notes: bool = Field(default=True, description="write notes.md (needs summarize)")
     ask: list[str] = Field(default_factory=list, description="questions answered into answers.json")
+    export: list[ExportFormat] = Field(
+        default_factory=list,
+        description="exports written into the run folder: srt, vtt (captions.srt/.vtt), chapters "
+        "(chapters.txt), vtt-chapters (chapters.vtt), md (notes.md), json (export.json)",
+    )
 
 
 class PipelineSpec(_Strict):

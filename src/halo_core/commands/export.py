@@ -1,0 +1,60 @@
+"""`halo export RUN_DIR --format F [--out FILE]`: a finished run's results as captions,
+chapters, Markdown notes or one JSON bundle (see `halo_core.exports`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..exports import FORMATS
+
+
+@click.command("export")
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="srt / vtt: captions with speaker labels; chapters: `00:00 Title` lines for a video "
+    "description; vtt-chapters: WebVTT chapters; md: Markdown notes; json: all in one.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE (atomically) instead of standard output.",
+)
+def command(run_dir: Path, fmt: str, out: Path | None) -> None:
+    """Export the run in RUN_DIR (a folder written by `halo run`) in one format."""
+    from ..artifacts import atomic_write_text
+    from ..exports import ExportInput, render_export
+    from ..model import Answer, Timeline
+    from ..qa import load_run
+
+    run = load_run(run_dir)
+    answers_file = run.folder / "answers.json"
+    answers = (
+        [Answer.model_validate(a) for a in json.loads(answers_file.read_text(encoding="utf-8"))]
+        if answers_file.is_file()
+        else []
+    )
+    name = run.record.get("spec", {}).get("name", "halo")
+    text = render_export(
+        fmt,
+        ExportInput(
+            title=f"{name}: {run.media.path.stem}",
+            media=run.media,
+            timeline=run.timeline or Timeline(duration=run.media.duration),
+            chunks=run.chunks,
+            summaries=run.summaries,
+            answers=answers,
+        ),
+    )
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}", err=True)
