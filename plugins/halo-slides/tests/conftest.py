@@ -8,8 +8,7 @@ from halo_scenedetect import SceneDetect
 from halo_slides import SlidesExtractor
 from slides_support import FIXTURES
 
-from halo_core import Media, RunContext, SlideText, Timeline
-from halo_core.media import probe
+from halo_core import Media, RunContext, SlideText, Timeline, probe
 
 
 def scenes_timeline(media: Media, tmp: Path) -> Timeline:

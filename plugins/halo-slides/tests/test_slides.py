@@ -11,8 +11,7 @@ from conftest import Read
 from halo_slides import SlidesExtractor
 from slides_support import FIXTURES, recall, truth
 
-from halo_core import DECODE_THREAD, Media, MediaError, RunContext, Timeline
-from halo_core.media import probe
+from halo_core import DECODE_THREAD, Media, MediaError, RunContext, Timeline, probe
 
 
 @pytest.fixture(params=["subtle", "contrast"])

@@ -13,20 +13,18 @@ one-call API detects and recognizes on the same image.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from halo_core import ComponentUnavailable
+from halo_core import ComponentUnavailable, ModelCache
 
 INSTALL = "pip install 'rapidocr-onnxruntime>=1.4.4,<1.5'"
 DETECT_MAX_SIDE = 1280  # px: larger frames are shrunk for detection (text stays detectable)
 REC_HEIGHT = 48  # px: the recognizer's input height
 
-_engines: dict[int, Any] = {}
-_engines_lock = threading.Lock()
+_engines: ModelCache[int, Any] = ModelCache()
 
 
 @dataclass(frozen=True)
@@ -46,25 +44,26 @@ class RawLine:
 
 def engine(threads: int) -> Any:
     """The RapidOCR engine with `threads` ONNX Runtime threads, built once per process."""
-    with _engines_lock:
-        if threads not in _engines:
-            try:
-                from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
-            except ImportError as exc:
-                raise ComponentUnavailable(
-                    f"rapidocr-onnxruntime is not importable ({exc})",
-                    where="extractor slides",
-                    fix=INSTALL,
-                ) from None
-            _engines[threads] = RapidOCR(
-                use_cls=False,
-                # "min" with a small limit: detect at the size handed in, never enlarged
-                det_limit_type="min",
-                det_limit_side_len=32,
-                intra_op_num_threads=threads,
-                inter_op_num_threads=1,
-            )
-        return _engines[threads]
+
+    def load() -> Any:
+        try:
+            from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
+        except ImportError as exc:
+            raise ComponentUnavailable(
+                f"rapidocr-onnxruntime is not importable ({exc})",
+                where="extractor slides",
+                fix=INSTALL,
+            ) from None
+        return RapidOCR(
+            use_cls=False,
+            # "min" with a small limit: detect at the size handed in, never enlarged
+            det_limit_type="min",
+            det_limit_side_len=32,
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1,
+        )
+
+    return _engines.get(threads, load)
 
 
 def read_lines(image: np.ndarray, threads: int) -> list[RawLine]:
