@@ -1,0 +1,120 @@
+"""halo-slides benchmark: slide word recall and precision, heading accuracy, and the `slides`
+stage's cost next to speech recognition's, on generated lectures NOT used for tuning (subtle
+style — a slide change inside a topic only swaps text — with the moving presenter inset).
+
+    .venv/bin/python benchmarks/bench_slides.py [--seeds 7 8] [--minutes 4] [--topics 4]
+
+Per lecture, with the stages HALO runs (`scenedetect` then `slides`; `faster-whisper` with its
+defaults for the cost comparison):
+- recall: of the words on each slide (topic title, slide heading, bullets; truth.json), the share
+  found in the SlideText shown at the slide's middle (multiset: a word twice must be read twice);
+- precision: of the words read on content slides, the share that are on the slide (the footer,
+  page number, field label and inset count against it); the title card is left out of precision
+  as its truth lists only its title;
+- heading: the share of slides whose `heading` is the topic title shown largest on them;
+- cost: wall and CPU seconds of `slides` (plus `scenedetect`, which it needs) over those of
+  `faster-whisper` on the same file, in this one process (CPU time is what to trust on a shared
+  machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from lectures import generated_lecture
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.casefold())
+
+
+def timed(extractor: Any, media: Any, timeline: Any) -> tuple[Any, float, float]:
+    """The extractor's segments, and its wall and CPU seconds."""
+    from halo_core import RunContext
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = extractor.extract(media, timeline, RunContext())
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def lecture(seed: int, minutes: float, topics: int) -> Path:
+    return generated_lecture(
+        f"slides-heldout-s{seed}",
+        "--seed", str(seed), "--minutes", str(minutes), "--topics", str(topics),
+        "--cut-style", "subtle", "--presenter-inset",
+    )  # fmt: skip
+
+
+def score(slides: list[Any], truth: dict[str, Any]) -> dict[str, float]:
+    titles = {t["id"]: t["title"] for t in truth["topics"]}
+    found = wanted = read = right = headings = counted = 0
+    for slide in truth["slides"]:
+        middle = (slide["start"] + slide["end"]) / 2
+        shown = next((s for s in slides if s.start <= middle < s.end), None)
+        title = titles.get(slide["topic_id"], "")
+        expected = Counter(words(" ".join([title, slide["heading"], *slide["bullets"]])))
+        got = Counter(words(shown.text)) if shown else Counter()
+        wanted += sum(expected.values())
+        found += sum((expected & got).values())
+        if slide["topic_id"] is None:  # the title card
+            continue
+        read += sum(got.values())
+        right += sum((expected & got).values())
+        counted += 1
+        headings += bool(shown) and " ".join(words(shown.heading)) == " ".join(words(title))
+    return {
+        "recall": found / max(1, wanted),
+        "precision": right / max(1, read),
+        "heading": headings / max(1, counted),
+        "slides": len(truth["slides"]),
+        "read": len(slides),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8])
+    parser.add_argument("--minutes", type=float, default=4)
+    parser.add_argument("--topics", type=int, default=4)
+    args = parser.parse_args()
+
+    from halo_scenedetect import SceneDetect
+    from halo_slides import SlidesExtractor
+    from halo_whisper.faster import FasterWhisper
+
+    from halo_core import Timeline, probe
+
+    rows = []
+    for seed in args.seeds:
+        folder = lecture(seed, args.minutes, args.topics)
+        truth = json.loads((folder / "truth.json").read_text())
+        media = probe(folder / "lecture.mp4")
+        empty = Timeline(duration=media.duration)
+        _, asr_wall, asr_cpu = timed(FasterWhisper.from_options({}), media, empty)
+        scenes, _, scenes_cpu = timed(SceneDetect.from_options({}), media, empty)
+        timeline = empty.with_track("scenes", scenes)
+        slides, slides_wall, slides_cpu = timed(SlidesExtractor.from_options({}), media, timeline)
+        row = score(slides, truth) | {
+            "seed": seed,
+            "minutes": round(media.duration / 60, 1),
+            "slides_over_asr_wall": slides_wall / asr_wall,
+            "slides_over_asr_cpu": slides_cpu / asr_cpu,
+            "with_scenes_over_asr_cpu": (slides_cpu + scenes_cpu) / asr_cpu,
+            "asr_wall_s": asr_wall,
+            "slides_wall_s": slides_wall,
+        }
+        rows.append(row)
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))
+    mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("recall", "precision", "heading")}
+    mean |= {k: sum(r[k] for r in rows) / len(rows) for k in rows[0] if k.endswith(("cpu", "wall"))}
+    print("mean", json.dumps({k: round(v, 3) for k, v in mean.items()}))
+
+
+if __name__ == "__main__":
+    main()
