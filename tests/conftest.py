@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -37,7 +38,8 @@ from halo_core import (
     VectorIndex,
     hookimpl,
 )
-from halo_core.plugins import load_plugins, pm
+from halo_core.plugins import pm
+from halo_core.testing.plugins import registered
 
 REPO = Path(__file__).resolve().parents[1]
 _plugin_numbers = itertools.count()
@@ -73,19 +75,13 @@ def sample_dir() -> Path:
 
 @pytest.fixture
 def register_plugin() -> Iterator[Callable[..., str]]:
-    load_plugins()  # installed plugins first, so a later (cached) load cannot undo ours
-    registered: list[str] = []
+    with contextlib.ExitStack() as stack:
 
-    def register(plugin: Any, name: str | None = None) -> str:
-        name = name or f"test-plugin-{next(_plugin_numbers)}"
-        pm.register(plugin, name=name)
-        registered.append(name)
-        return name
+        def register(plugin: Any, name: str | None = None) -> str:
+            name = name or f"test-plugin-{next(_plugin_numbers)}"
+            return stack.enter_context(registered(plugin, name))
 
-    yield register
-    for name in registered:
-        if pm.get_plugin(name) is not None:
-            pm.unregister(name=name)
+        yield register
 
 
 # --- throwaway components ------------------------------------------------------------------------
