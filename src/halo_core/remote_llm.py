@@ -33,8 +33,9 @@ from pydantic import Field, SecretStr, field_validator
 
 from .components import LLMBackend
 from .errors import BudgetExceeded, TransientLLMError
+from .estimate import CallEstimate, expected_output_tokens
 from .model import LLMRequest, LLMResponse
-from .prices import PricedConfig, price_table
+from .prices import ModelPrice, PricedConfig, TokenCounts, cost_usd, price_table
 from .prices import today as price_date
 from .summarize import span_label, timestamp
 
@@ -318,6 +319,27 @@ class RemoteLLMBackend(LLMBackend[RC]):
             log=logging.getLogger(f"halo.llm.{self.name}"),
             sleep=self.sleep,
         )
+
+    def plan(self, request: LLMRequest) -> tuple[str, TokenCounts, ModelPrice | None]:
+        """The model a request would go to, its prompt's counts (`prompt`, and `audio_prompt`
+        where audio is priced apart), and that model's price today."""
+        raise NotImplementedError
+
+    def expected_thinking_tokens(self, model: str) -> int:
+        """Thinking/reasoning tokens a call is expected to spend (an estimate's assumption)."""
+        return 0
+
+    def estimate_call(self, request: LLMRequest) -> CallEstimate:
+        """The plan of one call with no generation call: counted prompt, expected output."""
+        model, prompt, price = self.plan(request)
+        output = expected_output_tokens(
+            request, self.config.max_output_tokens, self.expected_thinking_tokens(model)
+        )
+        counts = TokenCounts(
+            prompt=prompt.prompt, output=output, audio_prompt=prompt.audio_prompt
+        )
+        cost = cost_usd(price, counts) if price else 0.0
+        return CallEstimate(request.task, model, prompt.prompt, output, cost)
 
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         """Answers in order, `max_concurrency` calls at a time."""

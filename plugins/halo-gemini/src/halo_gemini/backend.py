@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("halo.llm.gemini")
 
+EXPECTED_THINKING_TOKENS = 64
+"""What a call is expected to spend thinking at a low level or budget (the fake's figure; real
+models vary with the request: the actual usage in report.json is the measure)."""
 BLOCKED_FINISH_REASONS = frozenset(
     {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION"}
 )
@@ -222,6 +225,25 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
 
     def count_tokens(self, request: LLMRequest) -> int:
         return self._prepare(request).prompt_tokens
+
+    def plan(self, request: LLMRequest) -> tuple[str, TokenCounts, ModelPrice | None]:
+        """The counted prompt, with the clips' audio (priced apart on some models) at the
+        family's published rate."""
+        prepared = self._prepare(request)
+        media = self.prices.media_accounting(prepared.model)
+        audio = 0
+        if self.config.mode == "video" and media is not None:
+            audio = sum(
+                math.ceil((c.end - c.start) * media.audio_tokens_per_s) for c in request.clips
+            )
+        counts = TokenCounts(prompt=prepared.prompt_tokens, audio_prompt=audio)
+        return prepared.model, counts, prepared.price
+
+    def expected_thinking_tokens(self, model: str) -> int:
+        """EXPECTED_THINKING_TOKENS unless thinking is off (a zero budget on 2.5 Flash)."""
+        if model.startswith("gemini-2") and self.config.thinking_budget == 0 and "pro" not in model:
+            return 0
+        return EXPECTED_THINKING_TOKENS
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         from google.genai import types

@@ -53,6 +53,9 @@ log = logging.getLogger("halo.llm.openai")
 OPENAI_URL = "https://api.openai.com/v1"
 TOKENS_PER_MESSAGE = 3
 """Chat formatting around each message, and priming the reply (OpenAI's published estimate)."""
+EXPECTED_REASONING_TOKENS = 64
+"""Reasoning tokens a call to a reasoning model is expected to spend (an estimate's assumption:
+the fake's figure; report.json has the actual)."""
 NO_KEY = "not-needed"
 """What the client sends as the key to a local server that takes none (not a secret)."""
 
@@ -141,6 +144,16 @@ class OpenAIBackend(RemoteLLMBackend[OpenAIConfig]):
         return sum(
             estimate_tokens(m["content"]) + TOKENS_PER_MESSAGE for m in _messages(request)
         ) + TOKENS_PER_MESSAGE
+
+    def plan(self, request: LLMRequest) -> tuple[str, TokenCounts, ModelPrice | None]:
+        model = request.model or self.config.model
+        return model, TokenCounts(prompt=self.count_tokens(request)), self._price(model)
+
+    def expected_thinking_tokens(self, model: str) -> int:
+        """A priced (hosted) model is taken to reason unless told not to; a local one not."""
+        if self.config.reasoning_effort == "none" or not self.prices.knows(model):
+            return 0
+        return EXPECTED_REASONING_TOKENS
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         model = request.model or self.config.model

@@ -1,0 +1,111 @@
+"""A cost plan before spending: what a run's LLM calls would cost, with no generation call.
+
+`Estimator` stands in for a run's LLM backend. Every request the run would send reaches it
+through the same code (the summary hierarchy, Q&A's retrieval and context assembly), and it
+answers each with a placeholder reply of the expected length instead of calling the model,
+recording the call's plan: the model the backend would pick, the prompt tokens the backend
+counts (Gemini's countTokens; a local count for Chat Completions), the expected output, and the
+cost at today's price. Only the output is assumed: `EXPECTED_REPLY_TOKENS` for the reply HALO's
+prompts ask for (a title, a short paragraph, a few key points: about 120 words) plus what the
+backend expects to spend thinking (`expected_thinking_tokens`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .components import ComponentConfig, LLMBackend
+from .model import LLMRequest, LLMResponse, Usage
+
+EXPECTED_REPLY_TOKENS = 160
+"""Visible tokens of a reply in HALO's format (title, short paragraph, key points)."""
+
+
+@dataclass(frozen=True)
+class CallEstimate:
+    task: str
+    model: str
+    prompt_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+def expected_output_tokens(request: LLMRequest, limit: int, thinking: int = 0) -> int:
+    """The output a request is expected to use: the reply plus thinking, within its limit."""
+    return min(request.max_output_tokens or limit, EXPECTED_REPLY_TOKENS + thinking)
+
+
+def estimate_call(backend: LLMBackend[Any], request: LLMRequest) -> CallEstimate:
+    """The plan of one call: the backend's own (`estimate_call`) when it has one, else its
+    token count at no cost (an offline backend)."""
+    own = getattr(backend, "estimate_call", None)
+    if callable(own):
+        found: CallEstimate = own(request)
+        return found
+    tokens = backend.count_tokens(request)
+    output = expected_output_tokens(request, request.max_output_tokens or EXPECTED_REPLY_TOKENS)
+    return CallEstimate(request.task, request.model or backend.model, tokens, output, 0.0)
+
+
+def placeholder_reply(tokens: int) -> str:
+    """Text of about `tokens` tokens (4 characters each) in the summary format."""
+    filler = " ".join(["word"] * max(0, (tokens * 4 - 24) // 5))
+    return f"Title: estimated reply\n{filler}\n- key point"
+
+
+@dataclass
+class EstimateTotals:
+    """The calls an `Estimator` planned, by task."""
+
+    calls: list[CallEstimate] = field(default_factory=list)
+
+    def of(self, *tasks: str) -> list[CallEstimate]:
+        return [c for c in self.calls if not tasks or c.task in tasks]
+
+    def cost_usd(self, *tasks: str) -> float:
+        return sum(c.cost_usd for c in self.of(*tasks))
+
+    def tokens(self, *tasks: str) -> tuple[int, int]:
+        calls = self.of(*tasks)
+        return sum(c.prompt_tokens for c in calls), sum(c.output_tokens for c in calls)
+
+
+class Estimator(LLMBackend[ComponentConfig]):
+    """An LLM backend that plans calls on `backend` instead of making them (see the module doc)."""
+
+    name: ClassVar[str] = "estimate"
+
+    def __init__(self, backend: LLMBackend[Any]) -> None:
+        super().__init__()
+        self.backend = backend
+        self.totals = EstimateTotals()
+        self.accepts_clips = backend.accepts_clips  # type: ignore[misc]  # as the real run
+        self.max_concurrency = backend.max_concurrency  # type: ignore[misc]
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        return self.backend.model
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "of": self.backend.identity()}
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return self.backend.count_tokens(request)
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        plan = estimate_call(self.backend, request)
+        with self._lock:
+            self.totals.calls.append(plan)
+        return LLMResponse(
+            text=placeholder_reply(plan.output_tokens),
+            model=plan.model,
+            usage=Usage(input_tokens=plan.prompt_tokens, output_tokens=plan.output_tokens),
+            cost_usd=plan.cost_usd,
+        )
+
+    def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
+        return [self.generate(r) for r in requests]
