@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .components import ComponentConfig, LLMBackend
-from .model import LLMRequest, LLMResponse, Usage
+from .model import LLMRequest, LLMResponse, Media, MediaClip, Usage
 
 EXPECTED_REPLY_TOKENS = 160
 """Visible tokens of a reply in HALO's format (title, short paragraph, key points)."""
@@ -109,3 +109,32 @@ class Estimator(LLMBackend[ComponentConfig]):
 
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         return [self.generate(r) for r in requests]
+
+
+def naive_calls(
+    backend: LLMBackend[Any],
+    media: Media,
+    transcript: str,
+    questions: Sequence[str],
+    *,
+    summarize: bool,
+) -> list[CallEstimate]:
+    """The naive approach's plan: the whole video (the whole transcript, for a backend that
+    reads no video) with the summary request and with every question. A backend that reads
+    video only in some mode offers a `video_twin()` configured to."""
+    twin = getattr(backend, "video_twin", None)
+    naive = twin() if callable(twin) else backend
+    whole = MediaClip(path=media.path, sha256=media.sha256, start=0.0, end=media.duration)
+    given: dict[str, Any] = {"clips": [whole]} if naive.accepts_clips else {"context": transcript}
+    requests = [LLMRequest(task="answer", prompt=q, **given) for q in questions]
+    if summarize:
+        requests.insert(0, LLMRequest(task="summarize", prompt="Summarize the video.", **given))
+    return [estimate_call(naive, r) for r in requests]
+
+
+def describe(calls: Sequence[CallEstimate]) -> str:
+    """`N requests, P input + O output tokens, $C` of some planned calls."""
+    prompt = sum(c.prompt_tokens for c in calls)
+    output = sum(c.output_tokens for c in calls)
+    cost = sum(c.cost_usd for c in calls)
+    return f"{len(calls)} requests, {prompt:,} input + {output:,} output tokens, ${cost:.4f}"

@@ -226,6 +226,14 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
     def count_tokens(self, request: LLMRequest) -> int:
         return self._prepare(request).prompt_tokens
 
+    def video_twin(self) -> GeminiBackend:
+        """This backend in video mode (what the naive whole-video comparison is priced on)."""
+        if self.config.mode == "video":
+            return self
+        twin = GeminiBackend(self.config.model_copy(update={"mode": "video"}))
+        twin.today, twin.sleep = self.today, self.sleep
+        return twin
+
     def plan(self, request: LLMRequest) -> tuple[str, TokenCounts, ModelPrice | None]:
         """The counted prompt, with the clips' audio (priced apart on some models) at the
         family's published rate."""
