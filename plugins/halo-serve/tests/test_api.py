@@ -220,8 +220,17 @@ def test_markup_in_captions_slides_and_answers_is_text(runs: Path, serve, tmp_pa
     shutil.copytree(runs / "clips" / "talk", copied)
     timeline = json.loads((copied / "timeline.json").read_text())
     timeline["tracks"]["slides"] = [
-        {"kind": "slide_text", "start": 0.0, "end": 12.0, "text": "<img src=x onerror=alert(1)>"}
-    ]
+        {"kind": "slide_text", "start": 0.0, "end": 12.0, "text": "<img src=x onerror=alert(1)>"},
+        {
+            "kind": "slide_text", "start": 12.0, "end": 24.0, "text": "<i>DNA</i>\nhelicase & co",
+            "heading": "<i>DNA</i>",
+            "lines": [
+                {"text": "<i>DNA</i>", "box": [0.1, 0.1, 0.9, 0.2], "confidence": 0.9,
+                 "role": "heading"},
+                {"text": "helicase & co", "box": [0.1, 0.3, 0.9, 0.4], "confidence": 0.9},
+            ],
+        },
+    ]  # fmt: skip
     (copied / "timeline.json").write_text(json.dumps(timeline))
     base = serve(tmp_path / "runs")
     status, headers, raw = http(base, "/v/talk")
@@ -229,7 +238,9 @@ def test_markup_in_captions_slides_and_answers_is_text(runs: Path, serve, tmp_pa
     assert status == 200
     assert "&lt;script&gt;alert(&#34;caption&#34;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "<img" not in page
+    assert '<b class="slide-heading">&lt;i&gt;DNA&lt;/i&gt;</b>' in page
+    assert "<pre>helicase &amp; co</pre>" in page
+    assert "<img" not in page and "<i>" not in page
     assert page.count("<script") == page.count('<script src="/static/') == 2
     # an answer that quotes the caption is JSON text; the page draws it with textContent
     status, answer = _json(base, "/api/ask", {"question": "What is only text in a caption?"})

@@ -165,5 +165,18 @@ def transcript(files: RunFiles) -> list[Line]:
     return lines
 
 
-def slides(files: RunFiles) -> list[Line]:
-    return [Line(s.start, s.end, "", s.text.strip()) for s in _segments(files, "slide_text")]
+@dataclass(frozen=True)
+class Slide:
+    start: float
+    end: float
+    heading: str
+    body: str
+
+
+def slides(files: RunFiles) -> list[Slide]:
+    """Each slide's heading and the rest of its text (all of it when lines are not told apart)."""
+    found = []
+    for s in _segments(files, "slide_text"):
+        body = [line.text for line in s.lines if line.role == "body"] if s.lines else [s.text]
+        found.append(Slide(s.start, s.end, s.heading, "\n".join(body).strip()))
+    return found
