@@ -196,6 +196,7 @@ BUILT_INS = {
     "vector_index": ["numpy"],
     "cache": ["memory", "sqlite"],
     "llm": ["extractive"],
+    "executor": ["local"],
 }
 
 

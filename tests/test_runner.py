@@ -35,9 +35,11 @@ from halo_core import (
     hookimpl,
 )
 from halo_core.artifacts import ArtifactStore, atomic_write_bytes, atomic_write_json
+from halo_core.graph import order
 from halo_core.progress import Progress
-from halo_core.runner import ARTIFACTS_DIR, extraction_order, run
+from halo_core.runner import ARTIFACTS_DIR, run
 from halo_core.spec import load_spec
+from halo_core.stages import ExtractStage
 
 __all__ = ["halo_test_plugin", "plugin_dir"]  # fixtures used here, defined in test_resume
 
@@ -267,6 +269,12 @@ def make_extractor(provides: str, requires: tuple[str, ...]) -> Extractor:
     cls = type(f"X_{provides}", (Extractor,), {"name": f"x-{provides}", "provides": provides,
                                                "requires": requires})  # fmt: skip
     return cls()
+
+
+def extraction_order(extractors: list[Extractor]) -> list[Extractor]:
+    """The extractors in the stage graph's order (and its dependency checks)."""
+    stages = order(ExtractStage.of_class(type(e), n) for n, e in enumerate(extractors))
+    return [extractors[s.index] for s in stages]
 
 
 @given(st.data())

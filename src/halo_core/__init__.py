@@ -3,6 +3,7 @@
 Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`).
 """
 
+from .api import OpenRun, open_run, run  # the Python API: docs/python-api.md
 from .artifacts import (
     REBUILD_INDEX_FIX,
     atomic_write_bytes,
@@ -19,6 +20,7 @@ from .components import (
     Component,
     ComponentConfig,
     Embedder,
+    Executor,
     Extractor,
     LLMBackend,
     VectorIndex,
@@ -44,6 +46,7 @@ from .frames import (
     scaled_size,
 )
 from .hookspecs import Register, hookimpl
+from .job import Job, RunResult, StageCall
 from .media import probe
 from .model import (
     Answer,
@@ -92,6 +95,7 @@ from .remote_llm import (
     request_span,
     retry_after_header_s,
 )
+from .run_data import RunData, load_run
 from .speakers import label_transcript
 from .text import content_terms, number_words
 from .tokens import estimate_tokens
@@ -112,10 +116,12 @@ __all__ = [
     "ComponentUnavailable",
     "DECODE_THREAD",
     "Embedder",
+    "Executor",
     "Extractor",
     "Failure",
     "Frame",
     "HaloError",
+    "Job",
     "LLMBackend",
     "LLMRequest",
     "LLMResponse",
@@ -125,6 +131,7 @@ __all__ = [
     "MediaError",
     "ModelCache",
     "ModelPrice",
+    "OpenRun",
     "PixelFormat",
     "PriceTable",
     "PricedConfig",
@@ -134,12 +141,15 @@ __all__ = [
     "RemoteLLMBackend",
     "RemoteLLMConfig",
     "RunContext",
+    "RunData",
+    "RunResult",
     "Scene",
     "Signal",
     "SlideLine",
     "SlideText",
     "SpeakerTurn",
     "SpecError",
+    "StageCall",
     "StageFailed",
     "Summaries",
     "Summary",
@@ -168,7 +178,9 @@ __all__ = [
     "hookimpl",
     "iter_frames",
     "label_transcript",
+    "load_run",
     "number_words",
+    "open_run",
     "open_video_stream",
     "price_date",
     "price_table",
@@ -179,6 +191,7 @@ __all__ = [
     "request_header",
     "request_span",
     "retry_after_header_s",
+    "run",
     "scaled_size",
     "sentences",
     "worst_case_cost_usd",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -19,8 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from .context import RunContext
 from .model import Chunk, JSONValue, LLMRequest, LLMResponse, Media, Timeline
 
-Kind = Literal["extractor", "chunker", "embedder", "vector_index", "cache", "llm"]
-KINDS: tuple[Kind, ...] = ("extractor", "chunker", "embedder", "vector_index", "cache", "llm")
+if TYPE_CHECKING:
+    from .job import Job
+
+Kind = Literal["extractor", "chunker", "embedder", "vector_index", "cache", "llm", "executor"]
+"""Every component kind; `kinds.KINDS` says, per kind, its base class, hook and spec field."""
 
 
 class ComponentConfig(BaseModel):
@@ -193,3 +196,38 @@ class LLMBackend(Component[C]):
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         """Answers for many independent requests, in order (default: `generate` one by one)."""
         return [self.generate(request) for request in requests]
+
+
+class Executor(Component[C]):
+    """Decides when and where the stages of a run run: `local` (in this process), `ray`...
+
+    `run(jobs)` gets one `Job` per input of the run (`halo_core.Job`: the input, its stage
+    graph `job.graph`, and once started its media). For each job it calls `job.start()` (probes
+    the media, marks the run folder in progress; False when the input cannot run: skip its
+    stages), runs every stage of `job.graph.stages` after the stages it reads (`stage.inputs`;
+    the tuple is already in a valid order), then yields the job — once, when it finished or
+    failed; the runner then writes its report. The runner stops iterating after an LLM budget
+    stop: an executor starts no further job then. `job.pipeline.spec.max_workers` is the
+    spec's bound on concurrent stages.
+
+    Running one stage, two ways:
+    - in this process: `job.run_stage(stage)` reuses the stored artifact or computes it, stores
+      it, reports progress and writes the outputs that became ready. Thread-safe across stages.
+    - elsewhere: `job.reuse(stage)` returns the stored artifact (or None). Otherwise
+      `job.stage_call(stage)` is a picklable `StageCall` (the stored spec, the stage, the media,
+      its input artifacts and their keys: JSON values and pydantic models); `call.run()` in
+      another process rebuilds the pipeline from the spec and the registry there (the same
+      plugins must be installed, and the run folder and artifact store must be reachable at
+      the same paths), computes the stage and returns its artifact (JSON). Hand that to
+      `job.finish_stage(stage, value, wall_s)` in the driver. Stage objects are frozen
+      dataclasses holding names only; components are never pickled.
+
+    A stage that raises fails its job: record it with `job.fail(stage, exc)` (what
+    `run_stage` does itself) and start none of the job's later stages. Components in this
+    process are shared by all jobs; `job.cancelled` is set on interrupt.
+    """
+
+    kind: ClassVar[Kind] = "executor"
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[Job]:
+        raise NotImplementedError

@@ -77,6 +77,17 @@ def register_llm_backends(register: Register) -> None:
 
 
 @hookspec
+def register_executors(register: Register) -> None:
+    """Register executor classes (subclasses of :class:`halo_core.Executor`).
+
+    An executor decides when and where a run's stages run (the spec's ``executor:``, or
+    ``halo run --executor NAME``); the built-in ``local`` runs them in this process.
+
+    :param register: call ``register(ExecutorClass)`` for each executor this plugin provides.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``halo`` command line.
 
@@ -86,11 +97,11 @@ def register_commands(cli: click.Group) -> None:
     """
 
 
-COMPONENT_HOOKS: dict[str, str] = {
-    "extractor": "register_extractors",
-    "chunker": "register_chunkers",
-    "embedder": "register_embedders",
-    "vector_index": "register_vector_indexes",
-    "cache": "register_cache_backends",
-    "llm": "register_llm_backends",
-}
+def _component_hooks() -> dict[str, str]:
+    from .kinds import KINDS
+
+    return {row.kind: row.hook for row in KINDS}
+
+
+COMPONENT_HOOKS: dict[str, str] = _component_hooks()
+"""kind -> its hook's name, from `kinds.KINDS`."""

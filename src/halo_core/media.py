@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,12 @@ def _duration(container: Any) -> float:
         if s.duration and s.time_base
     ]
     return max(spans, default=0.0)
+
+
+def missing_streams(media: Media, extractors: Iterable[Any]) -> list[tuple[str, str]]:
+    """(extractor name, "audio"/"video") for each stream an extractor (class or instance) needs
+    that `media` lacks."""
+    present = {"audio"} if media.has_audio else set()
+    present |= {"video"} if media.has_video else set()
+    return [(extractor.name, need) for extractor in extractors
+            for need in sorted(set(getattr(extractor, "media_needs", frozenset())) - present)]

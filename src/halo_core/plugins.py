@@ -26,8 +26,9 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .components import KINDS, Component, Kind
+from .components import Component, Kind
 from .errors import HaloError
+from .kinds import BY_KIND, KIND_NAMES, KINDS
 
 DEFAULT_PLUGINS = (
     "halo_core.builtins.subtitles",
@@ -36,6 +37,7 @@ DEFAULT_PLUGINS = (
     "halo_core.builtins.caches",
     "halo_core.builtins.hashing",
     "halo_core.builtins.numpy_index",
+    "halo_core.builtins.local_executor",
 )
 CORE_DISTRIBUTION = "halo-core"
 ENTRY_POINT_GROUP = "halo"
@@ -75,7 +77,7 @@ class PluginProblem:
 @dataclass
 class Registry:
     components: dict[Kind, dict[str, ComponentInfo]] = field(
-        default_factory=lambda: {kind: {} for kind in KINDS}
+        default_factory=lambda: {kind: {} for kind in KIND_NAMES}
     )
     problems: list[PluginProblem] = field(default_factory=list)
 
@@ -192,12 +194,12 @@ def _collect(registry: Registry) -> None:
         source = _source_of(plugin_name)
         registry.problems.append(PluginProblem(plugin_name, source.distribution, _describe(exc)))
 
-    for kind in KINDS:
-        hook_name = hookspecs.COMPONENT_HOOKS[kind]
+    for row in KINDS:
+        hook_name = row.hook
         caller = getattr(pm.hook, hook_name)
         for impl in reversed(caller.get_hookimpls()):
             source = _source_of(impl.plugin_name)
-            register = _registrar(registry, kind, source)
+            register = _registrar(registry, row.kind, source)
             _trace(f"{impl.plugin_name}.{hook_name}(register)")
             try:
                 _call(hook_name, impl, register=register)
@@ -206,21 +208,12 @@ def _collect(registry: Registry) -> None:
 
 
 def _registrar(registry: Registry, kind: Kind, source: PluginSource) -> Callable[[type[Any]], None]:
-    from .components import CacheBackend, Chunker, Embedder, Extractor, LLMBackend, VectorIndex
-
-    base: type[Component[Any]] = {
-        "extractor": Extractor,
-        "chunker": Chunker,
-        "embedder": Embedder,
-        "vector_index": VectorIndex,
-        "cache": CacheBackend,
-        "llm": LLMBackend,
-    }[kind]
+    base = BY_KIND[kind].base
 
     def register(cls: type[Any]) -> None:
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise TypeError(
-                f"register_{kind}s got {cls!r}, which is not a {base.__name__} subclass"
+                f"{BY_KIND[kind].hook} got {cls!r}, which is not a {base.__name__} subclass"
             )
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not name:
@@ -271,10 +264,9 @@ def plugin_sources() -> dict[str, PluginSource]:
 def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
     known = registry.names(kind)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    label = kind.replace("_", " ")
-    plural = "vector indexes" if kind == "vector_index" else f"{label}s"
+    label, plural = BY_KIND[kind].label, BY_KIND[kind].plural
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    other = next((k for k in KINDS if k != kind and name in registry.components[k]), None)
+    other = next((k for k in KIND_NAMES if k != kind and name in registry.components[k]), None)
     if other:
         hint += f" ({name!r} is a {other.replace('_', ' ')}, not a {label}.)"
     provider = KNOWN_PROVIDERS.get(name)

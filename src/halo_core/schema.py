@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .artifacts import atomic_write_text
-from .components import KINDS, Kind
+from .kinds import BY_KIND, KIND_NAMES
 from .model import OUTPUT_MODELS, SCHEMA_VERSION
 from .plugins import Registry
 from .spec import COMPONENT_FIELDS
@@ -31,20 +31,11 @@ def schema_id(name: str, version: int) -> str:
     return f"urn:halo:schema:{name}:v{version}"
 
 
-# Each kind's reference schema (replacing the generic ComponentRef where the spec names one).
-_REF_DEF_NAMES: dict[Kind, str] = {
-    "extractor": "ExtractorRef",
-    "chunker": "ChunkerRef",
-    "embedder": "EmbedderRef",
-    "vector_index": "VectorIndexRef",
-    "cache": "CacheRef",
-    "llm": "LLMRef",
-}
-
 
 def pipeline_schema(registry: Registry) -> dict[str, Any]:
     """The pipeline spec's JSON Schema, with each registered component's options."""
-    components = [info for kind in KINDS for _, info in sorted(registry.components[kind].items())]
+    components = [info for kind in KIND_NAMES
+                  for _, info in sorted(registry.components[kind].items())]
     models: list[tuple[type[BaseModel], Any]] = [(PipelineSpec, "validation")]
     models += [(info.cls.Config, "validation") for info in components]
     refs, top = models_json_schema(list(dict.fromkeys(models)), ref_template="#/$defs/{model}")
@@ -75,11 +66,11 @@ def pipeline_schema(registry: Registry) -> dict[str, Any]:
         ]
         if rules:
             base["allOf"] = rules
-        def_name = _REF_DEF_NAMES[kind]
+        def_name = f"{BY_KIND[kind].title}Ref"  # one schema per kind, replacing ComponentRef
         defs[def_name] = base
         target = {"$ref": f"#/$defs/{def_name}"}
         prop = spec["properties"][field_name]
-        if field_name == "extractors":
+        if BY_KIND[kind].many:
             prop["items"] = target
         else:
             spec["properties"][field_name] = {**target, "description": f"the {label} to use"}

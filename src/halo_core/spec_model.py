@@ -61,6 +61,12 @@ class PipelineSpec(_Strict):
         default_factory=lambda: ComponentRef(use="sqlite", with_={"path": ".halo/cache.db"})
     )
     llm: LLMRef = Field(default_factory=lambda: LLMRef(use="extractive"))
+    executor: ComponentRef = Field(
+        default_factory=lambda: ComponentRef(use="local"),
+        description="runs the stages: `local` (this process); `halo run --executor NAME`",
+    )
     tasks: Tasks = Field(default_factory=Tasks)
     outputs: str = Field(default="runs", description="folder for run outputs, relative to the cwd")
-    max_workers: int = Field(default=2, ge=1, description="extractors run concurrently up to this")
+    max_workers: int = Field(
+        default=2, ge=1, description="independent stages run concurrently up to this"
+    )

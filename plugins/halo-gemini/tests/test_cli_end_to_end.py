@@ -83,7 +83,7 @@ def test_without_a_key_a_fallback_chain_runs_the_fallback(tmp_path) -> None:
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "llm 'gemini' cannot run (no Gemini API key" in result.stdout + result.stderr
+    assert "llm 'gemini' cannot run here (no Gemini API key" in result.stdout + result.stderr
     report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     assert not any(model.startswith("gemini") for model in report["llm"])
 

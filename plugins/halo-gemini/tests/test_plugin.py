@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from halo_gemini import GeminiBackend, GeminiConfig
 
-from halo_core import ComponentUnavailable, get_registry
-from halo_core.pipeline import build_llm
-from halo_core.spec_model import PipelineSpec
+from halo_core import get_registry
+from halo_core.build import build
+from halo_core.spec import load_stored_spec
 
 
 @pytest.fixture
@@ -52,17 +52,14 @@ def test_the_key_is_not_part_of_identity_or_dumps(monkeypatch) -> None:
     assert secret not in backend.config.model_dump_json()
 
 
-def test_without_a_key_the_spec_fails_clearly_or_falls_back(no_key: None) -> None:
-    registry = get_registry()
-    spec = PipelineSpec.model_validate({"name": "t", "llm": {"use": "gemini"}})
-    with pytest.raises(ComponentUnavailable) as raised:
-        build_llm(spec, registry, [])
-    assert "llm 'gemini' cannot run: no Gemini API key" in raised.value.message
-    assert "fallback: [extractive]" in raised.value.message
-    notices: list[str] = []
-    chained = PipelineSpec.model_validate(
-        {"name": "t", "llm": {"use": "gemini", "fallback": ["extractive"]}}
-    )
-    assert build_llm(chained, registry, notices).name == "extractive"
-    assert "llm 'gemini' cannot run (no Gemini API key" in notices[0]
-    assert "falling back" in notices[0]
+def test_without_a_key_the_spec_fails_clearly_or_falls_back(no_key: None, tmp_path) -> None:
+    [problem] = build(load_stored_spec({"name": "t", "llm": {"use": "gemini"}}, tmp_path))
+    assert "llm 'gemini' (halo-gemini): no Gemini API key" in problem
+    assert "fallback: [extractive]" in problem
+    chained = {"name": "t", "llm": {"use": "gemini", "fallback": ["extractive"]}}
+    pipeline = build(load_stored_spec(chained, tmp_path))
+    assert not isinstance(pipeline, list)
+    assert pipeline.llm.name == "extractive"
+    assert "llm 'gemini' cannot run here (no Gemini API key" in pipeline.notices[0]
+    assert "falling back" in pipeline.notices[0]
+    pipeline.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..model import Answer
-from ..qa import DEFAULT_BUDGET, QA, clean_question, load_session, open_qa, save_session
+from ..qa import DEFAULT_BUDGET, ask_in_session, clean_question, open_qa
 
 
 def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> None:
@@ -24,16 +24,6 @@ def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> N
         f"{answer.naive_input_tokens} with the whole transcript)",
         err=True,
     )
-
-
-def ask_in_session(qa: QA, question: str, session_name: str | None) -> Answer:
-    """Answer `question`; with a session, as that conversation's next turn (saved atomically)."""
-    if session_name is None:
-        return qa.ask(question)
-    session = load_session(qa.run.folder, session_name)
-    answer = qa.ask(question, session)
-    save_session(qa.run.folder, session)
-    return answer
 
 
 @click.command("ask")

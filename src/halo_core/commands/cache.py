@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -13,14 +15,15 @@ from ..model import TierStats
 from ..tiered_cache import STATS_NAMESPACE, TIERS, clear_tier, read_entry, tier_entry_counts
 
 
-def _open(run_dir: Path | None, spec: str | None) -> CacheBackend:
+def _open(run_dir: Path | None, spec: str | None) -> CacheBackend[Any]:
     if (run_dir is None) == (spec is None):
         raise HaloError(
             "name the cache by a run folder or by a spec, not both or neither",
             fix="halo cache stats runs/lecture/lecture, or halo cache stats --spec SPEC",
         )
     if run_dir is not None:
-        from ..qa import load_run, open_cache
+        from ..qa import open_cache
+        from ..run_data import load_run
 
         return open_cache(load_run(run_dir))
     from ..plugins import get_registry
@@ -28,13 +31,13 @@ def _open(run_dir: Path | None, spec: str | None) -> CacheBackend:
 
     assert spec is not None  # exactly one of run_dir and spec, checked above
     loaded = load_spec(spec)
-    cache: CacheBackend = get_registry().build(
+    cache: CacheBackend[Any] = get_registry().build(
         "cache", loaded.spec.cache.use, loaded.spec.cache.with_
     )
     return cache
 
 
-def tier_stats(cache: CacheBackend) -> dict[str, TierStats]:
+def tier_stats(cache: CacheBackend[Any]) -> dict[str, TierStats]:
     """Hits and misses recorded by every `halo` process so far, with the entries held now."""
     entries = tier_entry_counts(cache)
     stats: dict[str, TierStats] = {}
@@ -52,7 +55,10 @@ _source = [
 ]
 
 
-def _with_source(f):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with_source(f: F) -> F:
     for decorator in reversed(_source):
         f = decorator(f)
     return f

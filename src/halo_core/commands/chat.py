@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..errors import HaloError
-from ..qa import DEFAULT_BUDGET, open_qa
-from .ask import ask_in_session, print_answer
+from ..qa import DEFAULT_BUDGET, ask_in_session, open_qa
+from .ask import print_answer
 
 QUIT = {"exit", "quit", ":q"}
 

@@ -3,7 +3,6 @@ chapters, Markdown notes or one JSON bundle (see `halo_core.exports`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -31,16 +30,10 @@ def command(run_dir: Path, fmt: str, out: Path | None) -> None:
     """Export the run in RUN_DIR (a folder written by `halo run`) in one format."""
     from ..artifacts import atomic_write_text
     from ..exports import ExportInput, render_export
-    from ..model import Answer, Timeline
-    from ..qa import load_run
+    from ..model import Timeline
+    from ..run_data import load_run
 
     run = load_run(run_dir)
-    answers_file = run.folder / "answers.json"
-    answers = (
-        [Answer.model_validate(a) for a in json.loads(answers_file.read_text(encoding="utf-8"))]
-        if answers_file.is_file()
-        else []
-    )
     name = run.record.get("spec", {}).get("name", "halo")
     text = render_export(
         fmt,
@@ -50,7 +43,7 @@ def command(run_dir: Path, fmt: str, out: Path | None) -> None:
             timeline=run.timeline or Timeline(duration=run.media.duration),
             chunks=run.chunks,
             summaries=run.summaries,
-            answers=answers,
+            answers=run.answers,
         ),
     )
     if out is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..components import KINDS
+from ..kinds import KIND_NAMES
 from ..plugins import (
     CORE_DISTRIBUTION,
     get_registry,
@@ -45,7 +45,7 @@ def plugin_listing(include_not_loaded: bool = False) -> list[dict[str, Any]]:
         plugin = pm.get_plugin(plugin_name)
         hooks = {caller.name for caller in pm.get_hookcallers(plugin) or []}
         found["hooks"] = sorted(set(found["hooks"]) | hooks)
-    for kind in KINDS:
+    for kind in KIND_NAMES:
         for name, info in sorted(registry.components[kind].items()):
             entry(info.distribution, info.source.version)["components"].setdefault(
                 kind, []).append(name)

@@ -35,6 +35,12 @@ from . import global_options
     help="Override a spec value, e.g. --set chunker.with.max_duration=90 (repeatable).",
 )
 @click.option(
+    "--executor",
+    default=None,
+    metavar="NAME",
+    help="Run the stages with this executor instead of the spec's (`halo plugins` lists them).",
+)
+@click.option(
     "--force", is_flag=True, help="Recompute every stage instead of reusing finished ones."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -43,6 +49,7 @@ def command(
     inputs: tuple[str, ...],
     out: str | None,
     overrides: tuple[str, ...],
+    executor: str | None,
     force: bool,
     quiet: bool,
 ) -> int:
@@ -54,9 +61,10 @@ def command(
     """
     from ..progress import Progress
     from ..runner import run
-    from ..spec import load_and_validate
+    from ..spec import load_spec
 
-    loaded = load_and_validate(spec, overrides=list(overrides), inputs=list(inputs), out=out)
+    sets = [*overrides, *([f"executor={{use: {executor}}}"] if executor else [])]
+    loaded = load_spec(spec, overrides=sets, inputs=list(inputs), out=out)
     for handler in logging.getLogger("halo").handlers:
         handler.addFilter(loaded.log_filter())  # secrets never reach the log
     progress = Progress(quiet=quiet or global_options().quiet)

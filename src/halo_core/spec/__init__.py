@@ -16,18 +16,17 @@ value back as its `${VAR}` text, so a stored spec never holds them.
 
 Modules: `loading` (the public load functions), `yaml_source` (reading, parsing, node marks),
 `overrides` (`--set`), `interpolation` (`${VAR}`, secrets, redaction), `inputs`, `shape` (the
-models' fields, pydantic errors as problems), `validation` and `tracks`, `loaded` (`LoadedSpec`),
+models' fields, pydantic errors as problems), `validation` (a dry build), `loaded` (`LoadedSpec`),
 `problems` (how a problem is written and where it points).
 """
 
 from .loaded import LoadedSpec
 from .loading import load_and_validate, load_spec, load_stored_spec
 from .shape import COMPONENT_FIELDS
-from .validation import ComponentUse, Report, inspect_spec, validate
+from .validation import Report, inspect_spec, validate
 
 __all__ = [
     "COMPONENT_FIELDS",
-    "ComponentUse",
     "LoadedSpec",
     "Report",
     "inspect_spec",

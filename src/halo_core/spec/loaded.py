@@ -40,6 +40,10 @@ class LoadedSpec:
         """
         data = self.spec.model_dump(mode="json", by_alias=True)
         data["inputs"] = [str(p) for p in self.inputs]
+        if self.spec.executor == PipelineSpec.model_fields["executor"].get_default(
+            call_default_factory=True
+        ):  # how a run ran does not change what it made: run.json reads as before executors
+            del data["executor"]
         written = {p: text for p, text in self.raw_strings.items() if p[:1] != ("inputs",)}
         restored: dict[str, Any] = restore_raw(data, (), written)
         return restored

@@ -18,7 +18,7 @@ from .loaded import LoadedSpec
 from .overrides import apply_override
 from .problems import Locations, NodePath, problem
 from .shape import pydantic_problems
-from .validation import component_report, validate
+from .validation import inspect_spec, validate
 from .yaml_source import parse, read_spec_file
 
 
@@ -68,7 +68,7 @@ def load_spec(
         locations=locations, raw_strings=raw, input_origins=origins,
     )
     if problems:
-        problems.extend(component_report(loaded, registry).problems)
+        problems.extend(inspect_spec(loaded).problems)
         raise SpecError([loaded.redact(p) for p in problems], path=file)
     return loaded
 

@@ -12,17 +12,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..components import Kind
+from ..kinds import KINDS
 from .problems import Locations, NodePath, dotted, problem
 
-# Top-level spec fields that name a component, and the kind of component each names.
-COMPONENT_FIELDS: dict[str, Kind] = {
-    "extractors": "extractor",
-    "chunker": "chunker",
-    "embedder": "embedder",
-    "index": "vector_index",
-    "cache": "cache",
-    "llm": "llm",
-}
+COMPONENT_FIELDS: dict[str, Kind] = {row.field: row.kind for row in KINDS}
+"""Top-level spec fields that name a component, and the kind of component each names."""
 
 
 def model_of(annotation: Any) -> type[BaseModel] | None:

@@ -192,20 +192,18 @@ class Asker:
     """
 
     def __init__(self, folder: Path) -> None:
-        from halo_core.qa import open_qa
+        from halo_core import open_run
 
-        self._qa = open_qa(folder)
+        self._run = open_run(folder)
 
     def ask(self, question: str, session: str | None) -> dict[str, Any]:
         """The `halo ask RUN --json [--session NAME]` object for `question`."""
-        from halo_core.commands.ask import ask_in_session
-
-        data: dict[str, Any] = ask_in_session(self._qa, question, session).model_dump(mode="json")
+        data: dict[str, Any] = self._run.ask(question, session).model_dump(mode="json")
         data["session"] = session
         return data
 
     def close(self) -> None:
-        self._qa.close()
+        self._run.close()
 
 
 def clean_question(question: str) -> str:

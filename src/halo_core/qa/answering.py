@@ -1,9 +1,7 @@
-"""Questions about a finished run, answered from the smallest context that holds the answer.
+"""Questions about a run, answered from the smallest context that holds the answer.
 
-Everything comes from the run folder (`halo run` wrote it), so `halo ask` works in a new
-process: `run.json` rebuilds the pipeline (embedder, index, cache, LLM), `chunks.json` and
-`timeline.json` give the text with its times, `index/` the chunk vectors, `summaries.json` the
-chunk / section / video summaries.
+`QA` answers from a run's results (`RunData`): handed over in memory by the runner, or read
+from the run folder (`run_data.load_run`, `open.open_qa`) in a new process.
 
 Retrieval ranks *passages* (transcript sentences, each scored with its own embedding plus its
 chunk's best score over the chunk text and the chunk summary) and builds the context from windows
@@ -20,39 +18,24 @@ scope includes that conversation state, so it can never be answered from another
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
-from .artifacts import atomic_write_json
-from .components import CacheBackend, VectorIndex
-from .errors import ComponentUnavailable, HaloError
-from .gateway import LLMGateway, stable_hash
-from .model import (
-    Answer,
-    Chunk,
-    ChunkSet,
-    Citation,
-    LLMRequest,
-    Media,
-    MediaClip,
-    Summaries,
-    Summary,
-    Timeline,
-    Usage,
-)
-from .pipeline import Pipeline
-from .summarize import PROMPTS, parse_reply, span_label
-from .text import split_sentences
-from .tiered_cache import SemanticQuery, text_sha256
-from .tokens import estimate_tokens
+from ..build import Pipeline
+from ..components import VectorIndex
+from ..gateway import LLMGateway, stable_hash
+from ..model import Answer, Citation, LLMRequest, MediaClip, Summaries, Summary, Usage
+from ..run_data import RunData
+from ..summarize import PROMPTS, parse_reply, span_label
+from ..tiered_cache import SemanticQuery, text_sha256
+from ..tokens import estimate_tokens
+from .index_store import stored_index
+from .passages import Passage, passages_of
+from .sessions import Session, Turn, clean_question, is_follow_up, load_session, save_session
 
 DEFAULT_BUDGET = 400
 """Context tokens a question may use (`--budget`); the best window is always included."""
@@ -78,289 +61,11 @@ _BROAD = re.compile(
     r"(what|which) (topics|subjects)|what is (this|the) (video|lecture|talk|meeting) about)\b",
     re.IGNORECASE,
 )
-_FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about)\b", re.IGNORECASE)
-_PRONOUN = re.compile(
-    r"\b(it|its|that|this|those|these|they|them|their|he|she|him|her|his|there|then)\b",
-    re.IGNORECASE,
-)
-SHORT_QUESTION_WORDS = 6
-
-log = logging.getLogger("halo.qa")
-
-
-# --- the run folder -----------------------------------------------------------------------------
-
-
-@dataclass
-class RunData:
-    """What `halo run` left in one run folder."""
-
-    folder: Path
-    record: dict[str, Any]
-    media: Media
-    chunks: list[Chunk]
-    timeline: Timeline | None
-    summaries: Summaries | None
-
-    @property
-    def chunk_set_id(self) -> str:
-        return stable_hash([c.model_dump(mode="json") for c in self.chunks])
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HaloError(
-            f"cannot read {path.name}: {exc}",
-            where=str(path),
-            fix="run the pipeline again (`halo run SPEC`) to rewrite the run folder",
-        ) from None
-
-
-def load_run(folder: Path) -> RunData:
-    """The run in `folder`, or a HaloError saying what is missing and how to get it."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise HaloError(
-            "no such run folder",
-            where=str(folder),
-            fix="pass a folder written by `halo run`, e.g. runs/lecture/lecture",
-        )
-    for required in ("run.json", "chunks.json"):
-        if not (folder / required).is_file():
-            raise HaloError(
-                f"not a finished run folder: {required} is missing",
-                where=str(folder),
-                fix="pass a folder written by `halo run` (runs/<spec>/<media>/), or finish the run",
-            )
-    record = _read_json(folder / "run.json")
-    try:
-        media = Media.model_validate(record["media"])
-        chunks = ChunkSet.model_validate(_read_json(folder / "chunks.json")).chunks
-        timeline = (
-            Timeline.model_validate(_read_json(folder / "timeline.json"))
-            if (folder / "timeline.json").is_file()
-            else None
-        )
-        summaries = (
-            Summaries.model_validate(_read_json(folder / "summaries.json"))
-            if (folder / "summaries.json").is_file()
-            else None
-        )
-    except (KeyError, ValidationError) as exc:
-        raise HaloError(
-            f"the run folder does not match this version of halo: {str(exc).splitlines()[0]}",
-            where=str(folder),
-            fix="run the pipeline again (`halo run SPEC --force`) to rewrite the run folder",
-        ) from None
-    return RunData(folder, record, media, chunks, timeline, summaries)
-
-
-def run_working_dir(run: RunData) -> Path:
-    """The folder `halo run` ran in: relative paths in the stored spec are relative to it."""
-    if "cwd" in run.record:
-        return Path(run.record["cwd"])
-    outputs = Path(run.record.get("spec", {}).get("outputs", "runs"))
-    if outputs.is_absolute():
-        return Path.cwd()
-    # the folder is <cwd>/<outputs>/<spec name>/<media stem>
-    return run.folder.resolve().parents[len(outputs.parts) + 1]
-
-
-def stored_spec_data(run: RunData) -> dict[str, Any]:
-    """The run's spec as stored in run.json, with a relative cache path made absolute."""
-    data: dict[str, Any] = json.loads(json.dumps(run.record["spec"]))
-    cache_options = data.get("cache", {}).get("with", {})
-    path = cache_options.get("path")
-    if isinstance(path, str) and not Path(path).is_absolute():
-        cache_options["path"] = str(run_working_dir(run) / path)
-    return data
-
-
-def open_pipeline(run: RunData) -> Pipeline:
-    """The run's pipeline, rebuilt from run.json in this process."""
-    from .pipeline import build_pipeline
-    from .spec import load_stored_spec
-
-    return build_pipeline(load_stored_spec(stored_spec_data(run), run.folder).spec)
-
-
-def open_cache(run: RunData) -> CacheBackend:
-    """Only the run's cache backend (no models, no LLM checks): for `halo cache`."""
-    from .plugins import get_registry
-    from .spec import load_stored_spec
-
-    spec = load_stored_spec(stored_spec_data(run), run.folder).spec
-    cache: CacheBackend = get_registry().build("cache", spec.cache.use, spec.cache.with_)
-    return cache
-
-
-def open_qa(run_dir: Path, budget: int = DEFAULT_BUDGET) -> QA:
-    """Everything `halo ask` needs, from the run folder alone (close with `QA.close`)."""
-    run = load_run(run_dir)
-    pipeline = open_pipeline(run)
-    problems = pipeline.cache.check()
-    if problems:
-        raise ComponentUnavailable(
-            "; ".join(problems),
-            where=f"cache {pipeline.cache.name!r}",
-            fix="make the run's cache reachable again (see above)",
-        )
-    gateway = LLMGateway(pipeline.llm, pipeline.cache, fallbacks=pipeline.llm_fallbacks)
-    return QA(run, pipeline, gateway, budget=budget)
-
-
-# --- passages and their vectors -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    chunk_id: str
-    start: float
-    end: float
-    text: str
-
-
-def passages_of(run: RunData) -> list[Passage]:
-    """Transcript sentences with their times and chunk; chunks split evenly when there are none."""
-    transcript = run.timeline.track("transcript") if run.timeline is not None else []
-    passages: list[Passage] = []
-    if transcript:
-        chunk_index = 0
-        for n, segment in enumerate(transcript):
-            middle = (segment.start + segment.end) / 2
-            while chunk_index < len(run.chunks) - 1 and run.chunks[chunk_index].end <= middle:
-                chunk_index += 1
-            chunk = run.chunks[chunk_index]
-            passages.append(
-                Passage(
-                    f"p{n:05d}",
-                    chunk.id,
-                    segment.start,
-                    segment.end,
-                    " ".join(segment.text.split()),
-                )
-            )
-        return passages
-    for chunk in run.chunks:
-        sentences = split_sentences(chunk.text) or [chunk.text]
-        step = chunk.duration / len(sentences)
-        for k, sentence in enumerate(sentences):
-            passages.append(
-                Passage(
-                    f"p{len(passages):05d}",
-                    chunk.id,
-                    chunk.start + k * step,
-                    chunk.start + (k + 1) * step,
-                    sentence,
-                )
-            )
-    return passages
-
-
-def _fresh_index(pipeline: Pipeline) -> VectorIndex:
-    return type(pipeline.index)(pipeline.index.config)
-
 
 def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     return np.asarray(pipeline.embedder.embed(texts), dtype=np.float32)
-
-
-def stored_index(
-    folder: Path,
-    key: str,
-    pipeline: Pipeline,
-    build: Callable[[], tuple[list[str], np.ndarray]],
-) -> VectorIndex:
-    """The index saved in `folder` when its stage.json carries `key`; else built and saved."""
-    index = _fresh_index(pipeline)
-    record = folder / "stage.json"
-    try:
-        if record.is_file() and json.loads(record.read_text())["key"] == key:
-            index.load(folder)
-            return index
-    except Exception as exc:  # an unreadable saved index is rebuilt, never fatal
-        log.warning("rebuilding the index in %s (%s)", folder, exc)
-        index = _fresh_index(pipeline)
-    ids, vectors = build()
-    if ids:
-        index.add(ids, vectors)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        index.save(folder)
-        atomic_write_json(record, {"key": key})
-    except OSError as exc:  # a read-only run folder only costs the rebuild next time
-        log.warning("cannot save the index in %s (%s)", folder, exc)
-    return index
-
-
-# --- sessions -----------------------------------------------------------------------------------
-
-
-class Turn(BaseModel):
-    question: str
-    retrieval_query: str
-    answer: str
-    citations: list[Citation] = []
-    asked_at: str
-
-
-class Session(BaseModel):
-    name: str
-    turns: list[Turn] = []
-
-
-_SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def session_path(run_folder: Path, name: str) -> Path:
-    if not _SESSION_NAME.match(name):
-        raise HaloError(
-            f"bad session name {name!r}",
-            fix="use letters, digits, '.', '_' or '-' (up to 64), e.g. --session lecture-notes",
-        )
-    return run_folder / "sessions" / f"{name}.json"
-
-
-def load_session(run_folder: Path, name: str) -> Session:
-    path = session_path(run_folder, name)
-    if not path.is_file():
-        return Session(name=name)
-    try:
-        return Session.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HaloError(
-            f"session {name!r} cannot be read: {str(exc).splitlines()[0]}",
-            where=str(path),
-            fix="move the file away to start the session afresh (it is left untouched)",
-        ) from None
-
-
-def save_session(run_folder: Path, session: Session) -> None:
-    atomic_write_json(session_path(run_folder, session.name), session.model_dump(mode="json"))
-
-
-def clean_question(question: str) -> str:
-    """The question with its whitespace normalized; an empty one is a user error."""
-    question = " ".join(question.split())
-    if not question:
-        raise HaloError(
-            "the question is empty", fix='ask something, e.g. halo ask RUN_DIR "What is X?"'
-        )
-    return question
-
-
-def is_follow_up(question: str) -> bool:
-    if _FOLLOW_UP_START.search(question):
-        return True
-    return bool(_PRONOUN.search(question)) and len(question.split()) <= SHORT_QUESTION_WORDS
-
-
-# --- answering ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -385,8 +90,6 @@ class QA:
     _summaries_from_l3: bool = False
 
     def __post_init__(self) -> None:
-        if self.gateway.semantic is None:
-            self.gateway.use_embedder(self.pipeline.embedder, lambda: _fresh_index(self.pipeline))
         self.passages = passages_of(self.run)
         self._position = {p.id: n for n, p in enumerate(self.passages)}
         self._chunk_by_id = {c.id: c for c in self.run.chunks}
@@ -401,29 +104,40 @@ class QA:
                     self.pipeline.index.identity(),
                 ]
             ),
-            self.pipeline,
+            self.pipeline.fresh_index,
             lambda: (
                 [p.id for p in self.passages],
                 _embed(self.pipeline, [p.text for p in self.passages]),
             ),
         )
-        self.chunk_index = stored_index(
+        self.chunk_index = self._chunk_index()
+        self._load_summaries()
+
+    def _chunk_index(self) -> VectorIndex[Any]:
+        """The run's chunk vectors: handed over by the run, else the index saved in the run
+        folder (rebuilt when it was made with another embedder)."""
+        if self.run.chunk_vectors is not None:
+            index = self.pipeline.fresh_index()
+            ids, vectors = self.run.chunk_vectors
+            if ids:
+                index.add(ids, vectors)
+            return index
+        return stored_index(
             self.run.folder / "index",
             self._run_index_key(),
-            self.pipeline,
+            self.pipeline.fresh_index,
             lambda: (
                 [c.id for c in self.run.chunks],
                 _embed(self.pipeline, [c.text for c in self.run.chunks]),
             ),
         )
-        self._load_summaries()
 
     def close(self) -> None:
         """Add this process's cache statistics to the cache's totals, then close the cache."""
         try:
             self.gateway.flush_stats()
         finally:
-            self.pipeline.cache.close()
+            self.pipeline.close()
 
     # -- identities --
 
@@ -737,9 +451,11 @@ def _summary_text(summary: Summary) -> str:
     return f"{head}{summary.text}" + (f" Key points: {points}." if points else "")
 
 
-def answer_questions(
-    run_dir: Path, questions: list[str], pipeline: Pipeline, gateway: LLMGateway
-) -> list[Answer]:
-    """Answer each question independently (no conversation), for `tasks.ask` in `halo run`."""
-    qa = QA(load_run(run_dir), pipeline, gateway)
-    return [qa.ask(q) for q in questions]
+def ask_in_session(qa: QA, question: str, session_name: str | None) -> Answer:
+    """Answer `question`; with a session, as that conversation's next turn (saved atomically)."""
+    if session_name is None:
+        return qa.ask(question)
+    session = load_session(qa.run.folder, session_name)
+    answer = qa.ask(question, session)
+    save_session(qa.run.folder, session)
+    return answer

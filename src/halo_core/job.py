@@ -1,0 +1,369 @@
+"""`Job`: one input through the stage graph — stored artifacts reused or stages computed and
+stored, progress, the output files as soon as what they read exists, run.json and the report.
+
+An executor (`components.Executor`) decides when and where each stage runs; everything else about
+a stage happens here, so every executor gets the same caching, outputs and report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import media as media_probe
+from .artifacts import ArtifactStore, artifact_key
+from .build import Pipeline, build
+from .components import Component
+from .context import RunContext
+from .errors import BudgetExceeded, HaloError, MediaError, SpecError, StageFailed
+from .media import missing_streams
+from .model import JSONValue, LLMRequest, Media, RunReport, StageReport
+from .outputs import RunFolder
+from .outputs.files import OUTPUT_NAMES, Rendering
+from .plugins import PluginSource, get_registry
+from .progress import Progress
+from .run_data import RunData, with_absolute_cache_path
+from .spec import LoadedSpec, load_stored_spec
+from .stages import Given, Stage, StageGraph, plan, timeline_of
+from .summarize import summary_requests
+
+PROBES_DIR = "probes"
+"""Beside the artifacts: media records by path, size and mtime (not content-addressed)."""
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@dataclass
+class RunResult:
+    """What happened to one input: its run folder, report and results, or the error that
+    stopped it (`data` then holds what it finished, when it got as far as chunking)."""
+
+    input: Path
+    run_dir: Path | None = None
+    report: RunReport | None = None
+    error: HaloError | None = None
+    data: RunData | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.error.exit_code if self.error else 0
+
+
+@dataclass(frozen=True)
+class StageCall:
+    """One stage to compute in another process: picklable (the stored spec, the stage, the
+    media, its inputs' decoded values and keys). `run()` rebuilds the pipeline from the spec
+    and the registry of the process it runs in, and returns the stage's artifact."""
+
+    spec: dict[str, Any]
+    spec_dir: Path
+    stage: Stage
+    given: Given
+    work_dir: Path
+
+    def run(self) -> JSONValue:
+        pipeline = build(load_stored_spec(self.spec, self.spec_dir))
+        if isinstance(pipeline, list):
+            raise SpecError(pipeline, path=str(self.spec_dir))
+        try:
+            ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir)
+            return self.stage.compute(pipeline, pipeline.gateway(), self.given, ctx)
+        finally:
+            pipeline.close()
+
+
+@dataclass
+class Job:
+    """One input of a run. An executor calls `start()`, runs every stage of `graph` (each after
+    its inputs) with `run_stage` — or `reuse` / `stage_call` / `finish_stage` elsewhere — and
+    the runner calls `finish()`."""
+
+    loaded: LoadedSpec
+    pipeline: Pipeline
+    store: ArtifactStore
+    path: Path
+    progress: Progress
+    force: bool = False
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    error: HaloError | None = None
+    failed_stage: str | None = None
+
+    def __post_init__(self) -> None:
+        spec = self.loaded.spec
+        self.folder = RunFolder(Path(spec.outputs) / spec.name / self.path.stem, self.loaded.redact)
+        self.gateway = self.pipeline.gateway()
+        self.graph: StageGraph = plan(self.pipeline)
+        self.ctx = RunContext(stage="run", log=logging.getLogger("halo"),
+                              on_progress=self.progress.update, cancelled=self.cancelled)
+        self.values: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
+        self.reports: dict[str, StageReport] = {}
+        self.written: set[str] = set()
+        self.started = self.finished = False
+        self.result: RunResult | None = None
+        self._lock = threading.RLock()
+        self._media: Media | None = None
+
+    @property
+    def media(self) -> Media:
+        assert self._media is not None, "Job.start() comes first"
+        return self._media
+
+    # --- start and finish ---------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Probe the media and mark the folder as a run in progress; False (and `error` set)
+        when the input cannot be run."""
+        self.started = True
+        self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._t0 = time.monotonic()
+        try:
+            self._media = self._probe()
+            for name, need in missing_streams(self._media, self.pipeline.extractors):
+                raise MediaError(
+                    f"extractor {name!r} needs a {need} stream; the file has none",
+                    where=str(self._media.path),
+                    fix=f"pass a file with {need}, or remove `use: {name}` from the spec's "
+                    "extractors")
+        except HaloError as exc:
+            self.error = exc
+            return False
+        self.progress.message(f"{self.media.path.name}: {self.media.duration:.1f} s")
+        self.folder.remove("report.json")  # a folder without report.json is unfinished
+        self._write_record(incomplete={"stage": None, "error": "the run is in progress, or "
+                                       "was stopped before it could say more"})
+        return True
+
+    def finish(self, interrupted: bool = False) -> RunResult:
+        """The report and run.json when every stage finished; else run.json saying which stage
+        failed. Either way, outputs this run did not write are removed: a folder never holds
+        a previous run's files beside this one's."""
+        if self.result is not None:
+            return self.result
+        self.finished = True
+        try:
+            self.result = self._close(interrupted)
+            return self.result
+        finally:
+            if self.started and self._media is not None:
+                self.folder.remove_unwritten(*OUTPUT_NAMES)
+                self.gateway.flush_stats()  # this run's cache hits/misses into `halo cache stats`
+
+    def _close(self, interrupted: bool) -> RunResult:
+        if not self.started or self._media is None:
+            return RunResult(self.path, error=self.error)
+        report = None
+        if self.error is None and not interrupted:
+            report = self._report()
+            self.folder.write_model("report.json", report)
+            self._write_record()
+        else:
+            what = self.error.message if self.error else "interrupted"
+            self._write_record(incomplete={"stage": self.failed_stage, "error": what})
+        return RunResult(self.path, self.folder.path, report=report, error=self.error,
+                         data=self._data(report))
+
+    # --- stages -------------------------------------------------------------------------------
+
+    def key(self, stage: Stage) -> str:
+        with self._lock:
+            return stage.key(self.pipeline, self.media, self.keys)
+
+    def reuse(self, stage: Stage) -> JSONValue | None:
+        """The stage's stored artifact, when it finished before (and not --force)."""
+        return None if self.force else self.store.get(self.key(stage))
+
+    def given(self, stage: Stage) -> Given:
+        with self._lock:
+            return Given(self.media, {n: self.values[n] for n in stage.inputs},
+                         {n: self.keys[n] for n in stage.inputs}, self.folder.path)
+
+    def stage_call(self, stage: Stage) -> StageCall:
+        spec = with_absolute_cache_path(self.loaded.storable(), Path.cwd())
+        return StageCall(spec, self.loaded.path.parent, stage, self.given(stage),
+                         self.store.work_dir(self.key(stage)))
+
+    def run_stage(self, stage: Stage) -> None:
+        """Reuse or compute `stage` here, store it, and record it (`finish_stage`). A component's
+        exception fails the job with StageFailed naming stage, component, distribution and
+        input; BudgetExceeded and interrupts pass through untouched."""
+        t0 = time.monotonic()
+        try:
+            value = self.reuse(stage)
+            reused = value is not None
+            if value is None:
+                self.progress.start(stage.name, self.media.duration)
+                ctx = self.ctx.for_stage(stage.name, self.store.work_dir(self.key(stage)))
+                try:
+                    value = stage.compute(self.pipeline, self.gateway, self.given(stage), ctx)
+                except (BudgetExceeded, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    raise self._failure(stage, exc) from exc
+                if self.cancelled.is_set():
+                    # A component that saw the run being cancelled may have returned early
+                    # with part of its output: never store that as finished.
+                    raise KeyboardInterrupt
+            self.finish_stage(stage, value, time.monotonic() - t0, reused=reused)
+        except Exception as exc:
+            self.fail(stage, exc)
+            raise
+
+    def finish_stage(self, stage: Stage, value: JSONValue, wall_s: float, *,
+                     reused: bool = False) -> None:
+        """Store a computed artifact, report the stage, and write the outputs now ready."""
+        key = self.key(stage)
+        if not reused:
+            self.store.put(key, value)
+        duration = self.media.duration
+        speed = duration / wall_s if not reused and duration and wall_s > 0 else None
+        self.progress.finish(stage.name, reused=reused,
+                             detail=f"{speed:.0f}x real time" if speed and wall_s > 0.05 else "")
+        decoded = stage.decode(value, self.media)
+        source = _source(stage.of(self.pipeline))
+        with self._lock:
+            self.keys[stage.name], self.values[stage.name] = key, decoded
+            self.reports[stage.name] = StageReport(
+                stage=stage.name, component=stage.component,
+                distribution=source.distribution if source else "unregistered",
+                reused=reused, wall_s=round(wall_s, 4),
+                real_time_factor=round(speed, 2) if speed else None,
+                peak_rss_mb=round(peak_rss_mb(), 1))
+            self._write_ready_outputs()
+
+    def fail(self, stage: Stage, exc: BaseException) -> None:
+        """Record the first failure of this job (a later one is a consequence)."""
+        with self._lock:
+            if self.error is not None:
+                return
+            self.failed_stage = stage.name
+            self.error = exc if isinstance(exc, HaloError) else self._failure(stage, exc)
+
+    def _failure(self, stage: Stage, exc: BaseException) -> StageFailed:
+        if isinstance(exc, HaloError):  # its fix goes to the fix line; the input is named once
+            inputs = (None, str(self.path), str(self.path.resolve()))
+            detail = exc.what if exc.where in inputs else f"{exc.where}: {exc.what}"
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+        component = stage.of(self.pipeline)
+        failure = StageFailed(
+            f"stage {stage.name!r} failed in {component.kind} {component.name!r} "
+            f"({_distribution(component)}): {detail}",
+            where=str(self.path),
+            fix=(exc.fix if isinstance(exc, HaloError) and exc.fix else
+                 "fix the cause above, then run the same command again: finished stages are "
+                 "kept and reused (HALO_DEBUG=1 shows the traceback)"),
+        )
+        if isinstance(exc, HaloError):
+            failure.exit_code = exc.exit_code  # bad input stays exit 2, as the component said
+        return failure
+
+    # --- outputs and records ------------------------------------------------------------------
+
+    def _write_ready_outputs(self) -> None:
+        rendering = Rendering(self.folder, self.media, self.values, self.keys, self.pipeline)
+        for output in self.graph.outputs:
+            if output.name not in self.written and all(i in self.values for i in output.inputs):
+                output.write(rendering)
+                self.written.add(output.name)
+
+    def _probe(self) -> Media:
+        """The media record, stored by path, size and modification time: a re-run of a long
+        video does not hash its bytes again."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return media_probe.probe(self.path)  # says what is wrong with the path
+        key = artifact_key(stage="probe", path=str(self.path.resolve()), size=stat.st_size,
+                           mtime_ns=stat.st_mtime_ns, inode=stat.st_ino)
+        probes = ArtifactStore(self.store.root.parent / PROBES_DIR)
+        stored = None if self.force else probes.get(key)
+        if stored is not None:
+            return Media.model_validate(stored)
+        media = media_probe.probe(self.path)
+        probes.put(key, media.model_dump(mode="json"))
+        return media
+
+    def _write_record(self, incomplete: dict[str, Any] | None = None) -> None:
+        """run.json: all `halo ask RUN_DIR` needs to rebuild the pipeline in a new process, and,
+        while the run is not finished, what stopped it."""
+        pipeline = self.pipeline
+        record: dict[str, Any] = {
+            "schema_version": 1,
+            "spec": self.loaded.storable(),
+            "spec_path": str(self.loaded.path),
+            "cwd": str(Path.cwd()),  # relative paths in the spec (the cache's) start here
+            "media": self.media.model_dump(mode="json"),
+            "components": {
+                "extractors": [e.identity() for e in pipeline.extractors],
+                "chunker": pipeline.chunker.identity(),
+                "embedder": pipeline.embedder.identity(),
+                "index": pipeline.index.identity(),
+                "cache": pipeline.cache.identity(),
+                "llm": pipeline.llm.identity(),
+            },
+            "artifacts": str(self.store.root.resolve()),
+        }
+        if incomplete is not None:
+            record["incomplete"] = incomplete
+        self.folder.write_json("run.json", record)
+
+    def _data(self, report: RunReport | None) -> RunData | None:
+        if "chunk" not in self.values:
+            return None
+        tracks = [s.name for s in self.graph.stages if s.kind == "extractor"]
+        have = all(t in self.values for t in tracks)
+        notes = self.folder.path / "notes.md"
+        return RunData(
+            folder=self.folder.path, media=self.media, chunks=self.values["chunk"].chunks,
+            timeline=timeline_of(self.media, tuple(tracks), self.values) if have else None,
+            summaries=self.values.get("summarize"), answers=self.values.get("ask", []),
+            notes=notes.read_text(encoding="utf-8") if "notes.md" in self.written else None,
+            report=report)
+
+    def _report(self) -> RunReport:
+        data = self._data(None)
+        assert data is not None and data.timeline is not None
+        answers, summaries = data.answers, data.summaries
+        requests = len(answers)
+        if summaries is not None:
+            requests += summary_requests(len(summaries.chunks), len(summaries.sections))
+        transcript = (" ".join(s.text for s in data.timeline.track("transcript"))
+                      or " ".join(c.text for c in data.chunks))
+        naive_each = self.pipeline.llm.count_tokens(
+            LLMRequest(task="summarize", prompt="", context=transcript)) if requests else 0
+        return RunReport(
+            spec=self.loaded.spec.name,
+            media=self.media,
+            started_at=self._started_at,
+            wall_s=round(time.monotonic() - self._t0, 4),
+            peak_rss_mb=round(peak_rss_mb(), 1),
+            stages=[self.reports[s.name] for s in self.graph.stages],
+            llm={m: u.model_copy() for m, u in self.gateway.usage_by_model.items()},
+            llm_fallbacks_taken=list(self.gateway.fallbacks_taken),
+            cache=self.gateway.tiers,
+            chunk_count=len(data.chunks),
+            naive_input_tokens=naive_each * requests,
+        )
+
+
+def _source(component: Component[Any]) -> PluginSource | None:
+    try:
+        return get_registry().get(component.kind, component.name).source
+    except HaloError:
+        return None
+
+
+def _distribution(component: Component[Any]) -> str:
+    """`halo-scenedetect 0.1.0`: where a component came from, for error messages."""
+    source = _source(component)
+    return f"{source.distribution} {source.version}".strip() if source else "unregistered"

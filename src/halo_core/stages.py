@@ -1,0 +1,249 @@
+"""The stages of a run. Each declares what it reads (`inputs`: names of earlier stages), what it
+produces (its artifact: JSON, stored content-addressed under its key) and how its key is derived
+(`key`), so a re-run finds every finished stage again. `plan` derives a spec's graph.
+
+- one stage per extractor, named by its track (`transcript`…): reads the tracks it requires;
+  key: `extract`, media SHA-256, extractor identity, the keys of the tracks it requires.
+- `chunk`: reads every track; key: `chunk`, media SHA-256, chunker identity, every track's key.
+- `index`: reads `chunk`; key: `index`, the chunk key, embedder and index identities.
+- `summarize` (tasks.summarize): reads every track and `chunk`; key: `summarize`, the chunk key,
+  LLM identity, the prompts' hash.
+- `ask` (tasks.ask): reads every track, `chunk`, `index`, `summarize` when on; key: `ask`, the
+  chunk/index/summarize keys, LLM identity, the questions.
+
+Stage objects are frozen dataclasses of names and numbers: picklable. What they compute with —
+the components and the gateway — comes from a `Pipeline` built from the spec where they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from .artifacts import artifact_key
+from .chunking import SPEAKERS, TRANSCRIPT
+from .components import Component, Kind
+from .context import RunContext
+from .gateway import LLMGateway, stable_hash
+from .graph import Node, order
+from .model import Answer, ChunkSet, JSONValue, Media, Segment, Summaries, Timeline
+from .outputs.files import OutputFile, output_files
+from .speakers import label_transcript
+from .summarize import PROMPTS, summarize
+
+if TYPE_CHECKING:
+    from .build import Pipeline
+
+SUMMARIZE_VERSION = stable_hash(PROMPTS)[:12]
+"""Part of the summarize stage's key: changing the prompts invalidates stored summaries."""
+
+_segments = TypeAdapter(list[Segment])
+_answers = TypeAdapter(list[Answer])
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a stage computes from: the media, its inputs' values (decoded) and keys, the run
+    folder (Q&A keeps its passage index there)."""
+
+    media: Media
+    values: Mapping[str, Any]
+    keys: Mapping[str, str]
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Stage(Node):
+    kind: Kind
+    """the kind of component that computes it"""
+    component: str
+    """that component's name"""
+
+    def of(self, pipeline: Pipeline) -> Component[Any]:
+        """The component instance that computes this stage."""
+        found: Component[Any] = getattr(pipeline, self.kind)
+        return found
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        raise NotImplementedError
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        raise NotImplementedError
+
+    def decode(self, value: Any, media: Media) -> Any:
+        """The stored artifact as the typed object later stages and outputs read."""
+        return value
+
+
+@dataclass(frozen=True)
+class ExtractStage(Stage):
+    index: int
+    """position among the spec's extractors"""
+
+    @classmethod
+    def of_class(cls, extractor: type[Component[Any]], index: int) -> ExtractStage:
+        return cls(str(getattr(extractor, "provides", "")),
+                   tuple(getattr(extractor, "requires", ())), "extractor", extractor.name, index)
+
+    @property
+    def role(self) -> str:
+        return "extractor"
+
+    @property
+    def label(self) -> str:
+        return self.component
+
+    def of(self, pipeline: Pipeline) -> Component[Any]:
+        return pipeline.extractors[self.index]
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        return artifact_key(stage="extract", media=media.sha256,
+                            component=self.of(pipeline).identity(),
+                            upstream={track: keys[track] for track in sorted(self.inputs)})
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        upstream = Timeline(duration=given.media.duration,
+                            tracks={track: given.values[track] for track in self.inputs})
+        segments = pipeline.extractors[self.index].extract(given.media, upstream, ctx)
+        return _segments.dump_python(_segments.validate_python(segments), mode="json")
+
+    def decode(self, value: Any, media: Media) -> Any:
+        return _segments.validate_python(value)
+
+
+def timeline_of(media: Media, tracks: Sequence[str], values: Mapping[str, Any]) -> Timeline:
+    """The run's timeline: every track in graph order, speaker labels joined onto the
+    transcript when the run has both (`speakers.py`)."""
+    timeline = Timeline(duration=media.duration)
+    for track in tracks:
+        timeline = timeline.with_track(track, values[track])
+    if timeline.track(TRANSCRIPT) and timeline.track(SPEAKERS):
+        labelled = label_transcript(timeline.track(TRANSCRIPT), timeline.track(SPEAKERS))
+        timeline = timeline.with_track(TRANSCRIPT, labelled)
+    return timeline
+
+
+@dataclass(frozen=True)
+class ChunkStage(Stage):
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        return artifact_key(stage="chunk", media=media.sha256,
+                            component=pipeline.chunker.identity(),
+                            upstream={track: keys[track] for track in self.inputs})
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        timeline = timeline_of(given.media, self.inputs, given.values)
+        return [c.model_dump(mode="json")
+                for c in pipeline.chunker.chunk(timeline, given.media, ctx)]
+
+    def decode(self, value: Any, media: Media) -> ChunkSet:
+        return ChunkSet(media=media.path.name, duration=media.duration, chunker=self.component,
+                        chunks=value)
+
+
+@dataclass(frozen=True)
+class IndexStage(Stage):
+    """The chunk texts' vectors (the embedder's; `index` names the stage after its use)."""
+
+    def of(self, pipeline: Pipeline) -> Component[Any]:
+        return pipeline.embedder
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        return artifact_key(stage="index", upstream=keys["chunk"],
+                            embedder=pipeline.embedder.identity(),
+                            index=pipeline.index.identity())
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        chunks = given.values["chunk"].chunks
+        vectors = (pipeline.embedder.embed([c.text for c in chunks]) if chunks
+                   else np.zeros((0, 0)))
+        ctx.progress(given.media.duration, given.media.duration)
+        return {"ids": [c.id for c in chunks], "vectors": np.asarray(vectors).tolist()}
+
+
+@dataclass(frozen=True)
+class SummarizeStage(Stage):
+    tracks: tuple[str, ...]
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        return artifact_key(stage="summarize", upstream=keys["chunk"],
+                            component=pipeline.llm.identity(), prompts=SUMMARIZE_VERSION)
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        timeline = timeline_of(given.media, self.tracks, given.values)
+        summaries = summarize(given.values["chunk"].chunks, timeline, given.media, gateway, ctx,
+                              context_id=given.keys["chunk"])
+        return summaries.model_dump(mode="json")
+
+    def decode(self, value: Any, media: Media) -> Summaries:
+        return Summaries.model_validate(value).model_copy(update={"media": media.path.name})
+
+
+@dataclass(frozen=True)
+class AskStage(Stage):
+    tracks: tuple[str, ...]
+    questions: tuple[str, ...]
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        upstream = {name: keys[name] for name in ("chunk", "index", "summarize") if name in keys}
+        return artifact_key(stage="ask", upstream=upstream, component=pipeline.llm.identity(),
+                            questions=list(self.questions))
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        from .qa import QA  # the Q&A engine; imported only when questions are asked
+        from .run_data import RunData
+
+        index = given.values["index"]
+        run = RunData(folder=given.folder, media=given.media,
+                      chunks=given.values["chunk"].chunks,
+                      timeline=timeline_of(given.media, self.tracks, given.values),
+                      summaries=given.values.get("summarize"),
+                      chunk_vectors=(index["ids"], np.asarray(index["vectors"], np.float32)))
+        qa = QA(run, pipeline, gateway)
+        return _answers.dump_python([qa.ask(q) for q in self.questions], mode="json")
+
+    def decode(self, value: Any, media: Media) -> list[Answer]:
+        return _answers.validate_python(value)
+
+
+@dataclass(frozen=True)
+class StageGraph:
+    """Stages (computed, stored, scheduled by an executor) in dependency order, and the output
+    files the job writes as soon as the stages they read have finished."""
+
+    stages: tuple[Stage, ...]
+    outputs: tuple[OutputFile, ...]
+
+    def stage(self, name: str) -> Stage:
+        return next(s for s in self.stages if s.name == name)
+
+    def ready(self, done: set[str], started: set[str]) -> list[Stage]:
+        """Stages not started yet whose inputs are all done."""
+        return [s for s in self.stages
+                if s.name not in started and all(i in done for i in s.inputs)]
+
+
+def plan(pipeline: Pipeline) -> StageGraph:
+    """The spec's stages in dependency order, and the output files they feed."""
+    tasks = pipeline.spec.tasks
+    extract = order(ExtractStage.of_class(type(e), n) for n, e in enumerate(pipeline.extractors))
+    tracks = tuple(s.name for s in extract)
+    stages: list[Stage] = [*extract, ChunkStage("chunk", tracks, "chunker", pipeline.chunker.name),
+                           IndexStage("index", ("chunk",), "embedder", pipeline.embedder.name)]
+    llm = pipeline.llm.name
+    if tasks.summarize:
+        stages.append(SummarizeStage("summarize", (*tracks, "chunk"), "llm", llm, tracks))
+    if tasks.ask:
+        read = ("chunk", "index", *(("summarize",) if tasks.summarize else ()))
+        stages.append(AskStage("ask", (*tracks, *read), "llm", llm, tracks, tuple(tasks.ask)))
+    return StageGraph(tuple(stages), output_files(pipeline.spec, tracks))
