@@ -11,6 +11,7 @@ import pytest
 from halo_core import (
     RunContext,
     Scene,
+    SlideText,
     SpeakerTurn,
     Timeline,
     TopicSegment,
@@ -81,6 +82,36 @@ def test_scenes_and_topics_place_cuts_when_pauses_are_uniform() -> None:
     assert [c.topics[0] for c in chunks] == ["t0", "t0", "t2"]  # topics overlapping each chunk
     assert "t1" in chunks[1].topics and chunks[0].topics == ["t0"]
     assert chunks[1].scene_cuts == [starts[1]]
+
+
+def test_a_slide_with_a_new_heading_is_a_topic_shift() -> None:
+    timeline, starts = lecture(topic_pause=0.4)  # pauses say nothing here
+    d = timeline.duration
+    headings = ["Photosynthesis", "Photosynthesis", "Scales", "Inflation"]
+    shown = [0.0, 20.0, starts[1] + 0.3, starts[2] - 0.3]  # a same-heading slide change at 20 s
+    slides = [
+        SlideText(start=a, end=b, text=f"{h}\npoint", heading=h)
+        for h, a, b in zip(headings, shown, [*shown[1:], d], strict=True)
+    ]
+    chunks = run_chunker(
+        RulesChunker.from_options({"min_duration": 20}), timeline.with_track("slides", slides), d
+    )
+    assert [round(c.start, 1) for c in chunks[1:]] == [round(s, 1) for s in starts[1:]]
+    assert all("topic" in reason_kinds(c) for c in chunks[1:])
+
+
+def test_a_silent_slide_deck_is_chunked_with_the_slides_text() -> None:
+    slides = [
+        SlideText(start=0, end=70, text="Gutenberg\nMainz, around 1450", heading="Gutenberg"),
+        SlideText(start=70, end=130, text="Gutenberg\nMovable metal type", heading="Gutenberg"),
+        SlideText(start=130, end=200, text="Okazaki fragments\nLagging strand", heading="DNA"),
+    ]
+    scenes = [Scene(start=a, end=b, keyframe=a, score=0.9) for a, b in ((0, 130), (130, 200))]
+    timeline = Timeline(duration=200).with_track("slides", slides).with_track("scenes", scenes)
+    chunks = run_chunker(RulesChunker(), timeline, 200)
+    assert [c.start for c in chunks] == [0, 130]
+    assert chunks[0].text == "Gutenberg\nMainz, around 1450\nMovable metal type"
+    assert chunks[1].text == "Okazaki fragments\nLagging strand" and chunks[1].word_count == 4
 
 
 def test_speaker_turns_alone_mark_boundaries() -> None:

@@ -26,7 +26,13 @@ from .model import Boundary, BoundaryReason, Chunk, Timeline, TranscriptSegment
 from .text import ends_sentence
 from .tokens import CHARS_PER_TOKEN
 
-TRANSCRIPT, SPEAKERS, SCENES, TOPICS = "transcript", "speakers", "scenes", "topics"
+TRANSCRIPT, SPEAKERS, SCENES, TOPICS, SLIDES = (
+    "transcript",
+    "speakers",
+    "scenes",
+    "topics",
+    "slides",
+)
 
 DEFAULT_WINDOW = 3.0
 """Seconds around a candidate in which a scene cut or topic start counts as evidence for it."""
@@ -255,7 +261,8 @@ def build_chunks(
     chunks = []
     for i, (start, end) in enumerate(zip(edges, edges[1:], strict=False)):
         inside = members[i]
-        text = " ".join(u.text for u in inside)
+        # a stretch without speech (a silent slide deck) says what its slides say
+        text = " ".join(u.text for u in inside) if inside else slide_text_in(timeline, start, end)
         speakers = list(dict.fromkeys(u.speaker for u in inside if u.speaker))
         if not inside:
             speakers = list(dict.fromkeys(s for s0, s1, s in turns if s0 < end and s1 > start))
@@ -318,7 +325,35 @@ def _scene_cuts(timeline: Timeline) -> list[tuple[float, float]]:
 
 
 def _topic_starts(timeline: Timeline) -> list[tuple[float, float]]:
-    return sorted((s.start, s.score) for s in timeline.track(TOPICS) if s.start > 0)
+    """(start, strength) of every topic shift: the topics track's, and each slide that brings a
+    new heading (full strength: a deck's own word that a new part begins)."""
+    shifts = [(s.start, s.score) for s in timeline.track(TOPICS) if s.start > 0]
+    return sorted(shifts + _heading_changes(timeline))
+
+
+def _heading_changes(timeline: Timeline) -> list[tuple[float, float]]:
+    changes: list[tuple[float, float]] = []
+    previous = None
+    for slide in timeline.track(SLIDES):
+        heading = " ".join(getattr(slide, "heading", "").casefold().split())
+        if not heading:
+            continue
+        if previous is not None and heading != previous and slide.start > 0:
+            changes.append((slide.start, 1.0))
+        previous = heading
+    return changes
+
+
+def slide_text_in(timeline: Timeline, start: float, end: float) -> str:
+    """The text of the slides shown in [start, end), each distinct line once, in order: what a
+    stretch without speech says."""
+    lines = (
+        line
+        for slide in timeline.track(SLIDES)
+        if slide.start < end and slide.end > start
+        for line in str(getattr(slide, "text", "")).splitlines()
+    )
+    return "\n".join(dict.fromkeys(line.strip() for line in lines if line.strip()))
 
 
 def _speaker_turns(timeline: Timeline) -> list[tuple[float, float, str]]:
