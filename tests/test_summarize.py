@@ -19,6 +19,7 @@ from halo_core import (
     LLMResponse,
     Media,
     RunContext,
+    SlideText,
     Timeline,
     TopicSegment,
 )
@@ -82,6 +83,28 @@ def test_sections_follow_the_topic_track_when_there_is_one() -> None:
         ["c000", "c001"],
         ["c002", "c003", "c004", "c005"],
     ]
+
+
+def test_sections_are_the_decks_parts_titled_by_their_slide_headings(plugin_dir: Path) -> None:
+    chunks = make_chunks([10, 20, 30, 40, 50, 60])
+    slides = [
+        SlideText(start=0, end=25, text="Tides\nthe moon", heading="Tides"),
+        SlideText(start=25, end=32, text="bare slide"),  # no heading: stays in its part
+        SlideText(start=32, end=60, text="Volcanoes\nmagma", heading="Volcanoes"),
+    ]
+    topics = [TopicSegment(start=0, end=60, label="one topic")]  # the deck says more
+    timeline = Timeline(duration=60, tracks={"slides": slides, "topics": topics})
+    groups = section_groups(chunks, timeline)
+    assert [[c.id for c in g] for g in groups] == [
+        ["c000", "c001", "c002"],
+        ["c003", "c004", "c005"],
+    ]
+
+    backend = load_test_plugin(plugin_dir).Scripted()
+    summaries = summarize(
+        chunks, timeline, MEDIA, LLMGateway(backend, MemoryCache()), RunContext(), context_id="x"
+    )
+    assert [s.title for s in summaries.sections] == ["Tides", "Volcanoes"]
 
 
 @given(

@@ -21,6 +21,7 @@ import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .model import Boundary, BoundaryReason, Chunk, Timeline, TranscriptSegment
 from .text import ends_sentence
@@ -159,9 +160,7 @@ def candidates(
         times += [(t, first.start) for t in events_between(0.0, min(first.start, first.mid - _EPS))]
         for before, after in zip(units, units[1:], strict=False):
             gap = after.start - before.end
-            new_speaker = bool(
-                before.speaker and after.speaker and before.speaker != after.speaker
-            )
+            new_speaker = bool(before.speaker and after.speaker and before.speaker != after.speaker)
             if not (before.sentence_end or gap >= pause_threshold or new_speaker):
                 continue
             lo, hi = before.mid + _EPS, after.mid  # a cut here keeps each unit whole
@@ -342,6 +341,22 @@ def _heading_changes(timeline: Timeline) -> list[tuple[float, float]]:
             changes.append((slide.start, 1.0))
         previous = heading
     return changes
+
+
+def longest_shown(segments: Sequence[Any], start: float, end: float, attribute: str) -> str:
+    """The non-empty `attribute` of the segment overlapping [start, end) the longest ("")."""
+    best, best_overlap = "", 0.0
+    for segment in segments:
+        value = " ".join(str(getattr(segment, attribute, "") or "").split())
+        overlap = min(float(segment.end), end) - max(float(segment.start), start)
+        if value and overlap > best_overlap:
+            best, best_overlap = value, overlap
+    return best
+
+
+def slide_heading_in(timeline: Timeline, start: float, end: float) -> str:
+    """The heading of the slide shown longest in [start, end), or ""."""
+    return longest_shown(timeline.track(SLIDES), start, end, "heading")
 
 
 def slide_text_in(timeline: Timeline, start: float, end: float) -> str:

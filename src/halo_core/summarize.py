@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypeVar
 
+from .chunking import slide_heading_in
 from .context import RunContext
 from .gateway import LLMGateway
 from .model import (
@@ -74,24 +75,34 @@ def parse_reply(text: str) -> tuple[str, str, list[str]]:
 
 
 def section_groups(chunks: Sequence[Chunk], timeline: Timeline) -> list[list[Chunk]]:
-    """Consecutive chunks sharing a topic (the topic segment each overlaps most), else runs of 5."""
+    """Consecutive chunks in the same part: the slide heading each shows longest (a deck's own
+    parts; a chunk without one stays with the chunk before), else the topic segment each
+    overlaps most, else runs of SECTION_SIZE."""
     topics = timeline.track("topics")
-    if not topics:
+    part_of: Callable[[Chunk], object]
+    if any(getattr(s, "heading", "") for s in timeline.track("slides")):
+
+        def part_of(chunk: Chunk) -> object:
+            return slide_heading_in(timeline, chunk.start, chunk.end).casefold() or None
+
+    elif topics:
+
+        def part_of(chunk: Chunk) -> object:
+            overlaps = [min(chunk.end, t.end) - max(chunk.start, t.start) for t in topics]
+            return max(range(len(topics)), key=lambda i: overlaps[i])
+
+    else:
         return [list(chunks[i : i + SECTION_SIZE]) for i in range(0, len(chunks), SECTION_SIZE)]
 
-    def topic_of(chunk: Chunk) -> int:
-        overlaps = [min(chunk.end, t.end) - max(chunk.start, t.start) for t in topics]
-        return max(range(len(topics)), key=lambda i: overlaps[i])
-
     groups: list[list[Chunk]] = []
-    previous: int | None = None
+    previous: object = None
     for chunk in chunks:
-        topic = topic_of(chunk)
-        if groups and topic == previous:
+        part = part_of(chunk)
+        if groups and (part == previous or part is None):
             groups[-1].append(chunk)
         else:
             groups.append([chunk])
-        previous = topic
+            previous = part
     return groups
 
 
@@ -179,8 +190,12 @@ def summarize(
     def section_summary(numbered: tuple[int, list[Chunk]]) -> Summary:
         number, group = numbered
         reply = ask("section", _digest([by_id[c.id] for c in group]), [])
-        return _summary("section", f"section-{number:03d}", group[0].start, group[-1].end, reply,
-                        [c.id for c in group])  # fmt: skip
+        section = _summary("section", f"section-{number:03d}", group[0].start, group[-1].end,
+                           reply, [c.id for c in group])  # fmt: skip
+        # the deck's own title for the part beats one made from the words (the extractive
+        # backend's keyword triples, a model's paraphrase)
+        heading = slide_heading_in(timeline, section.start, section.end)
+        return section.model_copy(update={"title": heading}) if heading else section
 
     sections = _map_in_order(
         section_summary, list(enumerate(section_groups(chunks, timeline))), workers, lambda s: None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..chunking import longest_shown, slide_heading_in
 from ..model import Chunk, Summaries, Timeline
 from ..summarize import timestamp
 from .captions import clock, vtt_escape
@@ -27,21 +28,6 @@ class Chapter:
     start: float
     end: float
     title: str
-
-
-def _overlap(a: Any, start: float, end: float) -> float:
-    return max(0.0, min(float(a.end), end) - max(float(a.start), start))
-
-
-def _longest(segments: Sequence[Any], start: float, end: float, attribute: str) -> str:
-    """The non-empty `attribute` of the segment overlapping [start, end) the longest."""
-    best, best_overlap = "", 0.0
-    for segment in segments:
-        value = str(getattr(segment, attribute, "") or "").strip()
-        overlap = _overlap(segment, start, end)
-        if value and overlap > best_overlap:
-            best, best_overlap = value, overlap
-    return best
 
 
 def _parts(
@@ -79,8 +65,8 @@ def chapters(
     titled = []
     for number, ((_, _, fallback), start, end) in enumerate(zip(parts, starts, ends), start=1):
         title = (
-            _longest(timeline.track("slides"), start, end, "heading")
-            or _longest(timeline.track("topics"), start, end, "label")
+            slide_heading_in(timeline, start, end)
+            or longest_shown(timeline.track("topics"), start, end, "label")
             or fallback
             or f"Part {number}"
         )
