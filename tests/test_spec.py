@@ -442,5 +442,11 @@ def test_the_main_pipeline_is_valid_with_the_project_plugins(run_halo):
     env = {k: v for k, v in os.environ.items() if k != "HALO_LOAD_PLUGINS"}  # every plugin
     result = run_halo("validate", str(PIPELINES / "lecture.yaml"), env=env)
     assert result.returncode == 0, result.stderr
-    for distribution in ("halo-whisper", "halo-scenedetect", "halo-semantic", "halo-core"):
+    for distribution in (
+        "halo-whisper",
+        "halo-scenedetect",
+        "halo-slides",
+        "halo-semantic",
+        "halo-core",
+    ):
         assert distribution in result.stdout
