@@ -14,7 +14,9 @@ defaults for the cost comparison):
 - heading: the share of slides whose `heading` is the topic title shown largest on them;
 - cost: wall and CPU seconds of `slides` (plus `scenedetect`, which it needs) over those of
   `faster-whisper` on the same file, in this one process (CPU time is what to trust on a shared
-  machine).
+  machine);
+- WER of `faster-whisper` (bundled tiny.en, its defaults) against the truth sentences, bare and
+  with `slide_prompts: true` (each slide's stretch prompted with the slide's text).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -67,7 +70,10 @@ def score(slides: list[Any], truth: dict[str, Any]) -> dict[str, float]:
         read += sum(got.values())
         right += sum((expected & got).values())
         counted += 1
-        headings += bool(shown) and " ".join(words(shown.heading)) == " ".join(words(title))
+        hit = bool(shown) and " ".join(words(shown.heading)) == " ".join(words(title))
+        headings += hit
+        if not hit:
+            print(f"  heading {shown.heading if shown else None!r} for {title!r}", file=sys.stderr)
     return {
         "recall": found / max(1, wanted),
         "precision": right / max(1, read),
@@ -87,6 +93,7 @@ def main() -> None:
     from halo_scenedetect import SceneDetect
     from halo_slides import SlidesExtractor
     from halo_whisper.faster import FasterWhisper
+    from halo_whisper.metrics import word_error_rate
 
     from halo_core import Timeline, probe
 
@@ -96,11 +103,19 @@ def main() -> None:
         truth = json.loads((folder / "truth.json").read_text())
         media = probe(folder / "lecture.mp4")
         empty = Timeline(duration=media.duration)
-        _, asr_wall, asr_cpu = timed(FasterWhisper.from_options({}), media, empty)
+        bare, asr_wall, asr_cpu = timed(FasterWhisper.from_options({}), media, empty)
         scenes, _, scenes_cpu = timed(SceneDetect.from_options({}), media, empty)
         timeline = empty.with_track("scenes", scenes)
         slides, slides_wall, slides_cpu = timed(SlidesExtractor.from_options({}), media, timeline)
+        prompted, _, _ = timed(
+            FasterWhisper.from_options({"slide_prompts": True}),
+            media,
+            empty.with_track("slides", slides),
+        )
+        reference = " ".join(s["text"] for s in truth["sentences"])
         row = score(slides, truth) | {
+            "wer_bare": word_error_rate(reference, " ".join(s.text for s in bare)),
+            "wer_slide_prompts": word_error_rate(reference, " ".join(s.text for s in prompted)),
             "seed": seed,
             "minutes": round(media.duration / 60, 1),
             "slides_over_asr_wall": slides_wall / asr_wall,
@@ -111,7 +126,10 @@ def main() -> None:
         }
         rows.append(row)
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))
-    mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("recall", "precision", "heading")}
+    mean = {
+        k: sum(r[k] for r in rows) / len(rows)
+        for k in ("recall", "precision", "heading", "wer_bare", "wer_slide_prompts")
+    }
     mean |= {k: sum(r[k] for r in rows) / len(rows) for k in rows[0] if k.endswith(("cpu", "wall"))}
     print("mean", json.dumps({k: round(v, 3) for k, v in mean.items()}))
 

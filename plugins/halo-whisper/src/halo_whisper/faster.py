@@ -25,6 +25,7 @@ from halo_core import (
 )
 
 from .audio import require_audio, stream_windows
+from .prompts import pieces
 from .quality import flag_low_confidence
 
 BUNDLED = "bundled"
@@ -66,6 +67,12 @@ class FasterWhisperConfig(ComponentConfig):
     )
     cpu_threads: int = Field(
         default=0, ge=0, description="CPU threads for inference; 0 lets CTranslate2 decide"
+    )
+    slide_prompts: bool = Field(
+        default=False,
+        description="prompt the recognizer with the slide on screen: windows are split where the "
+        "slides change and each piece is decoded with its slide's text as the initial prompt "
+        "(needs a `slides` extractor in the spec)",
     )
     window_s: float = Field(
         default=120.0,
@@ -166,6 +173,11 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
         "Speech to text with word timestamps and confidences (faster-whisper, CTranslate2)."
     )
 
+    def __init__(self, config: FasterWhisperConfig | None = None) -> None:
+        super().__init__(config)
+        if self.config.slide_prompts:
+            self.requires = ("slides",)
+
     def check(self) -> list[str]:
         if importlib.util.find_spec("faster_whisper") is None:
             return ['faster-whisper is not installed: pip install "halo-whisper"']
@@ -199,22 +211,25 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
             config.beam_size,
             config.vad,
         )
+        slides = timeline.track("slides") if config.slide_prompts else []
         segments: list[TranscriptSegment] = []
         for window in stream_windows(media.path, config.window_s, ctx.log):
             if ctx.cancelled.is_set():
                 break
-            pieces, info = engine.transcribe(
-                window.samples,
-                language=config.language,
-                beam_size=config.beam_size,
-                vad_filter=config.vad,
-                word_timestamps=True,
-                **options,
-            )
-            language = info.language
-            for piece in pieces:
-                segments.append(to_segment(piece, window.offset, language))
-                ctx.progress(min(window.offset + piece.end, media.duration), media.duration)
+            for piece in pieces(window, slides):
+                decoded, info = engine.transcribe(
+                    piece.samples,
+                    language=config.language,
+                    beam_size=config.beam_size,
+                    vad_filter=config.vad,
+                    word_timestamps=True,
+                    initial_prompt=piece.prompt,
+                    **options,
+                )
+                language = info.language
+                for part in decoded:
+                    segments.append(to_segment(part, piece.offset, language))
+                    ctx.progress(min(piece.offset + part.end, media.duration), media.duration)
             ctx.progress(min(window.end, media.duration), media.duration)
             release_freed_memory()
         flag_low_confidence(segments, config.model, ctx.log, str(media.path))
