@@ -8,6 +8,7 @@
 - `serve(path, *args)`: starts `halo serve PATH --port 0 ...` on 127.0.0.1, returns its base URL
   (read from the line it prints once listening); every server is stopped by its PID at the end.
   `base`: the base URL of one such server over `runs`, shared by a module.
+- `stopped`: a run folder of a run whose captions extractor failed (no captions beside the input).
 - `http(...)`: one HTTP request with http.client, returning (status, headers, body).
 """
 
@@ -140,6 +141,23 @@ class Servers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def stopped(runs: Path) -> Path:
+    """A real run that stopped: captions-only spec, input without captions (run.json says so)."""
+    root = runs.parent
+    shutil.copy2(root / "media" / "tone.m4a", root / "media" / "nocaps.m4a")
+    spec = SPEC.replace("name: clips", "name: stops").replace(
+        "inputs: [media/talk.mp4, media/tone.m4a]", "inputs: [media/nocaps.m4a]"
+    )
+    (root / "stops.yaml").write_text(spec, encoding="utf-8")
+    done = subprocess.run(
+        [*HALO, "-q", "run", "stops.yaml", "--out", "stopped-runs"],
+        cwd=root, env=ENV, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "no subtitles" in done.stderr, done.stderr
+    return root / "stopped-runs" / "stops" / "nocaps"
 
 
 @pytest.fixture

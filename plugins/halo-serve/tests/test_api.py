@@ -147,18 +147,15 @@ def test_runs_in_progress_and_new_runs_show_up_without_a_restart(
     assert video["status"] == "finished"
 
 
-def test_a_run_that_stopped_says_where_and_why(runs: Path, serve, tmp_path: Path) -> None:
-    folder = tmp_path / "runs" / "talk"
-    copy_run(runs / "clips" / "talk", folder, ["timeline.json", "chunks.json"])
-    record = json.loads((runs / "clips" / "talk" / "run.json").read_text())
-    record["incomplete"] = {"stage": "summarize", "error": "the LLM said <no>"}
-    (folder / "run.json").write_text(json.dumps(record))
-    base = serve(tmp_path / "runs")
+def test_a_run_that_stopped_says_where_and_why(stopped: Path, serve) -> None:
+    base = serve(stopped.parent)
     _, [video] = _json(base, "/api/videos")
     assert video["status"] == "failed"
-    assert video["failure"] == {"stage": "summarize", "error": "the LLM said <no>"}
-    page = http(base, "/v/talk")[2].decode()
-    assert "Stopped at stage summarize: the LLM said &lt;no&gt;" in page
+    assert video["failure"]["stage"] == "transcript"
+    assert "no subtitles" in video["failure"]["error"]
+    assert video["media"]["kind"] == "audio"  # run.json names the input from the start
+    page = http(base, "/v/nocaps")[2].decode()
+    assert "Stopped at stage transcript:" in page and "no subtitles" in page
     assert "stopped" in http(base, "/")[2].decode()
     assert _json(base, "/api/ask", {"question": "Why?"})[0] == 409
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import copy_run, http
+from conftest import http
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
@@ -172,19 +172,15 @@ def test_markup_in_a_caption_shows_as_text(browser: WebDriver, base: str) -> Non
 
 
 def test_a_new_run_appears_on_the_open_library_page(
-    browser: WebDriver, runs: Path, serve, tmp_path: Path
+    browser: WebDriver, runs: Path, stopped: Path, serve, tmp_path: Path
 ) -> None:
     library = tmp_path / "library"
     shutil.copytree(runs / "clips" / "talk", library / "talk")
-    stopped = library / "stopped"
-    copy_run(runs / "clips" / "tone", stopped, ["timeline.json", "chunks.json"])
-    record = json.loads((runs / "clips" / "tone" / "run.json").read_text())
-    record["incomplete"] = {"stage": "summarize", "error": "the LLM was unreachable"}
-    (stopped / "run.json").write_text(json.dumps(record))
+    shutil.copytree(stopped, library / "nocaps")
     url = serve(library)
     browser.get(url + "/")
     assert len(browser.find_elements(By.CSS_SELECTOR, ".card")) == 2
-    assert "Stopped at stage summarize" in browser.find_element(By.CSS_SELECTOR, ".failed").text
+    assert "Stopped at stage transcript" in browser.find_element(By.CSS_SELECTOR, ".failed").text
     growing = library / "tone"
     growing.mkdir()
     shutil.copy2(runs / "clips" / "tone" / "timeline.json", growing / "timeline.json")

@@ -1,14 +1,15 @@
 """Everything halo-serve reads from a run folder, in one place.
 
 A run folder is what `halo run` writes (`runs/<spec>/<media stem>/`). Its files appear as the run
-goes: timeline.json after the extractors, chunks.json, index/, summaries.json, answers.json,
-notes.md, timeline.svg, and report.json last (a re-run removes it first). So a folder without
-report.json is a run still in progress, or one that stopped; run.json may say which stage failed
-and why (its `incomplete` entry).
+goes: run.json first (the media, the spec, and an `incomplete` entry until the run finishes, naming
+the stage that failed if one did), then timeline.json after the extractors, chunks.json, index/,
+summaries.json, answers.json, notes.md, timeline.svg, and report.json last (a re-run removes it
+first). So a folder without report.json is a run still in progress, or one that stopped.
 
 `read_run` reads whatever is there and never fails on a missing or unreadable file (the next request
 reads it again); each parsed file is kept while its size and modification time stay the same, so a
-page load re-reads only what changed. `open_asker` is the only place that touches the core's Q&A.
+page load re-reads only what changed. A finished run is read by the core's `load_run`, and asked
+through its `open_run` (`Asker`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from halo_core import Answer, Chunk, Media, Summaries, Timeline
+from halo_core import Answer, Chunk, HaloError, Media, Summaries, Timeline, load_run, open_run
 
 log = logging.getLogger("halo.serve")
 
@@ -123,34 +124,53 @@ class RunFiles:
         ]
 
 
-class _FileCache:
-    """Parsed files keyed by path, kept while (size, mtime) stay the same."""
+RUN_FILES = (
+    "run.json", "report.json", "chunks.json", "timeline.json", "summaries.json", "answers.json",
+    "notes.md",
+)  # fmt: skip
+"""What `load_run` reads: a finished run is read again when any of these changed."""
+
+Stamp = tuple[int, int] | None
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+class _Cache:
+    """Values built from files, kept while those files' sizes and modification times stay."""
 
     def __init__(self) -> None:
-        self._entries: dict[Path, tuple[tuple[int, int], Any]] = {}
+        self._entries: dict[tuple[str, Path], tuple[tuple[Stamp, ...], Any]] = {}
         self._lock = threading.Lock()
 
-    def read(self, path: Path, parse: Callable[[str], T]) -> T | None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        stamp = (stat.st_size, stat.st_mtime_ns)
+    def get(self, key: tuple[str, Path], paths: list[Path], build: Callable[[], T]) -> T | None:
+        stamps = tuple(_stamp(p) for p in paths)
         with self._lock:
-            entry = self._entries.get(path)
-        if entry is not None and entry[0] == stamp:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == stamps:
             return entry[1]  # type: ignore[no-any-return]
         try:
-            value = parse(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-            log.warning("cannot read %s (%s); showing the run without it", path, exc)
+            value = build()
+        except (OSError, ValueError, HaloError) as exc:  # ValidationError is a ValueError
+            log.warning("cannot read %s (%s); showing the run without it", key[1], exc)
             return None
         with self._lock:
-            self._entries[path] = (stamp, value)
+            self._entries[key] = (stamps, value)
         return value
 
 
-_cache = _FileCache()
+_cache = _Cache()
+
+
+def _file(path: Path, parse: Callable[[str], T]) -> T | None:
+    if not path.is_file():
+        return None
+    return _cache.get(("file", path), [path], lambda: parse(path.read_text(encoding="utf-8")))
 
 
 def _chunks(text: str) -> list[Chunk]:
@@ -161,17 +181,39 @@ def _answers(text: str) -> list[Answer]:
     return [Answer.model_validate(a) for a in json.loads(text)]
 
 
-def read_run(folder: Path) -> RunFiles:
-    """The run folder's files as they are now (see the module docstring)."""
+def _finished(folder: Path) -> RunFiles | None:
+    """A finished run, as the core's `load_run` reads it."""
+    data = load_run(folder)
+    if data.report is None:
+        return None
     return RunFiles(
         folder=folder,
-        record=_cache.read(folder / "run.json", json.loads),
-        timeline=_cache.read(folder / "timeline.json", Timeline.model_validate_json),
-        chunks=_cache.read(folder / "chunks.json", _chunks) or [],
-        summaries=_cache.read(folder / "summaries.json", Summaries.model_validate_json),
-        answers=_cache.read(folder / "answers.json", _answers) or [],
-        report=_cache.read(folder / "report.json", json.loads),
-        notes=_cache.read(folder / "notes.md", str),
+        record=data.record,
+        timeline=data.timeline,
+        chunks=data.chunks,
+        summaries=data.summaries,
+        answers=data.answers,
+        report=data.report.model_dump(mode="json"),
+        notes=data.notes,
+    )
+
+
+def read_run(folder: Path) -> RunFiles:
+    """The run folder's files as they are now (see the module docstring)."""
+    if (folder / "report.json").is_file():
+        files = [folder / name for name in RUN_FILES]
+        finished = _cache.get(("run", folder), files, lambda: _finished(folder))
+        if finished is not None:
+            return finished
+    return RunFiles(  # a run in progress, or one that stopped: whatever it has written
+        folder=folder,
+        record=_file(folder / "run.json", json.loads),
+        timeline=_file(folder / "timeline.json", Timeline.model_validate_json),
+        chunks=_file(folder / "chunks.json", _chunks) or [],
+        summaries=_file(folder / "summaries.json", Summaries.model_validate_json),
+        answers=_file(folder / "answers.json", _answers) or [],
+        report=None,
+        notes=_file(folder / "notes.md", str),
     )
 
 
@@ -185,36 +227,21 @@ def run_stamp(folder: Path) -> tuple[int, int] | None:
 
 
 class Asker:
-    """Answers questions about one finished run, as `halo ask --json` does.
+    """Answers questions about one finished run (the core's `open_run`), as `halo ask --json`.
 
     Not thread-safe, and bound to the thread that opened it (the run's cache may be an sqlite
     connection): the server opens, uses and closes every asker on its one Q&A thread.
     """
 
     def __init__(self, folder: Path) -> None:
-        from halo_core import open_run
-
         self._run = open_run(folder)
 
     def ask(self, question: str, session: str | None) -> dict[str, Any]:
-        """The `halo ask RUN --json [--session NAME]` object for `question`."""
+        """The `halo ask RUN --json [--session NAME]` object for `question`; HaloError for an
+        empty question or a bad session name."""
         data: dict[str, Any] = self._run.ask(question, session).model_dump(mode="json")
         data["session"] = session
         return data
 
     def close(self) -> None:
         self._run.close()
-
-
-def clean_question(question: str) -> str:
-    """The question with its whitespace normalized; HaloError when empty."""
-    from halo_core.qa import clean_question as clean
-
-    return clean(question)
-
-
-def check_session_name(name: str) -> None:
-    """HaloError unless `name` is a session name `halo ask --session` accepts."""
-    from halo_core.qa import session_path
-
-    session_path(Path("."), name)

@@ -72,7 +72,8 @@ def topics(files: RunFiles) -> list[str]:
 def cost_usd(files: RunFiles) -> float | None:
     if files.report is None:
         return None
-    return round(sum(m.get("cost_usd", 0.0) for m in files.report.get("llm", {}).values()), 6)
+    total = sum(float(m.get("cost_usd", 0.0)) for m in files.report.get("llm", {}).values())
+    return round(total, 6)
 
 
 def media_info(video: Video, files: RunFiles) -> dict[str, Any] | None:
