@@ -35,9 +35,12 @@ schema: install
 bench: install
 	for bench in benchmarks/bench_*.py; do $(BIN)/python $$bench || exit 1; done
 
-# The policy that ships inside halo-rl (see plugins/halo-rl/README.md).
+# The policy that ships inside halo-rl (see plugins/halo-rl/README.md): synthetic lectures plus the
+# packed runs of generated lectures in plugins/halo-rl/training/.
+POLICY_OUT ?= plugins/halo-rl/src/halo_rl/policy.npz
+POLICY_RUNS := $(sort $(wildcard plugins/halo-rl/training/*/))
 policy: install
-	$(BIN)/halo rl train --synthetic 128 --steps 200000 --restarts 3 --seed 0 --out plugins/halo-rl/src/halo_rl/policy.npz
+	$(BIN)/halo rl train --synthetic 192 $(foreach run,$(POLICY_RUNS),--from $(run)) --rounds 4 --ppo-steps 50000 --seed 0 --out $(POLICY_OUT)
 
 clean:
 	rm -rf $(VENV) .nox runs .halo build

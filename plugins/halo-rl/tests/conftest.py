@@ -11,9 +11,17 @@ from halo_rl.train import synthetic_episodes, train
 
 @pytest.fixture(scope="session")
 def tiny_training():
-    """A policy trained in seconds (32k steps) on a handful of synthetic timelines."""
-    episodes = synthetic_episodes(8, seed=100)
-    return train(episodes, limits=Limits(), weights=RewardWeights(), steps=32768, seed=0)
+    """A policy trained in seconds (two imitation rounds and 2048 PPO steps) on a handful of
+    synthetic timelines."""
+    return train(
+        synthetic_episodes(8, seed=100),
+        synthetic_episodes(4, seed=200),
+        limits=Limits(),
+        weights=RewardWeights(),
+        rounds=2,
+        ppo_steps=2048,
+        seed=0,
+    )
 
 
 @pytest.fixture

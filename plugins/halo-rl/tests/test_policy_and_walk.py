@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from halo_rl.env import OBSERVATION, Limits, Walk
 from halo_rl.episode import Episode
+from halo_rl.oracle import Oracle
 from halo_rl.policy import BUNDLED_POLICY, Policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,3 +83,23 @@ def test_bad_policy_files_are_clear_errors(tmp_path):
     junk.write_bytes(b"not a zip")
     with pytest.raises(ComponentUnavailable, match="not a HALO policy"):
         Policy.load(junk)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.floats(min_value=0.5, max_value=15.0), min_size=2, max_size=80),
+    tokens=st.lists(st.integers(min_value=0, max_value=80), min_size=81, max_size=81),
+    truth_share=st.lists(st.floats(min_value=0.0, max_value=1.0), max_size=6),
+)
+def test_the_teachers_plan_is_what_its_walk_earns(gaps, tokens, truth_share):
+    """The oracle's value is reached by walking its choices under the walk's own rules: no cut it
+    wants is refused, and the gains of the cuts made add up to the value it promised."""
+    limits = Limits(min_duration=10, max_duration=40, max_tokens=400)
+    plain = _episode(gaps, tokens)
+    episode = dataclasses.replace(plain, truth=np.array([s * plain.duration for s in truth_share]))
+    oracle = Oracle.build(episode, limits)
+    walk = Walk(episode, limits)
+    while not walk.done:
+        walk.step(oracle.wants_cut(walk))
+    assert walk.refused == 0
+    assert episode.truth_gains[walk.cuts].sum() == pytest.approx(oracle.value[0])

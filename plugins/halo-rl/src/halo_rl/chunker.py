@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 
 from halo_core import (
@@ -19,8 +20,8 @@ from halo_core import (
     build_chunks,
 )
 
-from .env import Limits, Walk
-from .episode import EVIDENCE, Episode, episode_from_timeline, text_embedding
+from .env import OBSERVATION, Limits, Walk
+from .episode import episode_from_timeline, text_embedding
 from .policy import BUNDLED_POLICY, Policy
 
 
@@ -61,7 +62,10 @@ class PPOChunker(Chunker[PPOChunkerConfig]):
     name = "ppo"
     version = "1"
     Config = PPOChunkerConfig
-    description = "A PPO policy that learned where to cut from within-chunk coherence and costs."
+    description = (
+        "a small learned policy (imitation of the best cuts on synthetic lectures, then PPO) "
+        "proposes cuts; the limits are enforced"
+    )
 
     def check(self) -> list[str]:
         path = policy_path(self.config.policy)
@@ -87,33 +91,81 @@ class PPOChunker(Chunker[PPOChunkerConfig]):
             timeline, text_embedding(self.config.embedder, self.config.embedder_options)
         )
         walk = Walk(episode, self.limits(policy))
+        observations = []
         while not walk.done:
-            walk.step(policy.wants_cut(walk.observation()))
+            observations.append(walk.observation())
+            walk.step(policy.wants_cut(observations[-1]))
             ctx.progress(float(episode.times[walk.position - 1]), media.duration)
-        reasons = {float(episode.times[i]): self._reasons(episode, walk, i) for i in walk.cuts}
+        reasons = {}
+        seen = np.array(observations).reshape(len(observations), len(OBSERVATION))
+        passed = np.delete(seen, walk.cuts, axis=0)
+        # "raised the margin" means: compared with a typical candidate the policy passed over
+        baseline = passed.mean(axis=0) if len(passed) else np.zeros(len(OBSERVATION))
+        for i in walk.cuts:
+            found = explain(policy.contributions(seen[i], baseline), seen[i])
+            if i in walk.forced:
+                found.append(
+                    BoundaryReason(
+                        kind=walk.forced[i],  # type: ignore[arg-type]
+                        score=1.0,
+                        detail="the next stretch of speech would pass the limit",
+                    )
+                )
+            reasons[float(episode.times[i])] = found
         return build_chunks(timeline, media.duration, walk.cut_times(), reasons)
 
-    @staticmethod
-    def _reasons(episode: Episode, walk: Walk, index: int) -> list[BoundaryReason]:
-        found = [
-            BoundaryReason(kind=kind, score=float(score))
-            for kind, score in zip(EVIDENCE, episode.evidence[index])
-            if score > 0
-        ]
-        if index in walk.forced:
-            found.append(
-                BoundaryReason(
-                    kind=walk.forced[index],
-                    score=1.0,  # type: ignore[arg-type]
-                    detail="the next stretch of speech would pass the limit",
-                )
-            )
-        if not found:  # the policy cut on what the speech says alone
-            found.append(
-                BoundaryReason(
-                    kind="topic",
-                    score=episode.semantic_shift(index),
-                    detail="semantic shift seen by the ppo policy",
-                )
-            )
-        return found
+
+REASON_KIND = {
+    "scene": "scene",
+    "speaker": "speaker",
+    "topic": "topic",
+    "pause": "pause",
+    "semantic_shift": "topic",
+    "wide_shift": "topic",
+    "pause_rank": "pause",
+    "shift_rank": "topic",
+    "misfit_next": "topic",
+    "elapsed": "max_duration",
+    "tokens": "max_tokens",
+    "below_min": "max_duration",
+    "remaining": "max_duration",
+    "scene_near": "scene",
+    "topic_near": "topic",
+    "pause_rank_near": "pause",
+    "shift_rank_near": "topic",
+    "scene_ahead": "scene",
+    "topic_ahead": "topic",
+    "pause_rank_ahead": "pause",
+    "shift_rank_ahead": "topic",
+}
+"""The kind of evidence each observation feature is (`elapsed`: the chunk's length so far)."""
+
+
+def explain(contributions: np.ndarray, observation: np.ndarray) -> list[BoundaryReason]:
+    """Why the policy cut: one reason per kind of evidence that raised the cut's logit margin
+    (see `Policy.contributions`), strongest first; its score is its share of everything that
+    raised the margin, its detail the features with their values and contributions."""
+    raised = {name: float(c) for name, c in zip(OBSERVATION, contributions) if c > RAISED}
+    if not raised:  # nothing stands out: name the feature that pushed most anyway
+        top = int(np.argmax(contributions))
+        raised = {OBSERVATION[top]: max(float(contributions[top]), 1e-6)}
+    total = sum(raised.values())
+    by_kind: dict[str, list[str]] = {}
+    share: dict[str, float] = {}
+    for name, c in sorted(raised.items(), key=lambda item: -item[1]):
+        kind = REASON_KIND[name]
+        value = observation[OBSERVATION.index(name)]
+        by_kind.setdefault(kind, []).append(f"{name}={value:.2f} (+{c:.2f})")
+        share[kind] = share.get(kind, 0.0) + c / total
+    return [
+        BoundaryReason(
+            kind=kind,  # type: ignore[arg-type]
+            score=round(min(share[kind], 1.0), 4),
+            detail="ppo policy, feature=value (+ cut logit): " + ", ".join(features),
+        )
+        for kind, features in sorted(by_kind.items(), key=lambda item: -share[item[0]])
+    ]
+
+
+RAISED = 0.05
+"""Smallest contribution to the cut's logit margin worth reporting."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,10 @@ from halo_core import Timeline, candidates, content_terms, estimate_tokens, get_
 EVIDENCE = ("scene", "speaker", "topic", "pause")
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
 TFIDF_DIM = 1024
+TOLERANCE = 5.0
+"""Seconds a cut may be off a true boundary and still match it (as `halo rl eval` scores)."""
+CLOSENESS = 0.3
+"""How much of a match's gain is lost when it lands at the edge of the tolerance."""
 
 
 def tfidf_vectors(texts: Sequence[str]) -> np.ndarray:
@@ -57,6 +62,8 @@ class Episode:
     """(n + 1, d) unit vectors of the spans' text (zero for spans without speech)."""
     span_bounds: np.ndarray
     """(n + 2,) 0, the candidate times, and the duration."""
+    truth: np.ndarray | None = None
+    """True topic boundaries, when known: only training uses them (never the chunker)."""
 
     @property
     def size(self) -> int:
@@ -64,9 +71,63 @@ class Episode:
 
     def semantic_shift(self, index: int, window: int = 2) -> float:
         """1 - cosine (floored at 0) between the speech just before and just after `index`."""
-        before = self.span_vectors[max(0, index - window + 1) : index + 1].sum(axis=0)
-        after = self.span_vectors[index + 1 : index + 1 + window].sum(axis=0)
-        return 1.0 - max(cosine(before, after), 0.0)
+        return float(self._shifts(window)[index])
+
+    def _shifts(self, window: int) -> np.ndarray:
+        """`semantic_shift` at every candidate, from prefix sums of the span vectors."""
+        prefix = np.concatenate(
+            [np.zeros((1, self.span_vectors.shape[1])), np.cumsum(self.span_vectors, axis=0)]
+        )
+        index = np.arange(self.size)
+        last = len(self.span_vectors)
+        before = prefix[index + 1] - prefix[np.maximum(index - window + 1, 0)]
+        after = prefix[np.minimum(index + 1 + window, last)] - prefix[index + 1]
+        norms = np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1)
+        cosines = np.divide(
+            (before * after).sum(axis=1), norms, out=np.zeros(self.size), where=norms > 0
+        )
+        return 1.0 - np.maximum(cosines, 0.0)
+
+    @cached_property
+    def truth_gains(self) -> np.ndarray:
+        """(n,) what a cut at each candidate earns against the true boundaries: up to 1 within
+        `TOLERANCE` of one (the closer the more), -1 elsewhere — the trade boundary F1 makes at
+        its optimum, where a missed boundary and a false cut cost about the same."""
+        if self.truth is None:
+            raise ValueError("truth_gains needs an episode with its true boundaries")
+        if not len(self.truth):
+            return np.full(self.size, -1.0)
+        distance = np.abs(self.times[:, None] - self.truth[None, :]).min(axis=1)
+        return np.where(distance <= TOLERANCE, 1.0 - CLOSENESS * distance / TOLERANCE, -1.0)
+
+    @cached_property
+    def shifts(self) -> np.ndarray:
+        """(n,) semantic shift over two spans each side."""
+        return self._shifts(2)
+
+    @cached_property
+    def wide_shifts(self) -> np.ndarray:
+        """(n,) semantic shift over five spans each side: slower, but steadier."""
+        return self._shifts(5)
+
+    @cached_property
+    def pause_ranks(self) -> np.ndarray:
+        """(n,) each candidate's pause as a rank among this timeline's pauses, in [0, 1]: a
+        lecture's long pauses stand out whatever its speaking pace."""
+        return _ranks(self.evidence[:, 3])
+
+    @cached_property
+    def shift_ranks(self) -> np.ndarray:
+        """(n,) the wide semantic shift as a rank among this timeline's, in [0, 1]."""
+        return _ranks(self.wide_shifts)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """The share of `values` below each value, ties counting half."""
+    ordered = np.sort(values)
+    below = np.searchsorted(ordered, values, side="left")
+    not_above = np.searchsorted(ordered, values, side="right")
+    return ((below + not_above) / 2 / max(len(values), 1)).astype(np.float32)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -81,7 +142,9 @@ def text_embedding(name: str = "tfidf", options: dict[str, Any] | None = None) -
     return get_registry().build("embedder", name, options).embed
 
 
-def episode_from_timeline(timeline: Timeline, embed: EmbedTexts = tfidf_vectors) -> Episode:
+def episode_from_timeline(
+    timeline: Timeline, embed: EmbedTexts = tfidf_vectors, truth: Sequence[float] | None = None
+) -> Episode:
     found = candidates(timeline, timeline.duration)
     times = np.array([c.time for c in found], dtype=np.float64)
     evidence = np.array(
@@ -102,6 +165,7 @@ def episode_from_timeline(timeline: Timeline, embed: EmbedTexts = tfidf_vectors)
         span_tokens=np.array([estimate_tokens(t) for t in texts], dtype=np.float64),
         span_vectors=vectors,
         span_bounds=bounds,
+        truth=None if truth is None else np.asarray(truth, dtype=np.float64),
     )
 
 

@@ -39,13 +39,32 @@ def truth_boundaries(truth_path: Path) -> list[float]:
     return [float(t["start"]) for t in topics[1:]]
 
 
+def media_path(run_dir: Path) -> Path | None:
+    """The video a run folder was made from, as its run.json records it."""
+    try:
+        return Path(json.loads((run_dir / "run.json").read_text())["media"]["path"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def truth_file(run_dir: Path) -> Path:
+    """The truth.json of a run's video: in the run folder, or beside the video."""
+    media = media_path(run_dir)
+    for path in (run_dir / "truth.json", *([media.parent / "truth.json"] if media else [])):
+        if path.is_file():
+            return path
+    raise HaloError(
+        "no topic truth for this run",
+        where=str(run_dir),
+        fix="train on runs of generated lectures (make_lecture.py writes truth.json beside the "
+        "video), or copy the video's truth.json into the run folder",
+    )
+
+
 def run_label(run_dir: Path) -> str:
     """The run's media as `folder/stem` (run folders of same-named files look alike)."""
-    try:
-        media = Path(json.loads((run_dir / "run.json").read_text())["media"]["path"])
-    except (OSError, ValueError, KeyError):
-        return run_dir.name
-    return f"{media.parent.name}/{media.stem}"
+    media = media_path(run_dir)
+    return f"{media.parent.name}/{media.stem}" if media else run_dir.name
 
 
 def load_timeline(run_dir: Path) -> Timeline:
@@ -78,6 +97,7 @@ def evaluate(
     chunkers: list[str],
     tolerance: float = 5.0,
     embedder: str = "tfidf",
+    policy: str = "bundled",
 ) -> list[Score]:
     if len(truths) != len(run_dirs):
         raise HaloError(
@@ -94,7 +114,9 @@ def evaluate(
             path=run_dir / "timeline.json", sha256="", size_bytes=0, duration=timeline.duration
         )
         for name in chunkers:
-            chunks = registry.build("chunker", name).chunk(timeline, media, RunContext(stage=name))
+            options = {"policy": policy} if name == "ppo" else None
+            chunker = registry.build("chunker", name, options)
+            chunks = chunker.chunk(timeline, media, RunContext(stage=name))
             cuts = [c.start for c in chunks[1:]]
             precision, recall, f1 = boundary_f1(cuts, truth, tolerance)
             scores.append(

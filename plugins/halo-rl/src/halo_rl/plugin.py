@@ -38,7 +38,7 @@ def rl() -> None:
     "--synthetic",
     "synthetic_count",
     type=click.IntRange(min=0),
-    default=128,
+    default=192,
     show_default=True,
     help="train on N generated synthetic timelines",
 )
@@ -47,22 +47,45 @@ def rl() -> None:
     "run_dirs",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="also train on the timeline of this `halo run` folder (repeatable)",
+    help="also train on the timeline of this `halo run` folder of a generated lecture (its "
+    "truth.json in the folder or beside the video; repeatable)",
 )
 @click.option(
-    "--restarts",
+    "--from-repeat",
     type=click.IntRange(min=1),
-    default=1,
+    default=8,
     show_default=True,
-    help="train this many seeds and keep the best on held-out synthetic timelines",
+    help="walk each --from timeline this many times per imitation round (each time under other "
+    "limits): a few real timelines against many synthetic ones",
 )
-@click.option("--steps", type=click.IntRange(min=1024), default=200_000, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="imitation (DAgger) rounds",
+)
+@click.option(
+    "--ppo-steps",
+    type=click.IntRange(min=0),
+    default=50_000,
+    show_default=True,
+    help="PPO steps after imitation (kept only if it raises validation F1; 0: none)",
+)
+@click.option(
+    "--validation",
+    "validation_count",
+    type=click.IntRange(min=1),
+    default=48,
+    show_default=True,
+    help="held-out synthetic timelines that choose between imitation rounds and PPO",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--embedder",
     default="tfidf",
     show_default=True,
-    help="embedder for the semantic observations and the coherence reward",
+    help="embedder for the semantic observations",
 )
 @click.option("--min-duration", type=float, default=20.0, show_default=True)
 @click.option("--max-duration", type=float, default=120.0, show_default=True)
@@ -71,57 +94,48 @@ def train(
     out: Path,
     synthetic_count: int,
     run_dirs: tuple[Path, ...],
-    restarts: int,
-    steps: int,
+    from_repeat: int,
+    rounds: int,
+    ppo_steps: int,
+    validation_count: int,
     seed: int,
     embedder: str,
     min_duration: float,
     max_duration: float,
     max_tokens: int,
 ) -> None:
-    """Train a policy with PPO; reproducible for a given seed."""
+    """Train a policy: imitate the best cuts, then PPO; reproducible for a given seed."""
     from .env import Limits, RewardWeights
     from .episode import text_embedding
-    from .train import VALIDATION_SEED, run_folder_episodes, synthetic_episodes, train_best_of
+    from .train import VALIDATION_SEED, run_folder_episodes, synthetic_episodes
+    from .train import train as train_policy
 
     embed = text_embedding(embedder)
     episodes = synthetic_episodes(synthetic_count, seed, embed)
-    episodes += run_folder_episodes(run_dirs, embed)
-    validation = synthetic_episodes(32, VALIDATION_SEED, embed)
+    episodes += run_folder_episodes(run_dirs, embed) * from_repeat
+    validation = synthetic_episodes(validation_count, VALIDATION_SEED, embed)
     limits = Limits(min_duration=min_duration, max_duration=max_duration, max_tokens=max_tokens)
     click.echo(
         f"training on {len(episodes)} timelines ({sum(e.size for e in episodes)} candidate "
-        f"boundaries), {steps} steps x {restarts} seed(s)",
+        f"boundaries): {rounds} imitation round(s), then {ppo_steps} PPO steps",
         err=True,
     )
-    reported = [-1]
-
-    def progress(done: int, total: int) -> None:
-        tenth = 10 * done // total
-        if tenth != reported[0]:
-            reported[0] = tenth
-            click.echo(f"  {done}/{total} steps", err=True)
-
-    result, scores = train_best_of(
+    result = train_policy(
         episodes,
         validation,
-        restarts=restarts,
         limits=limits,
         weights=RewardWeights(),
-        steps=steps,
+        rounds=rounds,
+        ppo_steps=ppo_steps,
         seed=seed,
-        on_progress=progress,
+        on_progress=lambda message: click.echo(f"  {message}", err=True),
     )
     result.policy.save(out)
     click.echo(
-        "validation reward by seed: "
-        + ", ".join(f"{seed + i}: {score:.2f}" for i, score in enumerate(scores)),
-        err=True,
-    )
-    click.echo(
-        f"wrote {out} (seed {result.policy.meta['seed']}, {out.stat().st_size / 1024:.1f} KB); "
-        f"last training run {result.wall_s:.1f} s; "
-        f"mean episode reward {result.reward_before:.2f} -> {result.reward_after:.2f}"
+        f"wrote {out} ({result.kept}, {out.stat().st_size / 1024:.1f} KB) "
+        f"in {result.wall_s:.0f} s; validation F1 by imitation round: "
+        + ", ".join(f"{f1:.3f}" for f1 in result.imitation_f1)
+        + (f"; after PPO: {result.ppo_f1:.3f}" if result.ppo_f1 is not None else "")
     )
 
 
@@ -162,6 +176,12 @@ def train(
     show_default=True,
     help="where to write the F1 chart (SVG)",
 )
+@click.option(
+    "--policy",
+    default="bundled",
+    show_default=True,
+    help="the `ppo` chunker's policy: `bundled` or a file written by `halo rl train`",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the scores as JSON")
 def evaluate_command(
     run_dirs: tuple[Path, ...],
@@ -169,6 +189,7 @@ def evaluate_command(
     chunkers: tuple[str, ...],
     tolerance: float,
     plot: Path,
+    policy: str,
     as_json: bool,
 ) -> None:
     """Compare chunkers on run folders: boundary F1, coherence, chunk count, tokens per chunk."""
@@ -176,7 +197,29 @@ def evaluate_command(
 
     from . import evaluate
 
-    scores = evaluate.evaluate(list(run_dirs), list(truths), list(chunkers), tolerance)
+    scores = evaluate.evaluate(
+        list(run_dirs), list(truths), list(chunkers), tolerance, policy=policy
+    )
     atomic_write_text(plot, evaluate.plot_svg(scores))
     click.echo(evaluate.as_json(scores) if as_json else evaluate.table(scores))
     click.echo(f"plot: {plot}", err=True)
+
+
+@rl.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def pack(run_dir: Path, out_dir: Path) -> None:
+    """Keep a run of a generated lecture as training data: OUT_DIR gets its timeline (word
+    timings dropped: tens of KB instead of hundreds) and its topic truth, which `--from` reads."""
+    from halo_core import atomic_write_json, atomic_write_text
+
+    from .evaluate import load_timeline, truth_boundaries, truth_file
+
+    timeline = load_timeline(run_dir)
+    transcript = [s.model_copy(update={"words": []}) for s in timeline.track("transcript")]
+    timeline = timeline.with_track("transcript", transcript)
+    starts = [0.0, *truth_boundaries(truth_file(run_dir))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "timeline.json", timeline.model_dump_json(exclude_none=True))
+    atomic_write_json(out_dir / "truth.json", {"topics": [{"start": s} for s in starts]})
+    click.echo(f"wrote {out_dir}")

@@ -1,4 +1,4 @@
-"""A trained policy as plain arrays: the actor of a PPO MLP, run with numpy.
+"""A trained policy as plain arrays: an MLP (the actor of a PPO model), run with numpy.
 
 Shipping the actor's weights (`.npz`, loaded with allow_pickle=False) instead of a
 stable-baselines3 `.zip` keeps the file a few KB, needs no torch to run, and never unpickles.
@@ -27,15 +27,24 @@ class Policy:
     """Hidden layers (weight (out, in), bias), tanh-activated, then the action layer."""
     meta: dict[str, Any]
 
-    def logits(self, observation: np.ndarray) -> np.ndarray:
-        hidden = observation.astype(np.float32)
+    def logits(self, observations: np.ndarray) -> np.ndarray:
+        """(..., 2) no-cut and cut logits of (..., observation) arrays."""
+        hidden = observations.astype(np.float32)
         for weight, bias in self.layers[:-1]:
-            hidden = np.tanh(weight @ hidden + bias)
+            hidden = np.tanh(hidden @ weight.T + bias)
         weight, bias = self.layers[-1]
-        return weight @ hidden + bias
+        return hidden @ weight.T + bias
 
     def wants_cut(self, observation: np.ndarray) -> bool:
         return bool(np.argmax(self.logits(observation)) == 1)
+
+    def contributions(self, observation: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        """How much each feature raised the cut-over-no-cut logit margin: the margin minus the
+        margin with that one feature set to its `baseline` value (occlusion)."""
+        occluded = np.repeat(observation[None, :], len(observation), axis=0)
+        np.fill_diagonal(occluded, baseline)
+        margin = np.diff(self.logits(np.vstack([observation, occluded])), axis=-1)[:, 0]
+        return margin[0] - margin[1:]
 
     def save(self, path: Path) -> None:
         arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
@@ -79,16 +88,28 @@ class Policy:
         return Limits.model_validate(self.meta["limits"])
 
 
+def _actor_modules(model: Any) -> list[Any]:
+    """The Linear layers of an SB3 PPO model's actor, input first, the action head last."""
+    import torch
+
+    hidden = [m for m in model.policy.mlp_extractor.policy_net if isinstance(m, torch.nn.Linear)]
+    return [*hidden, model.policy.action_net]
+
+
+def into_stable_baselines(policy: Policy, model: Any) -> None:
+    """Load `policy`'s layers into the actor of an SB3 PPO model of the same shape."""
+    import torch
+
+    with torch.no_grad():
+        for module, (weight, bias) in zip(_actor_modules(model), policy.layers, strict=True):
+            module.weight.copy_(torch.from_numpy(weight))
+            module.bias.copy_(torch.from_numpy(bias))
+
+
 def from_stable_baselines(model: Any, meta: dict[str, Any]) -> Policy:
     """Extract the actor (policy MLP + action head) of a trained SB3 PPO model."""
-    state = {k: v.detach().cpu().numpy() for k, v in model.policy.state_dict().items()}
-    hidden = sorted(
-        {int(k.split(".")[2]) for k in state if k.startswith("mlp_extractor.policy_net.")}
-    )
     layers = [
-        (state[f"mlp_extractor.policy_net.{i}.weight"], state[f"mlp_extractor.policy_net.{i}.bias"])
-        for i in hidden
-        if f"mlp_extractor.policy_net.{i}.weight" in state
+        (m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
+        for m in _actor_modules(model)
     ]
-    layers.append((state["action_net.weight"], state["action_net.bias"]))
     return Policy(layers, {**meta, "observation": list(OBSERVATION)})
