@@ -40,7 +40,7 @@ bench: install
 POLICY_OUT ?= plugins/halo-rl/src/halo_rl/policy.npz
 POLICY_RUNS := $(sort $(wildcard plugins/halo-rl/training/*/))
 policy: install
-	$(BIN)/halo rl train --synthetic 192 $(foreach run,$(POLICY_RUNS),--from $(run)) --rounds 4 --ppo-steps 50000 --seed 0 --out $(POLICY_OUT)
+	$(BIN)/halo rl train --synthetic 192 $(foreach run,$(POLICY_RUNS),--from $(run)) --rounds 4 --ppo-steps 30000 --seed 0 --out $(POLICY_OUT)
 
 clean:
 	rm -rf $(VENV) .nox runs .halo build

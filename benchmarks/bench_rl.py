@@ -4,7 +4,8 @@ Generates one lecture per --minutes value with ../shared/tools/make_lecture.py (
 --first-seed on, contrast and subtle cut styles in turn), runs HALO on each (subtitles +
 scenedetect + topics, so every chunker sees the same signals), then compares the chunkers with
 `halo rl eval`: boundary F1 against the topic truth at ±5 s, coherence, chunk count and tokens per
-chunk, per lecture. With --train, also times `make policy`'s training.
+chunk, per lecture. With --train, also times `make policy` (into benchmarks/media/rl/) and checks
+that it reproduces the shipped policy byte for byte.
 
 Seeds used so far: 900-905 and 950-955 chose between policy variants (900-903 still do: the dev
 set, `--first-seed 900 --minutes 8 8 16 16`); 7301-7308 are the held-out lectures of issue 18 —
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 from lectures import MEDIA as ALL_MEDIA
-from lectures import generated_lecture
+from lectures import ROOT, generated_lecture
 
 MEDIA = ALL_MEDIA / "rl"
 HALO = [sys.executable, "-m", "halo_core.cli"]
@@ -122,27 +123,14 @@ def main() -> None:
 
     if args.train:
         started = time.perf_counter()
-        subprocess.run(
-            [
-                *HALO,
-                "rl",
-                "train",
-                "--synthetic",
-                "128",
-                "--steps",
-                "200000",
-                "--restarts",
-                "3",
-                "--seed",
-                "0",
-                "--out",
-                str(MEDIA / "policy-retrained.npz"),
-            ],
-            check=True,
+        retrained = MEDIA / "policy-retrained.npz"
+        subprocess.run(["make", "-C", str(ROOT), "policy", f"POLICY_OUT={retrained}"], check=True)
+        same = (
+            retrained.read_bytes() == (ROOT / "plugins/halo-rl/src/halo_rl/policy.npz").read_bytes()
         )
         print(
-            f"training wall time (128 synthetic timelines, 200k steps, 3 seeds): "
-            f"{time.perf_counter() - started:.0f} s"
+            f"`make policy` wall time: {time.perf_counter() - started:.0f} s; "
+            f"{'the same file as' if same else 'DIFFERENT from'} the shipped policy"
         )
 
 

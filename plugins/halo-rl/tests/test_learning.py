@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from halo_rl import synthetic
 from halo_rl.chunker import PPOChunker
+from halo_rl.env import Limits, RewardWeights
+from halo_rl.train import synthetic_episodes, train
 
 from halo_core import Media, RunContext, boundary_f1, get_registry
 from halo_core.testing.cli import invoke_halo
@@ -124,3 +127,22 @@ def test_every_cut_says_which_observations_made_it(tmp_path):
         # the strongest reason first, naming the features with their values and contributions
         assert learned == sorted(learned, key=lambda r: -r.score)
         assert "=" in learned[0].detail and "(+" in learned[0].detail
+
+
+def test_training_is_reproducible():
+    episodes, validation = synthetic_episodes(3, seed=300), synthetic_episodes(2, seed=400)
+
+    def trained():
+        return train(
+            episodes,
+            validation,
+            limits=Limits(),
+            weights=RewardWeights(),
+            rounds=2,
+            ppo_steps=0,
+            seed=7,
+        ).policy
+
+    first, second = trained(), trained()
+    for (w1, b1), (w2, b2) in zip(first.layers, second.layers, strict=True):
+        assert np.array_equal(w1, w2) and np.array_equal(b1, b2)

@@ -69,12 +69,9 @@ class Episode:
     def size(self) -> int:
         return len(self.times)
 
-    def semantic_shift(self, index: int, window: int = 2) -> float:
-        """1 - cosine (floored at 0) between the speech just before and just after `index`."""
-        return float(self._shifts(window)[index])
-
     def _shifts(self, window: int) -> np.ndarray:
-        """`semantic_shift` at every candidate, from prefix sums of the span vectors."""
+        """(n,) 1 - cosine (floored at 0) between the speech of the `window` spans just before
+        and just after each candidate, from prefix sums of the span vectors."""
         prefix = np.concatenate(
             [np.zeros((1, self.span_vectors.shape[1])), np.cumsum(self.span_vectors, axis=0)]
         )

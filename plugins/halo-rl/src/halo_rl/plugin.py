@@ -68,7 +68,7 @@ def rl() -> None:
 @click.option(
     "--ppo-steps",
     type=click.IntRange(min=0),
-    default=50_000,
+    default=30_000,
     show_default=True,
     help="PPO steps after imitation (kept only if it raises validation F1; 0: none)",
 )
