@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from halo_rl import synthetic
+from halo_rl import evaluate, synthetic
 from halo_rl.chunker import PPOChunker
 from halo_rl.env import Limits, RewardWeights
 from halo_rl.train import synthetic_episodes, train
@@ -98,6 +99,7 @@ def _boundary_scores(chunker, seeds: range, tmp_path) -> tuple[list[float], list
     return f1, tokens
 
 
+FIXTURES = Path(__file__).parent / "fixtures"
 HELD_OUT = range(4001, 4013)
 """Synthetic lectures the shipped policy never saw: training uses seeds 0-191, choosing between
 its stages 1000000-1000047."""
@@ -146,3 +148,15 @@ def test_training_is_reproducible():
     first, second = trained(), trained()
     for (w1, b1), (w2, b2) in zip(first.layers, second.layers, strict=True):
         assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
+
+
+def test_shipped_policy_beats_the_rules_on_a_real_timeline_it_never_saw():
+    """A generated lecture run through subtitles, scenedetect and topics (not synthetic signals)."""
+    run = FIXTURES / "seed902-16min"
+    scores = {
+        s.chunker: s
+        for s in evaluate.evaluate([run], [run / "truth.json"], ["ppo", "rules"], tolerance=5.0)
+    }
+    assert scores["ppo"].f1 >= 0.95
+    assert scores["ppo"].f1 > scores["rules"].f1
+    assert scores["ppo"].tokens_per_chunk <= scores["rules"].tokens_per_chunk
