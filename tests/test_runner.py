@@ -376,3 +376,45 @@ def test_speaker_turns_label_the_transcript_words_and_segments(
     student = {s.text for s in segments if s.speaker == "student"}
     asked = {s["text"] for s in TRUTH["sentences"] if s["speaker"] == "student"}
     assert student == asked
+
+
+class _FlakyLLM(LLMBackend[ComponentConfig]):
+    """Fails while `failing` (its retries spent), then answers: the same identity either way."""
+
+    name = "flaky"
+    failing = True
+
+    @property
+    def model(self) -> str:
+        return "flaky-1"
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        if _FlakyLLM.failing:
+            raise TransientLLMError("503 after the last attempt")
+        return LLMResponse(text="Title: From flaky\nFlaky's own words.", model=self.model)
+
+    def count_tokens(self, request: LLMRequest) -> int:
+        return 1
+
+
+class _FlakyPlugin:
+    @hookimpl
+    def register_llm_backends(self, register: Callable[[type], None]) -> None:
+        register(_FlakyLLM)
+
+
+def test_a_fallbacks_work_is_never_served_later_as_the_primarys(
+    tmp_path: Path, register_plugin: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_plugin(_FlakyPlugin())
+    fallback = "{use: extractive, with: {model: extractive-fallback}}"
+    spec = write_spec(tmp_path, llm=f"{{use: flaky, fallback: [{fallback}]}}")
+    monkeypatch.setattr(_FlakyLLM, "failing", True)
+    first = run(load_spec(spec))[0]
+    assert list(first.report.llm) == ["extractive-fallback"], "built with its own options"
+
+    monkeypatch.setattr(_FlakyLLM, "failing", False)  # the primary works again, same identity
+    second = run(load_spec(spec))[0]
+    summarize = next(s for s in second.report.stages if s.stage == "summarize")
+    assert not summarize.reused and list(second.report.llm) == ["flaky-1"]
+    assert "From flaky" in (second.run_dir / "summaries.json").read_text()

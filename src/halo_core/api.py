@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import yaml
 
@@ -24,6 +24,35 @@ from .progress import Progress
 from .qa import QA, Session, ask_in_session, open_qa
 from .run_data import RunData
 
+if TYPE_CHECKING:
+    from .cost_plan import CostPlan
+
+
+@overload
+def run(
+    spec: str | Path,
+    *,
+    inputs: Sequence[str | Path] = (),
+    out: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    force: bool = False,
+    progress: bool = False,
+    estimate: Literal[False] = False,
+) -> list[RunResult]: ...
+
+
+@overload
+def run(
+    spec: str | Path,
+    *,
+    inputs: Sequence[str | Path] = (),
+    out: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    force: bool = False,
+    progress: bool = False,
+    estimate: Literal[True],
+) -> CostPlan: ...
+
 
 def run(
     spec: str | Path,
@@ -33,12 +62,16 @@ def run(
     overrides: Mapping[str, Any] | None = None,
     force: bool = False,
     progress: bool = False,
-) -> list[RunResult]:
+    estimate: bool = False,
+) -> list[RunResult] | CostPlan:
     """Run the spec file (as `halo run` does) and return one `RunResult` per input: its folder,
     report, and results as objects (`result.data`: timeline, chunks, summaries, answers, notes).
 
     `inputs` replace the spec's; `overrides` are `--set`s, e.g. `{"chunker.with.max_duration":
     90}`. A spec problem raises `SpecError`; an input that fails has `result.error` set.
+
+    `estimate=True` runs nothing on the LLM: it prints the cost plan (`halo run --estimate`)
+    and returns it (`CostPlan`: per input the planned calls and the naive ones, in total).
     """
     from .runner import run as run_spec
     from .spec import load_spec
@@ -47,6 +80,12 @@ def run(
             .removesuffix("\n...") for path, value in (overrides or {}).items()]
     loaded = load_spec(spec, overrides=sets, inputs=[str(p) for p in inputs], out=out)
     shown = Progress() if progress else Progress.silent()
+    if estimate:
+        from .cost_plan import plan_run
+
+        plan = plan_run(loaded, shown)
+        print(loaded.redact(plan.render()))
+        return plan
     return run_spec(loaded, force=force, progress=shown)
 
 

@@ -147,13 +147,19 @@ class _Build:
                 self._fallbacks(ref)
 
     def _fallbacks(self, llm: dict[str, Any]) -> None:
+        """Each `llm.fallback` entry, a name or `{use, with}`, built with its own options (never
+        the primary's)."""
         fallback = llm.get("fallback")
-        for index, name in enumerate(fallback if isinstance(fallback, list) else []):
-            path = ("llm", "fallback", index)
-            if isinstance(name, str):
-                info = self._info("llm", name, path, prefix="llm fallback: ", role="llm fallback")
+        for index, entry in enumerate(fallback if isinstance(fallback, list) else []):
+            path: NodePath = ("llm", "fallback", index)
+            ref = {"use": entry} if isinstance(entry, str) else entry
+            name, options = ref.get("use"), ref.get("with") or {}
+            if isinstance(name, str) and isinstance(options, dict):
+                at = path if isinstance(entry, str) else (*path, "use")
+                info = self._info("llm", name, at, prefix="llm fallback: ", role="llm fallback")
                 if info is not None:
-                    self._instantiate(info, {}, path)
+                    self._instantiate(info, options, path, at=path if isinstance(entry, str)
+                                      else (*path, "with"))
 
     def _info(self, kind: Kind, name: str, at: NodePath, *, prefix: str = "",
               role: str = "") -> ComponentInfo | None:
@@ -166,8 +172,9 @@ class _Build:
         self.uses.append(ComponentUse(kind, name, info.distribution, info.source.version, role))
         return info
 
-    def _instantiate(self, info: ComponentInfo, options: dict[str, Any], path: NodePath) -> None:
-        at = (*path, "with") if path[:2] != ("llm", "fallback") else path
+    def _instantiate(self, info: ComponentInfo, options: dict[str, Any], path: NodePath,
+                     at: NodePath | None = None) -> None:
+        at = at or (*path, "with")
         try:
             config = info.cls.Config.model_validate(options)
         except ValidationError as exc:

@@ -223,6 +223,7 @@ class Job:
         """Store a computed artifact, report the stage, and write the outputs now ready."""
         key = self.key(stage)
         if not reused:
+            key = self._answered_key(stage, key)
             self.store.put(key, value)
         duration = self.media.duration
         speed = duration / wall_s if not reused and duration and wall_s > 0 else None
@@ -239,6 +240,16 @@ class Job:
                 real_time_factor=round(speed, 2) if speed else None,
                 peak_rss_mb=round(peak_rss_mb(), 1))
             self._write_ready_outputs()
+
+    def _answered_key(self, stage: Stage, key: str) -> str:
+        """`key`, unless an `llm.fallback` answered this LLM stage (in part: the switch holds
+        for the rest of the run): then a key naming the fallback, so that a later run whose
+        primary backend works is never served the fallback's text under the primary's key."""
+        answering = self.gateway.backend
+        if stage.of(self.pipeline) is not self.pipeline.llm or answering is self.pipeline.llm:
+            return key
+        return artifact_key(stage="answered-by-fallback", primary=key,
+                            answered_by=answering.identity())
 
     def fail(self, stage: Stage, exc: BaseException) -> None:
         """Record the first failure of this job (a later one is a consequence)."""

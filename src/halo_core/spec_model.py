@@ -26,10 +26,11 @@ class ComponentRef(_Strict):
 
 
 class LLMRef(ComponentRef):
-    fallback: list[str] = Field(
+    fallback: list[str | ComponentRef] = Field(
         default_factory=list,
         description="LLM backends to use, in order, when this one cannot run (e.g. no API key) "
-        "or keeps failing during a run (transient errors after its own retries)",
+        "or keeps failing during a run (transient errors after its own retries): a name, or "
+        "`{use: NAME, with: {...}}` for a fallback with its own options",
     )
 
 

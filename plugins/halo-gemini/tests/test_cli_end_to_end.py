@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,41 @@ def test_batch_map_phase_and_video_clips_for_questions(fake: FakeGemini, api_key
     assert clip_spans(body) == [
         pytest.approx((c["start"], c["end"]), abs=1e-3) for c in answer["citations"]
     ]
+
+
+def test_estimate_makes_no_generation_call_and_is_within_10_percent(
+    fake: FakeGemini, api_key, tmp_path
+) -> None:
+    sets = ["--set", "llm.use=gemini", "--set", f"llm.with.base_url={fake.base_url}",
+            "--set", "llm.with.mode=video", "--set", "llm.with.context_cache=false"]
+    planned = halo(["run", str(SPEC), *sets, "--estimate"], tmp_path, GEMINI_API_KEY=api_key)
+    assert planned.returncode == 0, planned.stderr
+    assert not fake.calls("generateContent") and fake.calls("countTokens")
+    assert not (tmp_path / "runs/subtitles/lecture/report.json").exists(), "no outputs"
+    total = float(re.search(r"total: .*?\$([\d.]+);", planned.stdout).group(1))
+    assert "naive, the whole video each time" in planned.stdout
+
+    result = halo(["run", str(SPEC), *sets], tmp_path, GEMINI_API_KEY=api_key)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
+    actual = sum(m["cost_usd"] for m in report["llm"].values())
+    assert abs(total - actual) <= 0.10 * actual, (total, actual)
+
+
+def test_with_a_budget_the_planner_chooses_cheaper_settings_and_says_so(
+    fake: FakeGemini, api_key, tmp_path, monkeypatch, capsys
+) -> None:
+    import halo_core
+
+    monkeypatch.setenv("GEMINI_API_KEY", api_key)
+    base = {"llm.use": "gemini", "llm.with.base_url": fake.base_url, "llm.with.mode": "video",
+            "llm.with.state_path": None}
+    full = halo_core.run(SPEC, out=tmp_path / "runs", overrides=base, estimate=True)
+    budget = full.cost_usd / 2
+    plan = halo_core.run(SPEC, out=tmp_path / "runs", estimate=True,
+                         overrides={**base, "llm.with.max_cost_usd": budget})
+    assert plan.cost_usd <= budget < full.cost_usd
+    assert plan.choice is not None and "does not fit" in plan.choice
+    assert "fps: 0.5" in plan.choice or "mode: transcript" in plan.choice
+    assert "planner:" in capsys.readouterr().out
+    assert not fake.calls("generateContent")

@@ -10,7 +10,8 @@ from the request's context instead of generating text.
   terms); when nothing matches, the most central sentences.
 
 Usage reports the tokens a real model would have been sent (system + prompt + context) and the
-tokens of the reply, estimated at ~4 characters per token; cost is always 0.
+tokens of the reply, estimated at ~4 characters per token; cost is 0 unless the spec prices the
+model (`llm.with.prices`, as for every backend).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from collections import Counter
 
 from pydantic import Field
 
-from ..components import ComponentConfig, LLMBackend
+from ..components import LLMBackend
 from ..errors import HaloError
 from ..hookspecs import Register, hookimpl
 from ..model import LLMRequest, LLMResponse, Usage
+from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
+from ..prices import today as price_date
 from ..text import content_terms, split_sentences, tokenize
 from ..tokens import estimate_tokens
 
@@ -34,7 +37,7 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _TITLE_LINE = re.compile(r"^\s*title\s*:", re.IGNORECASE)
 
 
-class ExtractiveConfig(ComponentConfig):
+class ExtractiveConfig(PricedConfig):
     model: str = Field(
         default="extractive-1", description="model name reported (part of cache keys)"
     )
@@ -80,7 +83,12 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
                 fix="it handles `summarize` and `answer`; use a generative backend (e.g. gemini)",
             )
         usage = Usage(input_tokens=self.count_tokens(request), output_tokens=estimate_tokens(text))
-        return LLMResponse(text=text, model=request.model or self.model, usage=usage, cost_usd=0.0)
+        model = request.model or self.model
+        # free, unless the spec prices it (llm.with.prices, as for every backend)
+        price = price_table(self.config.prices).price(model, price_date())
+        counts = TokenCounts(prompt=usage.input_tokens, output=usage.output_tokens)
+        cost = cost_usd(price, counts) if price is not None else 0.0
+        return LLMResponse(text=text, model=model, usage=usage, cost_usd=cost)
 
     def _summary(self, sentences: list[str], max_output_tokens: int | None) -> str:
         if not sentences:

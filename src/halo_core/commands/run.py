@@ -43,6 +43,12 @@ from . import global_options
 @click.option(
     "--force", is_flag=True, help="Recompute every stage instead of reusing finished ones."
 )
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="Print the requests, tokens and dollars the run's LLM work would spend (and the naive "
+    "whole-video cost), making no generation call; write no outputs.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def command(
     spec: Path,
@@ -51,6 +57,7 @@ def command(
     overrides: tuple[str, ...],
     executor: str | None,
     force: bool,
+    estimate: bool,
     quiet: bool,
 ) -> int:
     """Run the pipeline SPEC: extract, chunk, index, summarize, answer, write the outputs.
@@ -68,6 +75,11 @@ def command(
     for handler in logging.getLogger("halo").handlers:
         handler.addFilter(loaded.log_filter())  # secrets never reach the log
     progress = Progress(quiet=quiet or global_options().quiet)
+    if estimate:
+        from ..cost_plan import plan_run
+
+        click.echo(loaded.redact(plan_run(loaded, progress).render()))
+        return 0
     results = run(loaded, force=force, progress=progress)
     for result in results:
         if result.error is None:

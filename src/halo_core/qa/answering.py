@@ -173,7 +173,8 @@ class QA:
             {
                 "media": self.run.media.sha256,
                 "chunks": self.run.chunk_set_id,
-                "llm": self.pipeline.llm.identity(),
+                # the backend answering now: after a fallback, never the primary's scope
+                "llm": self.gateway.backend.identity(),
                 "embedder": self.pipeline.embedder.identity(),
             }
         )

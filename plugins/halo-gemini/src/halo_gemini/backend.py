@@ -226,6 +226,21 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
     def count_tokens(self, request: LLMRequest) -> int:
         return self._prepare(request).prompt_tokens
 
+    def cheaper_options(self) -> list[tuple[str, dict[str, Any]]]:
+        """Settings that cost less, in the order a budget planner should try them (each on top
+        of the ones before)."""
+        steps: list[tuple[str, dict[str, Any]]] = []
+        if self.config.mode == "video":
+            if self.config.media_resolution != "low":
+                steps.append(("low media resolution", {"media_resolution": "low"}))
+            if self.config.fps > 0.5:
+                steps.append(("half a frame a second", {"fps": 0.5}))
+            steps.append(("transcript mode", {"mode": "transcript"}))
+        if self.config.escalation_model != self.config.model:
+            steps.append(("the light model for every level", {
+                "escalation_model": self.config.model}))
+        return steps
+
     def video_twin(self) -> GeminiBackend:
         """This backend in video mode (what the naive whole-video comparison is priced on)."""
         if self.config.mode == "video":
