@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,18 @@ def test_validate_reports_an_unknown_model_at_the_spec_line(tmp_path: Path) -> N
     assert result.returncode != 0
     assert "has no model 'qwen9:1t'" in result.stdout + result.stderr
     assert "qwen3:8b" in result.stdout + result.stderr
+
+
+def test_estimate_makes_no_chat_call_and_is_within_10_percent(tmp_path: Path) -> None:
+    with FakeOpenAI(api_key=KEY) as fake:
+        sets = ["--set", "llm.use=openai", "--set", "llm.with.model=gpt-6.1-sol",
+                "--set", f"llm.with.base_url={fake.api_url}"]
+        planned = halo(["run", str(SPEC), *sets, "--estimate"], tmp_path, OPENAI_API_KEY=KEY)
+        assert planned.returncode == 0, planned.stderr
+        assert not fake.calls("chat")
+        total = float(re.search(r"total: .*?\$([\d.]+);", planned.stdout).group(1))
+        result = halo(["run", str(SPEC), *sets], tmp_path, OPENAI_API_KEY=KEY)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
+    actual = sum(m["cost_usd"] for m in report["llm"].values())
+    assert abs(total - actual) <= 0.10 * actual, (total, actual)
