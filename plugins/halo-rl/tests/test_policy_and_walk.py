@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from halo_rl.chunker import PPOChunker
 from halo_rl.env import OBSERVATION, Limits, Walk
 from halo_rl.episode import Episode
 from halo_rl.oracle import Oracle
@@ -103,3 +104,14 @@ def test_the_teachers_plan_is_what_its_walk_earns(gaps, tokens, truth_share):
         walk.step(oracle.wants_cut(walk))
     assert walk.refused == 0
     assert episode.truth_gains[walk.cuts].sum() == pytest.approx(oracle.value[0])
+
+
+def test_a_retrained_policy_changes_the_chunkers_identity(tmp_path, tiny_training):
+    """Cached chunks are keyed by the identity: another policy file must not reuse them."""
+    path = tmp_path / "p.npz"
+    tiny_training.policy.save(path)
+    mine = PPOChunker.from_options({"policy": str(path)}).identity()
+    bundled = PPOChunker.from_options({}).identity()
+    assert mine["policy_sha256"] != bundled["policy_sha256"]
+    Policy(tiny_training.policy.layers, {**tiny_training.policy.meta, "seed": 99}).save(path)
+    assert PPOChunker.from_options({"policy": str(path)}).identity() != mine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def policy_path(setting: str) -> Path:
 
 class PPOChunker(Chunker[PPOChunkerConfig]):
     name = "ppo"
-    version = "1"
+    version = "2"
     Config = PPOChunkerConfig
     description = (
         "a small learned policy (imitation of the best cuts on synthetic lectures, then PPO) "
@@ -75,6 +76,13 @@ class PPOChunker(Chunker[PPOChunkerConfig]):
                 f"`halo rl train --out {path}`"
             ]
         return []
+
+    def identity(self) -> dict[str, Any]:
+        """The policy file's content is part of what the chunks are: a retrained policy (or a
+        file replaced in place) must not reuse chunks cut by the old one."""
+        path = policy_path(self.config.policy)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        return {**super().identity(), "policy_sha256": digest}
 
     def limits(self, policy: Policy) -> Limits:
         overrides = {
