@@ -5,7 +5,9 @@ Starts `halo serve RUN --port 0` on 127.0.0.1 and measures
   media itself excluded), in KB;
 - time to first answer: from launching the process, and from the moment it listens, to the first
   `POST /api/ask` answer (the server opens the run's models in the background as it starts), then
-  the mean of later questions on the open run, and the ratio first / later.
+  the mean of later questions on the open run, and the ratio first / later;
+- the same later questions asked with `halo ask RUN QUESTION --json`, a fresh process each (what a
+  terminal user pays), and the ratio later server answer / CLI answer.
 
     .venv/bin/python benchmarks/bench_serve.py                      # runs/lecture/lecture
     .venv/bin/python benchmarks/bench_serve.py --run runs/x/y --question "..." --question "..."
@@ -105,6 +107,14 @@ def main() -> int:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
 
+    cli: list[float] = []
+    for question, _, _ in timings[1:]:
+        started = time.perf_counter()
+        subprocess.run(
+            [str(HALO), "ask", str(args.run), question, "--json"], capture_output=True, check=True
+        )
+        cli.append(time.perf_counter() - started)
+
     later = [t for _, t, _ in timings[1:]]
     mean_later = sum(later) / len(later) if later else float("nan")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -118,6 +128,9 @@ def main() -> int:
         print(f"  {seconds:6.2f} s  cache {tier or '-':4}  {question}")
     print(f"later answers, mean                {mean_later:6.2f} s")
     print(f"first / later answer               {timings[0][1] / mean_later:6.1f}x")
+    mean_cli = sum(cli) / len(cli) if cli else float("nan")
+    print(f"halo ask (new process each), mean  {mean_cli:6.2f} s")
+    print(f"later server answer / halo ask     {mean_later / mean_cli:6.3f}")
     return 0
 
 
