@@ -109,11 +109,12 @@ class PickledExecutor(Executor[ComponentConfig]):
                         continue
                     call = pickle.loads(pickle.dumps(job.stage_call(stage)))
                     try:
-                        value = call.run()
+                        outcome = pickle.loads(pickle.dumps(call.run()))
                     except Exception as exc:
                         job.fail(stage, exc)
                         break
-                    job.finish_stage(stage, value, time.monotonic() - t0)
+                    job.finish_stage(stage, outcome.value, time.monotonic() - t0,
+                                     tally=outcome.tally)
             yield job
 
 
@@ -140,6 +141,9 @@ def test_an_executor_running_pickled_stage_calls_makes_what_local_makes(
                                                         "summarize", "ask"]
     for name in OUTPUTS:
         assert (local.run_dir / name).read_bytes() == (pickled.run_dir / name).read_bytes(), name
+    # the LLM calls made in the pickled calls' own gateways are counted in the run's report
+    assert pickled.report.llm == local.report.llm
+    assert pickled.report.naive_input_tokens == local.report.naive_input_tokens
     keys = sorted(p.name for p in (local_dir / "runs" / ".halo" / "artifacts").glob("*.json"))
     assert keys == sorted(p.name for p in (pickled_dir / "runs" / ".halo" / "artifacts")
                           .glob("*.json"))

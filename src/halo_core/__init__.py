@@ -46,7 +46,7 @@ from .frames import (
     scaled_size,
 )
 from .hookspecs import Register, hookimpl
-from .job import Job, RunResult, StageCall
+from .job import Job, RunResult, StageCall, StageOutcome
 from .media import probe
 from .model import (
     Answer,
@@ -151,6 +151,7 @@ __all__ = [
     "SpecError",
     "StageCall",
     "StageFailed",
+    "StageOutcome",
     "Summaries",
     "Summary",
     "Timeline",

@@ -218,9 +218,10 @@ class Executor(Component[C]):
       its input artifacts and their keys: JSON values and pydantic models); `call.run()` in
       another process rebuilds the pipeline from the spec and the registry there (the same
       plugins must be installed, and the run folder and artifact store must be reachable at
-      the same paths), computes the stage and returns its artifact (JSON). Hand that to
-      `job.finish_stage(stage, value, wall_s)` in the driver. Stage objects are frozen
-      dataclasses holding names only; components are never pickled.
+      the same paths), computes the stage and returns a `StageOutcome`: its artifact (JSON)
+      and its LLM calls' counts. Hand both to `job.finish_stage(stage, outcome.value, wall_s,
+      tally=outcome.tally)` in the driver. Stage objects are frozen dataclasses holding names
+      only; components are never pickled.
 
     A stage that raises fails its job: record it with `job.fail(stage, exc)` (what
     `run_stage` does itself) and start none of the job's later stages. Components in this

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .components import CacheBackend, Embedder, LLMBackend, VectorIndex
@@ -41,6 +42,15 @@ def normalize_prompt(text: str) -> str:
 def stable_hash(value: object) -> str:
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A gateway's counts, picklable: handed from a process that computed a stage to the run's."""
+
+    usage_by_model: dict[str, ModelUsage]
+    counts: dict[str, TierStats]
+    fallbacks_taken: list[str]
 
 
 class LLMGateway:
@@ -256,6 +266,27 @@ class LLMGateway:
             self.cache.set(
                 STATS_NAMESPACE, tier, total.model_dump(mode="json", exclude={"entries"})
             )
+
+    def tally(self) -> Tally:
+        """What this gateway counted: usage by model, tier hits and misses, fallbacks taken."""
+        with self._lock:
+            return Tally({m: u.model_copy() for m, u in self.usage_by_model.items()},
+                         {t: s.model_copy() for t, s in self._counts.items()},
+                         list(self.fallbacks_taken))
+
+    def add(self, tally: Tally) -> None:
+        """Count another gateway's calls as this one's (a stage computed in another process)."""
+        with self._lock:
+            for model, usage in tally.usage_by_model.items():
+                entry = self.usage_by_model.setdefault(model, ModelUsage())
+                entry.requests += usage.requests
+                entry.usage = entry.usage + usage.usage
+                entry.cost_usd += usage.cost_usd
+            for tier, stats in tally.counts.items():
+                mine = self._counts.setdefault(tier, TierStats())
+                mine.hits += stats.hits
+                mine.misses += stats.misses
+            self.fallbacks_taken += tally.fallbacks_taken
 
     def _account(self, response: LLMResponse) -> None:
         with self._lock:

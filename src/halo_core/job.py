@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from .build import Pipeline, build
 from .components import Component
 from .context import RunContext
 from .errors import BudgetExceeded, HaloError, MediaError, SpecError, StageFailed
+from .gateway import Tally
 from .media import missing_streams
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport
 from .outputs import RunFolder
@@ -70,15 +71,26 @@ class StageCall:
     given: Given
     work_dir: Path
 
-    def run(self) -> JSONValue:
+    def run(self) -> StageOutcome:
         pipeline = build(load_stored_spec(self.spec, self.spec_dir))
         if isinstance(pipeline, list):
             raise SpecError(pipeline, path=str(self.spec_dir))
         try:
             ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir)
-            return self.stage.compute(pipeline, pipeline.gateway(), self.given, ctx)
+            gateway = pipeline.gateway()
+            value = self.stage.compute(pipeline, gateway, self.given, ctx)
+            return StageOutcome(value, gateway.tally())
         finally:
             pipeline.close()
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What `StageCall.run` returns: the stage's artifact, and its LLM calls' counts for the
+    run's report (`Job.finish_stage(..., tally=outcome.tally)`)."""
+
+    value: JSONValue
+    tally: Tally
 
 
 @dataclass
@@ -188,9 +200,12 @@ class Job:
                          {n: self.keys[n] for n in stage.inputs}, self.folder.path)
 
     def stage_call(self, stage: Stage) -> StageCall:
+        """`stage` as a picklable call; its paths are absolute, as the process that runs it
+        may work in another folder."""
         spec = with_absolute_cache_path(self.loaded.storable(), Path.cwd())
-        return StageCall(spec, self.loaded.path.parent, stage, self.given(stage),
-                         self.store.work_dir(self.key(stage)))
+        given = replace(self.given(stage), folder=self.folder.path.absolute())
+        return StageCall(spec, self.loaded.path.parent.absolute(), stage, given,
+                         self.store.work_dir(self.key(stage)).absolute())
 
     def run_stage(self, stage: Stage) -> None:
         """Reuse or compute `stage` here, store it, and record it (`finish_stage`). A component's
@@ -219,8 +234,11 @@ class Job:
             raise
 
     def finish_stage(self, stage: Stage, value: JSONValue, wall_s: float, *,
-                     reused: bool = False) -> None:
-        """Store a computed artifact, report the stage, and write the outputs now ready."""
+                     reused: bool = False, tally: Tally | None = None) -> None:
+        """Store a computed artifact, report the stage, and write the outputs now ready.
+        `tally`: the LLM calls of a stage computed in another process, counted as this run's."""
+        if tally is not None:
+            self.gateway.add(tally)
         key = self.key(stage)
         if not reused:
             key = self._answered_key(stage, key)
