@@ -13,6 +13,7 @@ from .artifacts import (
     write_with_manifest,
 )
 from .builtins.caches import CacheConfig, encode_value, expires_at
+from .calls import StageCall, StageOutcome
 from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
 from .components import (
     CacheBackend,
@@ -46,7 +47,7 @@ from .frames import (
     scaled_size,
 )
 from .hookspecs import Register, hookimpl
-from .job import Job, RunResult, StageCall, StageOutcome
+from .job import Job, RunResult
 from .media import probe
 from .model import (
     Answer,

@@ -17,10 +17,11 @@ from typing import Any
 
 from . import media as media_probe
 from .artifacts import ArtifactStore, artifact_key
-from .build import Pipeline, build
+from .build import Pipeline
+from .calls import StageCall
 from .components import Component
 from .context import RunContext
-from .errors import BudgetExceeded, HaloError, MediaError, SpecError, StageFailed
+from .errors import BudgetExceeded, HaloError, MediaError, StageFailed
 from .gateway import Tally
 from .media import missing_streams
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport
@@ -29,7 +30,7 @@ from .outputs.files import OUTPUT_NAMES, Rendering
 from .plugins import PluginSource, get_registry
 from .progress import Progress
 from .run_data import RunData, with_absolute_cache_path
-from .spec import LoadedSpec, load_stored_spec
+from .spec import LoadedSpec
 from .stages import Given, Stage, StageGraph, plan, timeline_of
 from .summarize import summary_requests
 
@@ -57,40 +58,6 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return self.error.exit_code if self.error else 0
-
-
-@dataclass(frozen=True)
-class StageCall:
-    """One stage to compute in another process: picklable (the stored spec, the stage, the
-    media, its inputs' decoded values and keys). `run()` rebuilds the pipeline from the spec
-    and the registry of the process it runs in, and returns the stage's artifact."""
-
-    spec: dict[str, Any]
-    spec_dir: Path
-    stage: Stage
-    given: Given
-    work_dir: Path
-
-    def run(self) -> StageOutcome:
-        pipeline = build(load_stored_spec(self.spec, self.spec_dir))
-        if isinstance(pipeline, list):
-            raise SpecError(pipeline, path=str(self.spec_dir))
-        try:
-            ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir)
-            gateway = pipeline.gateway()
-            value = self.stage.compute(pipeline, gateway, self.given, ctx)
-            return StageOutcome(value, gateway.tally())
-        finally:
-            pipeline.close()
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    """What `StageCall.run` returns: the stage's artifact, and its LLM calls' counts for the
-    run's report (`Job.finish_stage(..., tally=outcome.tally)`)."""
-
-    value: JSONValue
-    tally: Tally
 
 
 @dataclass
