@@ -27,7 +27,7 @@ from .builtins.caches import MemoryCache
 from .builtins.local_executor import run_stages
 from .components import LLMBackend
 from .errors import HaloError, SpecError
-from .estimate import CallEstimate, Estimator, describe, naive_calls
+from .estimate import CallEstimate, Estimator, describe, naive_calls, naive_reads_video
 from .job import Job
 from .model import JSONValue
 from .outputs import RunFolder
@@ -42,6 +42,8 @@ class InputPlan:
     input: Path
     calls: list[CallEstimate] = field(default_factory=list)
     naive: list[CallEstimate] = field(default_factory=list)
+    naive_input: str = "video"
+    """What the naive approach sends each time: the whole `video` or `transcript`."""
     error: str | None = None
 
     @property
@@ -78,7 +80,9 @@ class CostPlan:
             lines.append(f"  {item.input.name}:")
             lines.append(f"    summary   {describe(summary)}")
             lines.append(f"    questions {describe(answers)}")
-            lines.append(f"    naive, the whole video each time: {describe(item.naive)}")
+            lines.append(
+                f"    naive, the whole {item.naive_input} each time: {describe(item.naive)}"
+            )
         all_calls = [c for i in self.inputs for c in i.calls]
         naive = [c for i in self.inputs for c in i.naive]
         lines.append(f"  total: {describe(all_calls)}; naive {describe(naive)}")
@@ -168,6 +172,7 @@ def _plan(
                     " ".join(c.text for c in data.chunks)
                 )
                 item.calls = estimator.totals.calls[before:]
+                item.naive_input = "video" if naive_reads_video(backend) else "transcript"
                 item.naive = naive_calls(
                     backend, job.media, transcript, list(tasks.ask), summarize=tasks.summarize
                 )

@@ -111,6 +111,12 @@ class Estimator(LLMBackend[ComponentConfig]):
         return [self.generate(r) for r in requests]
 
 
+def naive_reads_video(backend: LLMBackend[Any]) -> bool:
+    """Whether `naive_calls` sends the whole video (else the whole transcript)."""
+    twin = getattr(backend, "video_twin", None)
+    return bool((twin() if callable(twin) else backend).accepts_clips)
+
+
 def naive_calls(
     backend: LLMBackend[Any],
     media: Media,

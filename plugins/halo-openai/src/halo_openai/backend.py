@@ -150,10 +150,13 @@ class OpenAIBackend(RemoteLLMBackend[OpenAIConfig]):
         return model, TokenCounts(prompt=self.count_tokens(request)), self._price(model)
 
     def expected_thinking_tokens(self, model: str) -> int:
-        """A priced (hosted) model is taken to reason unless told not to; a local one not."""
-        if self.config.reasoning_effort == "none" or not self.prices.knows(model):
+        """A model HALO's price table knows (OpenAI's, which reason) or one given a reasoning
+        effort is taken to reason; a local model priced by the spec, or unpriced, not."""
+        effort = self.config.reasoning_effort
+        if effort == "none":
             return 0
-        return EXPECTED_REASONING_TOKENS
+        published = self.prices.knows(model) and model not in self.prices.overridden
+        return EXPECTED_REASONING_TOKENS if published or effort is not None else 0
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         model = request.model or self.config.model
