@@ -28,6 +28,7 @@ from .builtins.local_executor import run_stages
 from .components import LLMBackend
 from .errors import HaloError, SpecError
 from .estimate import CallEstimate, Estimator, describe, naive_calls, naive_reads_video
+from .gateway import Tally
 from .job import Job
 from .model import JSONValue
 from .outputs import RunFolder
@@ -99,10 +100,11 @@ class _EstimateJob(Job):
     """A job whose LLM stages are planned, not run: their results are never stored."""
 
     def finish_stage(
-        self, stage: Stage, value: JSONValue, wall_s: float, *, reused: bool = False
+        self, stage: Stage, value: JSONValue, wall_s: float, *, reused: bool = False,
+        tally: Tally | None = None,
     ) -> None:
         planned = stage.of(self.pipeline) is self.pipeline.llm
-        super().finish_stage(stage, value, wall_s, reused=reused or planned)
+        super().finish_stage(stage, value, wall_s, reused=reused or planned, tally=tally)
 
 
 def plan_run(loaded: LoadedSpec, progress: Progress | None = None) -> CostPlan:

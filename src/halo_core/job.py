@@ -24,7 +24,7 @@ from .context import RunContext
 from .errors import BudgetExceeded, HaloError, MediaError, StageFailed
 from .gateway import Tally
 from .media import missing_streams
-from .model import JSONValue, LLMRequest, Media, RunReport, StageReport
+from .model import JSONValue, LLMRequest, Media, RunReport, StageReport, Timeline
 from .outputs import RunFolder
 from .outputs.files import OUTPUT_NAMES, Rendering
 from .plugins import PluginSource, get_registry
@@ -91,6 +91,8 @@ class Job:
         self.result: RunResult | None = None
         self._lock = threading.RLock()
         self._media: Media | None = None
+        self._tracks = tuple(s.name for s in self.graph.stages if s.kind == "extractor")
+        self._timeline: Timeline | None = None
 
     @property
     def media(self) -> Media:
@@ -218,6 +220,8 @@ class Job:
         source = _source(stage.of(self.pipeline))
         with self._lock:
             self.keys[stage.name], self.values[stage.name] = key, decoded
+            if self._timeline is None and all(t in self.values for t in self._tracks):
+                self._timeline = timeline_of(self.media, self._tracks, self.values)
             self.reports[stage.name] = StageReport(
                 stage=stage.name, component=stage.component,
                 distribution=source.distribution if source else "unregistered",
@@ -266,7 +270,8 @@ class Job:
     # --- outputs and records ------------------------------------------------------------------
 
     def _write_ready_outputs(self) -> None:
-        rendering = Rendering(self.folder, self.media, self.values, self.keys, self.pipeline)
+        rendering = Rendering(self.folder, self.media, self.values, self.keys, self.pipeline,
+                              self._timeline)
         for output in self.graph.outputs:
             if output.name not in self.written and all(i in self.values for i in output.inputs):
                 output.write(rendering)
@@ -316,12 +321,10 @@ class Job:
     def _data(self, report: RunReport | None) -> RunData | None:
         if "chunk" not in self.values:
             return None
-        tracks = [s.name for s in self.graph.stages if s.kind == "extractor"]
-        have = all(t in self.values for t in tracks)
         notes = self.folder.path / "notes.md"
         return RunData(
             folder=self.folder.path, media=self.media, chunks=self.values["chunk"].chunks,
-            timeline=timeline_of(self.media, tuple(tracks), self.values) if have else None,
+            timeline=self._timeline,
             summaries=self.values.get("summarize"), answers=self.values.get("ask", []),
             notes=notes.read_text(encoding="utf-8") if "notes.md" in self.written else None,
             report=report)

@@ -55,4 +55,3 @@ KINDS: tuple[KindInfo, ...] = (
 )
 KIND_NAMES: tuple[Kind, ...] = tuple(row.kind for row in KINDS)
 BY_KIND: dict[Kind, KindInfo] = {row.kind: row for row in KINDS}
-BY_FIELD: dict[str, KindInfo] = {row.field: row for row in KINDS}

@@ -224,9 +224,6 @@ class StageGraph:
     stages: tuple[Stage, ...]
     outputs: tuple[OutputFile, ...]
 
-    def stage(self, name: str) -> Stage:
-        return next(s for s in self.stages if s.name == name)
-
     def ready(self, done: set[str], started: set[str]) -> list[Stage]:
         """Stages not started yet whose inputs are all done."""
         return [s for s in self.stages

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..exports import FILES, ExportInput, render_export
 from ..graph import Node
-from ..model import Media
+from ..model import Media, Timeline
 from ..spec_model import PipelineSpec
 from . import RunFolder
 from .notes import render_notes
@@ -38,11 +38,12 @@ class Rendering:
     values: Mapping[str, Any]
     keys: Mapping[str, str]
     pipeline: Pipeline
+    timeline: Timeline | None
+    """every track joined (`stages.timeline_of`), once they are all done"""
 
-    def timeline(self, tracks: tuple[str, ...]) -> Any:
-        from ..stages import timeline_of
-
-        return timeline_of(self.media, tracks, self.values)
+    def whole_timeline(self) -> Timeline:
+        assert self.timeline is not None, "an output reading the timeline declares every track"
+        return self.timeline
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class OutputFile(Node):
 @dataclass(frozen=True)
 class TimelineJson(OutputFile):
     def write(self, run: Rendering) -> None:
-        run.folder.write_model(self.name, run.timeline(self.inputs))
+        run.folder.write_model(self.name, run.whole_timeline())
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class NotesMd(OutputFile):
 @dataclass(frozen=True)
 class TimelineSvg(OutputFile):
     def write(self, run: Rendering) -> None:
-        svg = render_timeline_svg(run.timeline(self.inputs[:-1]), run.values["chunk"].chunks,
+        svg = render_timeline_svg(run.whole_timeline(), run.values["chunk"].chunks,
                                   title=f"{self.title}{run.media.path.name}")
         run.folder.write_text(self.name, svg)
 
@@ -115,12 +116,10 @@ class ExportFile(OutputFile):
     """One of `tasks.export` (`exports/`): named `export:<format>`, written to `FILES[format]`
     after everything else (the `md` export replaces notes.md)."""
 
-    tracks: tuple[str, ...] = ()
-
     def write(self, run: Rendering) -> None:
         fmt = self.name.removeprefix("export:")
         results = ExportInput(f"{self.title}{run.media.path.stem}", run.media,
-                              run.timeline(self.tracks), run.values["chunk"].chunks,
+                              run.whole_timeline(), run.values["chunk"].chunks,
                               run.values.get("summarize"), run.values.get("ask", []))
         run.folder.write_text(FILES[fmt], render_export(fmt, results))
 
@@ -149,5 +148,5 @@ def output_files(spec: PipelineSpec, tracks: tuple[str, ...]) -> tuple[OutputFil
         files.append(NotesMd("notes.md", ("summarize", "chunk", *asked), title))
     everything = (*tracks, "chunk", *(("summarize",) if spec.tasks.summarize else ()),
                   *(("ask",) if spec.tasks.ask else ()))
-    files += [ExportFile(f"export:{fmt}", everything, title, tracks) for fmt in spec.tasks.export]
+    files += [ExportFile(f"export:{fmt}", everything, title) for fmt in spec.tasks.export]
     return tuple(files)
