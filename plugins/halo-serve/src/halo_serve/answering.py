@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .loader import Asker, run_stamp
+from .loader import Asker, Stamp, run_stamp
 
 log = logging.getLogger("halo.serve")
 
@@ -27,7 +27,7 @@ class Answering:
     def __init__(self, capacity: int = OPEN_RUNS) -> None:
         self.capacity = capacity
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="halo-qa")
-        self._open: OrderedDict[Path, tuple[tuple[int, int] | None, Asker]] = OrderedDict()
+        self._open: OrderedDict[Path, tuple[Stamp, Asker]] = OrderedDict()
 
     async def ask(self, folder: Path, question: str, session: str | None) -> dict[str, Any]:
         """The `halo ask --json` object; HaloError as the core raises it."""

@@ -69,7 +69,7 @@ def _templates() -> jinja2.Environment:
     return env
 
 
-def create_app(library: Library, token: str | None = None, warm: bool = True) -> Guard:
+def create_app(library: Library, token: str | None = None) -> Guard:
     """The ASGI app serving `library`; `token` None means loopback only (see security.py)."""
     templates = _templates()
     answering = Answering()
@@ -105,12 +105,12 @@ def create_app(library: Library, token: str | None = None, warm: bool = True) ->
 
     async def media(request: Request) -> Response:
         video = library.find(request.path_params["video_id"])
-        files = read_run(video.folder) if video is not None else None
-        info = views.media_info(video, files) if video is not None and files is not None else None
-        # only the input the run itself recorded, and only while it is a file (media_info checks)
-        if files is None or files.media is None or info is None:
-            return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(files.media.path, media_type=info["type"])
+        if video is not None:
+            files = read_run(video.folder)
+            info = views.media_info(video, files)  # only the input the run recorded, if still there
+            if info is not None and files.media is not None:
+                return FileResponse(files.media.path, media_type=info["type"])
+        return Response("not found", status_code=404, media_type="text/plain")
 
     async def api_videos(request: Request) -> Response:
         return _json([views.video_summary(v, read_run(v.folder)) for v in library.videos()])
@@ -147,8 +147,7 @@ def create_app(library: Library, token: str | None = None, warm: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if warm:
-            answering.warm([v.folder for v in library.videos() if read_run(v.folder).finished])
+        answering.warm([v.folder for v in library.videos() if read_run(v.folder).finished])
         try:
             yield
         finally:

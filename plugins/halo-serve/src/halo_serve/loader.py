@@ -217,13 +217,9 @@ def read_run(folder: Path) -> RunFiles:
     )
 
 
-def run_stamp(folder: Path) -> tuple[int, int] | None:
+def run_stamp(folder: Path) -> Stamp:
     """Changes whenever the run writes its chunks again: an open asker is then rebuilt."""
-    try:
-        stat = (folder / "chunks.json").stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns)
+    return _stamp(folder / "chunks.json")
 
 
 class Asker:
