@@ -146,7 +146,7 @@ def test_asking_across_videos_links_into_each(browser: WebDriver, base: str) -> 
     browser.find_element(By.ID, "question").send_keys("Where did Gutenberg build his press?")
     browser.find_element(By.CSS_SELECTOR, "#ask button").click()
     _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".answer")) == 2, "answers")
-    tone = browser.find_elements(By.CSS_SELECTOR, ".answer")[1]
+    tone = browser.find_elements(By.CSS_SELECTOR, ".answer")[0]  # the best match comes first
     assert "Mainz" in tone.text
     cite = tone.find_element(By.CSS_SELECTOR, ".cite")
     assert "/v/clips--tone#t=" in cite.get_attribute("href")

@@ -12,7 +12,7 @@ Routes (every one behind `security.Guard`):
 - `POST /api/ask`: `{"question", "session"?, "video"?}` -> the `halo ask --json` object, plus
   `"video"`.
 - `POST /api/search`: `{"question", "session"?}` -> `{"question", "session", "answers": [one ask
-  object per finished video]}`.
+  object per finished video, with its `match`, best first]}`.
 
 `video` may be left out of /api/ask when the library holds one video. Errors are JSON
 `{"error": message}` with 400 (bad request, or the core's HaloError), 404 (unknown video) or 409
@@ -143,7 +143,8 @@ def create_app(library: Library, token: str | None = None) -> Guard:
             for video in library.videos()
             if read_run(video.folder).finished
         ]
-        return _json({"question": question, "session": session, "answers": answers})
+        ranked = views.ranked(question, answers)
+        return _json({"question": question, "session": session, "answers": ranked})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

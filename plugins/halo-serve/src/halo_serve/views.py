@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from halo_core import Answer
+from halo_core import Answer, content_terms
 
 from .library import Video
 from .loader import RunFiles
@@ -37,6 +37,20 @@ def answer_text(answer: Answer) -> str:
     cited = " ".join(f"[{clock(c.start)}\u2013{clock(c.end)}]" for c in answer.citations)
     text = answer.answer
     return text[: -len(cited)].rstrip() if cited and text.endswith(cited) else text
+
+
+def ranked(question: str, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answers from several videos, best first, each with its `match`: the share of the
+    question's content words (stemmed, no stopwords) found in the answer. A stand-in for ranking
+    by retrieval across videos, which belongs to a library of videos (issue #12)."""
+    wanted = set(content_terms(question))
+    scored = [
+        {**a, "match": round(len(wanted & set(content_terms(a["answer"]))) / len(wanted), 3)}
+        if wanted
+        else {**a, "match": 0.0}
+        for a in answers
+    ]
+    return sorted(scored, key=lambda a: -a["match"])  # stable: library order among equals
 
 
 def speaker_name(label: str | None) -> str:

@@ -16,8 +16,11 @@
       if (!data.answers.length) answers.append(halo.el("p", "empty", "No finished video to ask yet."));
       for (const answer of data.answers) {
         const card = document.querySelector(`[data-video="${CSS.escape(answer.video)}"] .title`);
-        const heading = halo.el("a", "video-link", card ? card.textContent : answer.video);
-        heading.href = `/v/${encodeURIComponent(answer.video)}`;
+        const heading = halo.el("p", "video-link");
+        const link = halo.el("a", "", card ? card.textContent : answer.video);
+        link.href = `/v/${encodeURIComponent(answer.video)}`;
+        const match = halo.el("span", "match", `${Math.round(answer.match * 100)}% of the question's words`);
+        heading.append(link, match);
         const href = (t) => `/v/${encodeURIComponent(answer.video)}#t=${t}`;
         answers.append(halo.renderAnswer(answer, href, heading));
       }
