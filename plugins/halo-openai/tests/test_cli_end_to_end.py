@@ -96,3 +96,23 @@ def test_estimate_makes_no_chat_call_and_is_within_10_percent(tmp_path: Path) ->
     report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     actual = sum(m["cost_usd"] for m in report["llm"].values())
     assert abs(total - actual) <= 0.10 * actual, (total, actual)
+
+
+def test_the_budget_stops_the_run_with_exit_3_and_keeps_finished_work(tmp_path: Path) -> None:
+    # one call's worst case: 2048 output tokens x $10 per 1M = ~$0.021; the budget holds two
+    with FakeOpenAI(api_key=KEY) as fake:
+        result = halo(
+            ["run", str(SPEC), "--set", "llm.use=openai", "--set", "llm.with.model=gpt-6.1-sol",
+             "--set", f"llm.with.base_url={fake.api_url}", "--set", "llm.with.max_cost_usd=0.05"],
+            tmp_path,
+            OPENAI_API_KEY=KEY,
+        )
+        spent = len(fake.ledger)
+    assert result.returncode == 3, result.stderr
+    assert "max_cost_usd" in result.stderr and spent >= 1
+    assert KEY not in result.stdout + result.stderr
+    rerun = halo(["run", str(SPEC), "--set", "llm.use=extractive"], tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
+    reused = {s["stage"] for s in report["stages"] if s["reused"]}
+    assert {"transcript", "chunk"} <= reused, "the work finished before the stop was kept"
