@@ -274,6 +274,14 @@ def test_only_loopback_host_names_are_answered_without_a_token(runs: Path, base:
     assert http(base, "/", headers={"Host": f"localhost:{port}"})[0] == 200
 
 
+def test_websockets_are_refused(base: str) -> None:
+    upgrade = {
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }  # fmt: skip
+    assert http(base, "/", headers=upgrade)[0] == 403
+
+
 TOKEN = "t0k3n-for-the-serve-tests"
 
 
