@@ -281,6 +281,9 @@ class Citation(Model):
     chunk_id: str
     start: float
     end: float
+    slide: str | None = Field(
+        default=None, description="the heading of the slide the cited text was read from"
+    )
 
 
 class Answer(Model):

@@ -28,6 +28,7 @@ from ..hookspecs import Register, hookimpl
 from ..model import LLMRequest, LLMResponse, Usage
 from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
 from ..prices import today as price_date
+from ..summarize import span_label
 from ..text import content_terms, split_sentences, tokenize
 from ..tokens import estimate_tokens
 
@@ -74,6 +75,8 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
         sentences = context_sentences(request.context)
         if request.task == "summarize":
             text = self._summary(sentences, request.max_output_tokens)
+        elif request.task == "answer" and request.options.get("sections"):
+            text = _section_list(request.options["sections"])
         elif request.task == "answer":
             text = self._answer(sentences, request.prompt, request.max_output_tokens)
         else:
@@ -118,6 +121,17 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
             if k == 0 or scores[i] >= best / 2
         )
         return _fit([" ".join(sentences[i] for i in chosen)], max_output_tokens, keep=1)
+
+
+def _section_list(sections: object) -> str:
+    """A broad question's answer: the video's parts, one line each with its time span. (Two
+    sentences picked from summaries answer "what are the main topics?" worse than the list.)"""
+    assert isinstance(sections, list)
+    return "\n".join(
+        f"- {part['title']} {span_label(float(part['start']), float(part['end']))}"
+        for part in sections
+        if isinstance(part, dict)
+    )
 
 
 def context_sentences(context: str) -> list[str]:

@@ -28,7 +28,16 @@ import numpy as np
 from ..build import Pipeline
 from ..components import VectorIndex
 from ..gateway import LLMGateway, stable_hash
-from ..model import Answer, Citation, LLMRequest, MediaClip, Summaries, Summary, Usage
+from ..model import (
+    Answer,
+    Citation,
+    JSONValue,
+    LLMRequest,
+    MediaClip,
+    Summaries,
+    Summary,
+    Usage,
+)
 from ..run_data import RunData
 from ..summarize import PROMPTS, parse_reply, span_label
 from ..tiered_cache import SemanticQuery, text_sha256
@@ -304,7 +313,7 @@ class QA:
             if pid in used:
                 continue
             window = self._window(pid)
-            cost = sum(estimate_tokens(p.text) for p in window if p.id not in used)
+            cost = sum(estimate_tokens(p.context_text) for p in window if p.id not in used)
             if windows and tokens + cost > self.budget:
                 break
             windows.append(window)
@@ -321,7 +330,7 @@ class QA:
         lo, hi = max(0, n - WINDOW_NEIGHBOURS), min(len(self.passages), n + WINDOW_NEIGHBOURS + 1)
         window = [p for p in self.passages[lo:hi] if p.chunk_id == chunk_id]
         # The budget bounds the context: drop neighbours before the retrieved sentence itself.
-        while len(window) > 1 and sum(estimate_tokens(p.text) for p in window) > self.budget:
+        while len(window) > 1 and sum(estimate_tokens(p.context_text) for p in window) > self.budget:
             window.remove(
                 max((p for p in window if p.id != pid), key=lambda p: abs(self._position[p.id] - n))
             )
@@ -388,16 +397,34 @@ class QA:
                 for s in sections
                 if s.level != "video"
             ]
-            request = LLMRequest(task="answer", prompt=prompt, system=BROAD_SYSTEM, context=context)
+            # the parts themselves, for a backend that answers a broad question with their list
+            parts: list[JSONValue] = [
+                {"title": s.title, "start": s.start, "end": s.end}
+                for s in sections
+                if s.level != "video" and s.title
+            ]
+            request = LLMRequest(
+                task="answer",
+                prompt=prompt,
+                system=BROAD_SYSTEM,
+                context=context,
+                options={"sections": parts},
+            )
             response = self.gateway.generate(request, context_id=context_id)
         else:
             retrieved = self.retrieve(retrieval_query)
             context = "\n\n".join(
-                f"{span_label(w[0].start, w[-1].end)} {' '.join(p.text for p in w)}"
+                f"{span_label(min(p.start for p in w), max(p.end for p in w))} "
+                f"{' '.join(dict.fromkeys(p.context_text for p in w))}"
                 for w in retrieved.windows
             )
             citations = [
-                Citation(chunk_id=w[0].chunk_id, start=w[0].start, end=w[-1].end)
+                Citation(
+                    chunk_id=w[0].chunk_id,
+                    start=min(p.start for p in w),
+                    end=max(p.end for p in w),
+                    slide=next((p.slide for p in w if p.slide), None),
+                )
                 for w in retrieved.windows
             ]
             # a backend that takes clips also sees the retrieved time spans (video mode)
@@ -423,7 +450,9 @@ class QA:
                 semantic=SemanticQuery(retrieval_query, retrieved.evidence, retrieved.query_vector),
             )
         tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
-        cited = " ".join(span_label(c.start, c.end) for c in citations)
+        labels = [span_label(c.start, c.end) for c in citations]
+        # a list of sections already names their time spans
+        cited = "" if all(label in response.text for label in labels) else " ".join(labels)
         answer = Answer(
             question=question,
             answer=f"{response.text.strip()} {cited}".strip(),

@@ -113,7 +113,8 @@ def _heading(lines: list[RawLine], typical: float, height: float) -> list[RawLin
         if line.box[1] <= last.box[1] or line in heading:
             continue
         same_size = abs(line.size - first.size) <= SAME_SIZE * first.size
-        close_below = line.box[1] - last.box[3] < last.box[3] - last.box[1]
+        # a title's second line sits close under the first; a subtitle stands apart
+        close_below = line.box[1] - last.box[3] < 0.5 * (last.box[3] - last.box[1])
         if not (same_size and close_below):
             break
         heading.append(line)
