@@ -2,7 +2,7 @@
 stage's cost next to speech recognition's, on generated lectures NOT used for tuning (subtle
 style — a slide change inside a topic only swaps text — with the moving presenter inset).
 
-    .venv/bin/python benchmarks/bench_slides.py [--seeds 7 8] [--minutes 4] [--topics 4]
+    .venv/bin/python benchmarks/bench_slides.py [--seeds 7 8] [--minutes 4] [--topics 4] [--ask]
 
 Per lecture, with the stages HALO runs (`scenedetect` then `slides`; `faster-whisper` with its
 defaults for the cost comparison):
@@ -16,7 +16,11 @@ defaults for the cost comparison):
   `faster-whisper` on the same file, in this one process (CPU time is what to trust on a shared
   machine);
 - WER of `faster-whisper` (bundled tiny.en, its defaults) against the truth sentences, bare and
-  with `slide_prompts: true` (each slide's stretch prompted with the slide's text).
+  with `slide_prompts: true` (each slide's stretch prompted with the slide's text);
+- with --ask (instead of the above): `halo ask` accuracy of the offline default pipeline
+  (pipelines/lecture.yaml) with and without its `slides` extractor: the share of truth questions
+  (and their paraphrases) whose answer contains the truth answer or an alias (case and
+  punctuation ignored).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from lectures import generated_lecture
+from lectures import ROOT, generated_lecture
 
 
 def words(text: str) -> list[str]:
@@ -83,12 +87,62 @@ def score(slides: list[Any], truth: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def ask_accuracy(folder: Path, with_slides: bool) -> tuple[float, int]:
+    """(accuracy, questions) of the default pipeline on the lecture in `folder`."""
+    from halo_core.runner import run
+    from halo_core.spec import load_spec
+
+    truth = json.loads((folder / "truth.json").read_text())
+    asked = [(q, p) for q in truth["questions"] for p in [q["question"], *q["paraphrases"]]]
+    spec_text = (ROOT / "pipelines" / "lecture.yaml").read_text()
+    if not with_slides:
+        spec_text = re.sub(r"\n  - use: slides[^\n]*", "", spec_text)
+    work = ROOT / "benchmarks" / "results" / "slides-ask" / folder.name / str(with_slides)
+    work.mkdir(parents=True, exist_ok=True)
+    spec_text = re.sub(
+        r"cache: .*", f"cache: {{use: sqlite, with: {{path: {work / 'cache.db'}}}}}", spec_text
+    )
+    spec_text = re.sub(
+        r"(?s)tasks:.*",
+        f"tasks: {{summarize: true, ask: {json.dumps([p for _, p in asked])}}}\n",
+        spec_text,
+    )
+    spec = work / "spec.yaml"
+    spec.write_text(re.sub(r"outputs: .*", f"outputs: {work / 'runs'}", spec_text))
+    result = run(load_spec(spec, inputs=[str(folder / "lecture.mp4")]))[0]
+    assert result.error is None, result.error
+    answers = json.loads((result.run_dir / "answers.json").read_text())
+    right = 0
+    for (question, _), answer in zip(asked, answers, strict=True):
+        said = " ".join(words(answer["answer"]))
+        right += any(" ".join(words(a)) in said for a in [question["answer"], *question["aliases"]])
+    return right / len(asked), len(asked)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8])
     parser.add_argument("--minutes", type=float, default=4)
     parser.add_argument("--topics", type=int, default=4)
+    parser.add_argument("--ask", action="store_true", help="measure `halo ask` accuracy instead")
     args = parser.parse_args()
+    if args.ask:
+        for seed in args.seeds:
+            folder = lecture(seed, args.minutes, args.topics)
+            before, n = ask_accuracy(folder, with_slides=False)
+            after, _ = ask_accuracy(folder, with_slides=True)
+            print(
+                json.dumps(
+                    {
+                        "seed": seed,
+                        "questions": n,
+                        "ask_accuracy_without_slides": round(before, 3),
+                        "ask_accuracy_with_slides": round(after, 3),
+                    }
+                ),
+                flush=True,
+            )
+        return
 
     from halo_scenedetect import SceneDetect
     from halo_slides import SlidesExtractor

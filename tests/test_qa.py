@@ -161,7 +161,7 @@ def test_halo_ask_works_in_a_new_process_and_remembers_its_session(
     data = json.loads(first.stdout)
     assert set(data) >= {"answer", "citations", "usage", "cache_tier", "naive_input_tokens"}
     assert "Mainz" in data["answer"] and data["cache_tier"] is None
-    assert data["citations"][0].keys() == {"chunk_id", "start", "end"}
+    assert data["citations"][0].keys() == {"chunk_id", "start", "end", "slide"}
     assert data["usage"]["input_tokens"] < data["naive_input_tokens"]
     again = json.loads(halo("ask", str(run_dir), question, "--json", cwd=tmp_path).stdout)
     assert again["cache_tier"] == "l1" and again["usage"]["input_tokens"] == 0
