@@ -19,9 +19,9 @@ from halo_core.testing.plugins import registered
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "lecture"
 TRUTH = json.loads((SAMPLE / "truth.json").read_text())
-QUESTIONS = {q["question"]: q for q in TRUTH["questions"]}
 CITY = "In which city did Gutenberg develop his printing press?"
 PIECES = "What are the short DNA pieces made on the lagging strand called?"
+QUESTIONS_ASKED = ["What are the main topics?", CITY, PIECES]
 
 
 class TruthSlides(Extractor[Any]):
@@ -69,8 +69,7 @@ def run_on(folder: Path, media: Path, extractors: str) -> Path:
         f"extractors: {extractors}\n"
         "chunker: {use: rules, with: {min_duration: 20, max_duration: 120}}\n"
         "embedder: {use: hashing}\nindex: {use: numpy}\ncache: {use: memory}\n"
-        f"tasks: {{summarize: true, ask: {json.dumps(['What are the main topics?', CITY, PIECES])}}}"
-        "\n"
+        f"tasks: {{summarize: true, ask: {json.dumps(QUESTIONS_ASKED)}}}\n"
         f"outputs: {folder / 'runs'}\n"
     )
     result = run(load_spec(spec))[0]

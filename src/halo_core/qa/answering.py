@@ -71,6 +71,7 @@ _BROAD = re.compile(
     re.IGNORECASE,
 )
 
+
 def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
@@ -330,7 +331,9 @@ class QA:
         lo, hi = max(0, n - WINDOW_NEIGHBOURS), min(len(self.passages), n + WINDOW_NEIGHBOURS + 1)
         window = [p for p in self.passages[lo:hi] if p.chunk_id == chunk_id]
         # The budget bounds the context: drop neighbours before the retrieved sentence itself.
-        while len(window) > 1 and sum(estimate_tokens(p.context_text) for p in window) > self.budget:
+        while (
+            len(window) > 1 and sum(estimate_tokens(p.context_text) for p in window) > self.budget
+        ):
             window.remove(
                 max((p for p in window if p.id != pid), key=lambda p: abs(self._position[p.id] - n))
             )
