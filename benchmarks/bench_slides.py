@@ -102,13 +102,15 @@ def ask_accuracy(folder: Path, with_slides: bool) -> tuple[float, int]:
     spec_text = re.sub(
         r"cache: .*", f"cache: {{use: sqlite, with: {{path: {work / 'cache.db'}}}}}", spec_text
     )
+    # the spec's own questions and outputs give way to the truth questions and a bench folder
     spec_text = re.sub(
         r"(?s)tasks:.*",
-        f"tasks: {{summarize: true, ask: {json.dumps([p for _, p in asked])}}}\n",
+        f"tasks: {{summarize: true, ask: {json.dumps([p for _, p in asked])}}}\n"
+        f"outputs: {work / 'runs'}\n",
         spec_text,
     )
     spec = work / "spec.yaml"
-    spec.write_text(re.sub(r"outputs: .*", f"outputs: {work / 'runs'}", spec_text))
+    spec.write_text(spec_text)
     result = run(load_spec(spec, inputs=[str(folder / "lecture.mp4")]))[0]
     assert result.error is None, result.error
     answers = json.loads((result.run_dir / "answers.json").read_text())
