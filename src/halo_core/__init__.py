@@ -12,6 +12,7 @@ from .artifacts import (
     read_with_manifest,
     write_with_manifest,
 )
+from .build import build
 from .builtins.caches import CacheConfig, encode_value, expires_at
 from .calls import StageCall, StageOutcome
 from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
@@ -98,6 +99,7 @@ from .remote_llm import (
 )
 from .run_data import RunData, load_run
 from .speakers import label_transcript
+from .spec import load_spec, load_stored_spec
 from .text import content_terms, number_words
 from .tokens import estimate_tokens
 
@@ -168,6 +170,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "boundary_f1",
+    "build",
     "build_chunks",
     "cache_storage_cost_usd",
     "candidates",
@@ -181,6 +184,8 @@ __all__ = [
     "iter_frames",
     "label_transcript",
     "load_run",
+    "load_spec",
+    "load_stored_spec",
     "number_words",
     "open_run",
     "open_video_stream",

@@ -261,7 +261,7 @@ def plugin_sources() -> dict[str, PluginSource]:
     return {name: _source_of(name) for name, _ in pm.list_name_plugin()}
 
 
-def unknown_component_message(registry: Registry, kind: Kind, name: str) -> str:
+def _unknown_message(registry: Registry, kind: Kind, name: str) -> str:
     known = registry.names(kind)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     label, plural = BY_KIND[kind].label, BY_KIND[kind].plural
@@ -300,7 +300,7 @@ def missing_component(registry: Registry, kind: Kind, name: str) -> tuple[str, s
                 f"{_filter_text()} does not name it",
                 _filter_fix([provider]),
             )
-    what = unknown_component_message(registry, kind, name)
+    what = _unknown_message(registry, kind, name)
     if difflib.get_close_matches(name, registry.names(kind), n=1, cutoff=0.6):
         return what, None
     broken = sorted({p.distribution for p in registry.problems if p.failed})

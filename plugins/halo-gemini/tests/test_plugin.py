@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from halo_gemini import GeminiBackend, GeminiConfig
 
-from halo_core import get_registry
-from halo_core.build import build
-from halo_core.spec import load_stored_spec
+from halo_core import build, get_registry, load_stored_spec
 
 
 @pytest.fixture

@@ -102,7 +102,6 @@ class QA:
     def __post_init__(self) -> None:
         self.passages = passages_of(self.run)
         self._position = {p.id: n for n, p in enumerate(self.passages)}
-        self._chunk_by_id = {c.id: c for c in self.run.chunks}
         embedder_id = stable_hash(self.pipeline.embedder.identity())
         self.passage_index = stored_index(
             self.run.folder / "qa" / "passages",
