@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("HALO_SHARED", ROOT.parent / "shared"))
+"""../shared beside the checkout; HALO_SHARED names it when the checkout is elsewhere (a worktree)."""
 MAKE_LECTURE = SHARED / "tools" / "make_lecture.py"
 MEDIA = ROOT / "benchmarks" / "media"
 

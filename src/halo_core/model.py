@@ -102,6 +102,9 @@ class TranscriptSegment(Span):
 class SpeakerTurn(Span):
     kind: Literal["speaker"] = "speaker"
     speaker: str
+    overlap: bool = Field(
+        default=False, description="another speaker talks at the same time throughout this turn"
+    )
 
 
 class Scene(Span):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ from halo_whisper.faster import FasterWhisper
 from halo_core import Media, RunContext, Timeline, TranscriptSegment, probe
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(os.environ.get("HALO_SHARED", Path(__file__).parents[4] / "shared"))
+"""../shared beside the checkout (CI has it); HALO_SHARED names it from a worktree."""
+MEETINGS = SHARED / "media" / "real-meetings"
+"""Two real 30 s AMI meeting clips with human RTTM (CC BY 4.0; see its README)."""
 LECTURE_TRUTH = Path(__file__).parents[3] / "samples" / "lecture" / "truth.json"
 CLIP_START = 123.9
 """lecture_question.m4a is samples/lecture/lecture.mp4 from 123.9 s to 148.8 s."""

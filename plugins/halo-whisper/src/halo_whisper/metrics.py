@@ -57,6 +57,26 @@ def diarization_error_rate(
     Overlapping speech counts each speaker. `collar` seconds around every reference boundary are
     not scored (0 = the strict figure).
     """
+    errors, correct, total = _scored(reference, hypothesis, step, collar)
+    if total == 0:
+        return 0.0 if errors == 0 else 1.0
+    return errors / total
+
+
+def speaker_time_accuracy(
+    reference: Sequence[Turn], hypothesis: Sequence[Turn], step: float = 0.01
+) -> float:
+    """Share of reference speech time (each speaker of overlapped speech counting) that the
+    hypothesis gives to the matched speaker; 1.0 when the reference has no speech."""
+    _, correct, total = _scored(reference, hypothesis, step, 0.0)
+    return correct / total if total else 1.0
+
+
+def _scored(
+    reference: Sequence[Turn], hypothesis: Sequence[Turn], step: float, collar: float
+) -> tuple[float, float, float]:
+    """(errors, correctly attributed, reference speech) in frames, under the best one-to-one
+    speaker matching."""
     from scipy.optimize import linear_sum_assignment
 
     end = max([t[1] for t in [*reference, *hypothesis]], default=0.0)
@@ -73,18 +93,14 @@ def diarization_error_rate(
                     max(0, int((edge - collar) / step)) : int(np.ceil((edge + collar) / step))
                 ] = False
     ref, hyp = ref[:, scored], hyp[:, scored]
-    total = ref.sum()
-    if total == 0:
-        return 0.0 if hyp.sum() == 0 else 1.0
-    overlap = ref.astype(np.int64) @ hyp.T.astype(
-        np.int64
-    )  # frames where ref i and hyp j both speak
+    # frames where ref i and hyp j both speak
+    overlap = ref.astype(np.int64) @ hyp.T.astype(np.int64)
     rows, cols = linear_sum_assignment(-overlap) if overlap.size else ([], [])
-    correct = overlap[rows, cols].sum() if len(rows) else 0
+    correct = float(overlap[rows, cols].sum()) if len(rows) else 0.0
     ref_count, hyp_count = ref.sum(axis=0), hyp.sum(axis=0)
     # per frame: errors = max(ref, hyp) - matched correct (the NIST definition)
-    errors = np.maximum(ref_count, hyp_count).sum() - correct
-    return float(errors / total)
+    errors = float(np.maximum(ref_count, hyp_count).sum()) - correct
+    return errors, correct, float(ref.sum())
 
 
 def _activity(turns: Sequence[Turn], names: list[str], frames: int, step: float) -> np.ndarray:
