@@ -27,15 +27,9 @@ SHARED = SHARED_ROOT / "media"
 FIXTURES = ROOT / "plugins/halo-whisper/tests/fixtures"
 
 
-def rttm(path: Path) -> list[tuple[float, float, str]]:
-    turns = []
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        turns.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
-    return turns
-
-
 def references() -> list[tuple[str, Path, list[tuple[float, float, str]]]]:
+    from halo_whisper.metrics import read_rttm as rttm
+
     cases = []
     for folder in [
         ROOT / "samples/lecture",

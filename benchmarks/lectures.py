@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("HALO_SHARED", ROOT.parent / "shared"))
-"""../shared beside the checkout; HALO_SHARED names it when the checkout is elsewhere (a worktree)."""
+"""../shared beside the checkout; HALO_SHARED names it when the checkout is elsewhere."""
 MAKE_LECTURE = SHARED / "tools" / "make_lecture.py"
 MEDIA = ROOT / "benchmarks" / "media"
 

@@ -33,14 +33,6 @@ def clip_sentences() -> list[dict]:
     ]
 
 
-def rttm_turns(path: Path) -> list[tuple[float, float, str]]:
-    turns = []
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        turns.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
-    return turns
-
-
 def run(extractor, media: Media, timeline: Timeline | None = None, ctx: RunContext | None = None):
     return extractor.extract(
         media, timeline or Timeline(duration=media.duration), ctx or RunContext()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +47,16 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 Turn = tuple[float, float, str]
 """(start, end, speaker) in seconds."""
+
+
+def read_rttm(path: Path) -> list[Turn]:
+    """The speaker turns of an RTTM file (`SPEAKER uri 1 start duration . . speaker . .`)."""
+    turns = []
+    for line in path.read_text().splitlines():
+        fields = line.split()
+        if fields and fields[0] == "SPEAKER":
+            turns.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
+    return turns
 
 
 def diarization_error_rate(

@@ -136,7 +136,6 @@ class Pyannote(Extractor[PyannoteConfig]):
     def _pipeline(self) -> Any:
         from pyannote.audio import Pipeline
 
-
         def load() -> Any:
             token = None if _is_local(self.config.model) else os.environ["HF_TOKEN"]
             return Pipeline.from_pretrained(self.config.model, token=token)

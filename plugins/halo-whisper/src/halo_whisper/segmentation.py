@@ -59,9 +59,7 @@ def sliding_windows(
     return windows
 
 
-def merge_close(
-    regions: Sequence[tuple[float, float]], gap: float
-) -> list[tuple[float, float]]:
+def merge_close(regions: Sequence[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
     """Sorted (start, end) spans with those at most `gap` apart joined."""
     merged: list[tuple[float, float]] = []
     for start, end in sorted(regions):
@@ -135,9 +133,7 @@ def bridge(
         if (
             previous is not None
             and start - joined[previous][1] <= max_gap
-            and not any(
-                j[0] < start and j[1] > joined[previous][1] for j in joined[previous + 1 :]
-            )
+            and not any(j[0] < start and j[1] > joined[previous][1] for j in joined[previous + 1 :])
         ):
             s, e, _, _ = joined[previous]
             joined[previous] = (s, max(e, end), speaker, overlapped)

@@ -133,9 +133,7 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
         names: dict[int, str] = {}
         for _, _, label, _ in runs:
             names.setdefault(label, speaker_name(len(names)))
-        turns = [
-            SpeakerTurn(start=s, end=e, speaker=names[k], overlap=o) for s, e, k, o in runs
-        ]
+        turns = [SpeakerTurn(start=s, end=e, speaker=names[k], overlap=o) for s, e, k, o in runs]
         ctx.log.info("voice-clusters: %d speakers, %d turns", len(names), len(turns))
         return turns
 
@@ -171,7 +169,9 @@ def embed_speech(
         mel = wav_to_mel_spectrogram(chunk.samples)
         for window in sliding_windows(found, config.window_s, config.hop_s, config.hop_s):
             first = int(round((window.start - chunk.offset) * _MEL_RATE))
-            part = mel[first : first + min(frames, int(round((window.end - window.start) * _MEL_RATE)))]
+            part = mel[
+                first : first + min(frames, int(round((window.end - window.start) * _MEL_RATE)))
+            ]
             loudness = float(part.sum(axis=1).mean()) if len(part) else 0.0
             if loudness <= 0:
                 continue
