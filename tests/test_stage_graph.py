@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from test_resume import halo_test_plugin, plugin_dir, write_spec
+from test_runner import _FailingPlugin
 
 from halo_core import (
     ComponentConfig,
@@ -151,6 +152,27 @@ def test_an_executor_running_pickled_stage_calls_makes_what_local_makes(
     assert json.loads((pickled.run_dir / "run.json").read_text())["spec"]["executor"] == {
         "use": "pickled", "with": {}}
     assert "executor" not in json.loads((local.run_dir / "run.json").read_text())["spec"]
+
+
+def test_a_fallback_taken_in_a_stage_call_holds_for_the_run_and_names_its_artifacts(
+    tmp_path: Path, register_plugin: Callable[..., str]
+) -> None:
+    register_plugin(PickledPlugin)
+    register_plugin(_FailingPlugin())
+    ask, llm = '["Which enzyme unwinds the DNA double helix?"]', (
+        "{use: always-transient, fallback: [extractive]}")
+    local_dir, pickled_dir = tmp_path / "local", tmp_path / "pickled"
+    [local] = run(load_spec(write_spec(local_dir.mkdir() or local_dir, ask=ask, llm=llm)))
+    spec = write_spec(pickled_dir.mkdir() or pickled_dir, ask=ask, llm=llm)
+
+    [pickled] = run(load_spec(spec, overrides=["executor={use: pickled}"]))
+
+    assert pickled.error is None and local.error is None
+    assert pickled.report.llm == local.report.llm  # the fallback answered, counted once
+    assert len(pickled.report.llm_fallbacks_taken) == 1  # the ask call started from it
+    keys = sorted(p.name for p in (local_dir / "runs" / ".halo" / "artifacts").glob("*.json"))
+    assert keys == sorted(p.name for p in (pickled_dir / "runs" / ".halo" / "artifacts")
+                          .glob("*.json"))
 
 
 def test_halo_run_takes_an_executor_by_name(tmp_path: Path) -> None:

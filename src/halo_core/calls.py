@@ -28,6 +28,8 @@ class StageCall:
     stage: Stage
     given: Given
     work_dir: Path
+    llm_switched: int = 0
+    """how far along the LLM fallback chain the run is: the call starts there"""
 
     def run(self) -> StageOutcome:
         pipeline = build(load_stored_spec(self.spec, self.spec_dir))
@@ -36,6 +38,7 @@ class StageCall:
         try:
             ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir)
             gateway = pipeline.gateway()
+            gateway.advance_to(self.llm_switched)
             value = self.stage.compute(pipeline, gateway, self.given, ctx)
             return StageOutcome(value, gateway.tally())
         finally:

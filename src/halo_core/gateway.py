@@ -51,6 +51,8 @@ class Tally:
     usage_by_model: dict[str, ModelUsage]
     counts: dict[str, TierStats]
     fallbacks_taken: list[str]
+    switched: int
+    """how far along the fallback chain the gateway ended (`LLMGateway.switched`)"""
 
 
 class LLMGateway:
@@ -81,6 +83,8 @@ class LLMGateway:
         self.cache = cache
         self.fallbacks = list(fallbacks)
         self.fallbacks_taken: list[str] = []
+        self.switched = 0
+        """fallbacks switched to so far: `backend` is the chain's entry at this position"""
         self.usage_by_model: dict[str, ModelUsage] = {}
         self.semantic: SemanticCache | None = None
         self.summaries: SummaryCache | None = SummaryCache(cache) if cache is not None else None
@@ -224,6 +228,7 @@ class LLMGateway:
             if not self.fallbacks:
                 return False
             self.backend = self.fallbacks.pop(0)
+            self.switched += 1
             taken = (
                 f"llm {failed.name!r} kept failing ({error}); "
                 f"using fallback {self.backend.name!r} for the rest of the run"
@@ -272,7 +277,15 @@ class LLMGateway:
         with self._lock:
             return Tally({m: u.model_copy() for m, u in self.usage_by_model.items()},
                          {t: s.model_copy() for t, s in self._counts.items()},
-                         list(self.fallbacks_taken))
+                         list(self.fallbacks_taken), self.switched)
+
+    def advance_to(self, switched: int) -> None:
+        """Switch along the fallback chain up to position `switched`, as another gateway of
+        this run did: the switch holds for the rest of the run, wherever its stages run."""
+        with self._lock:
+            while self.switched < switched and self.fallbacks:
+                self.backend = self.fallbacks.pop(0)
+                self.switched += 1
 
     def add(self, tally: Tally) -> None:
         """Count another gateway's calls as this one's (a stage computed in another process)."""
@@ -287,6 +300,7 @@ class LLMGateway:
                 mine.hits += stats.hits
                 mine.misses += stats.misses
             self.fallbacks_taken += tally.fallbacks_taken
+        self.advance_to(tally.switched)
 
     def _account(self, response: LLMResponse) -> None:
         with self._lock:

@@ -174,7 +174,7 @@ class Job:
         spec = with_absolute_cache_path(self.loaded.storable(), Path.cwd())
         given = replace(self.given(stage), folder=self.folder.path.absolute())
         return StageCall(spec, self.loaded.path.parent.absolute(), stage, given,
-                         self.store.work_dir(self.key(stage)).absolute())
+                         self.store.work_dir(self.key(stage)).absolute(), self.gateway.switched)
 
     def run_stage(self, stage: Stage) -> None:
         """Reuse or compute `stage` here, store it, and record it (`finish_stage`). A component's
