@@ -33,6 +33,7 @@ from halo_core.cli import main
 from halo_core.plugins import get_registry
 from halo_core.runner import run
 from halo_core.spec import load_spec
+from halo_core.testing.executor_contract import ExecutorContract
 
 __all__ = ["halo_test_plugin", "plugin_dir"]  # fixtures used here, defined in test_resume
 
@@ -248,3 +249,16 @@ def test_the_python_api_example_runs_the_sample_and_answers_with_citations(
     assert "helicase" in answer["answer"]
     assert answer["citations"] and all(c["end"] > c["start"] for c in answer["citations"])
     assert (tmp_path / "runs" / "subtitles" / "lecture" / "notes.md").is_file()
+
+
+class TestLocalHonoursTheExecutorContract(ExecutorContract):
+    @pytest.fixture
+    def executor(self) -> str:
+        return "local"
+
+
+class TestPickledHonoursTheExecutorContract(ExecutorContract):
+    @pytest.fixture
+    def executor(self, register_plugin: Callable[..., str]) -> str:
+        register_plugin(PickledPlugin)
+        return "pickled"

@@ -14,7 +14,9 @@ the factory fixture, as hydra's launcher plugins do with `launcher_common_tests`
 
 Suites: `extractor_contract.ExtractorContract`, `chunker_contract.ChunkerContract`,
 `embedder_contract.EmbedderContract`, `index_contract.VectorIndexContract`,
-`cache_contract.CacheBackendContract`, `llm_contract.LLMBackendContract` (docs/plugins.md lists the
-fixtures each needs). Helpers: `media` (tiny real media files), `cli.invoke_halo` (the `halo`
-command line in-process), `timelines` (generated timelines and chunk invariants).
+`cache_contract.CacheBackendContract`, `llm_contract.LLMBackendContract`,
+`executor_contract.ExecutorContract` (docs/plugins.md lists the fixtures each needs).
+Helpers: `media` (tiny real media files), `clock.FakeClock`, `plugins.registered` (a throwaway
+plugin), `cli.invoke_halo` (the `halo` command line in-process), `timelines` (generated timelines
+and chunk invariants).
 """
