@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,11 @@ def _templates() -> jinja2.Environment:
     return env
 
 
-def create_app(library: Library, token: str | None = None) -> Guard:
-    """The ASGI app serving `library`; `token` None means loopback only (see security.py)."""
+def create_app(
+    library: Library, token: str | None = None, on_start: Callable[[], None] | None = None
+) -> Guard:
+    """The ASGI app serving `library`; `token` None means loopback only (see security.py).
+    `on_start` is called once the server has started (its signal handlers are in place)."""
     templates = _templates()
     answering = Answering()
 
@@ -149,6 +152,8 @@ def create_app(library: Library, token: str | None = None) -> Guard:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         answering.warm([v.folder for v in library.videos() if read_run(v.folder).finished])
+        if on_start is not None:
+            on_start()
         try:
             yield
         finally:

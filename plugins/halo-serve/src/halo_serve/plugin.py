@@ -55,8 +55,8 @@ def serve(path: Path, host: str, port: int, token: str | None) -> None:
             fix="pass --token TOKEN (or set HALO_SERVE_TOKEN), or keep the default 127.0.0.1",
         )
     library = RunFolders(path)
-    # Listen before announcing: the printed address (the real port with --port 0) already
-    # accepts connections, which wait in the backlog until uvicorn serves them.
+    # Listen first, so the address announced (the real port with --port 0) accepts connections;
+    # announce once uvicorn has started, so Ctrl-C from then on always stops it cleanly.
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = socket.socket(family, kind, proto)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -69,16 +69,20 @@ def serve(path: Path, host: str, port: int, token: str | None) -> None:
             fix="pick another --port (0 takes any free one), or stop what listens there",
         ) from None
     listener.listen(128)
-    bound_port = listener.getsockname()[1]
-    count = len(library.videos())
     shown = f"[{host}]" if ":" in host else host
-    click.echo(
-        f"halo serve: http://{shown}:{bound_port}/ ({count} video{'s' if count != 1 else ''} "
-        f"in {path}" + ("; open it once with ?token=TOKEN" if token else "") + "; Ctrl-C stops)",
-        err=True,
-    )
+    url = f"http://{shown}:{listener.getsockname()[1]}/"
+
+    def announce() -> None:
+        count = len(library.videos())
+        click.echo(
+            f"halo serve: {url} ({count} video{'s' if count != 1 else ''} in {path}"
+            + ("; open it once with ?token=TOKEN" if token else "")
+            + "; Ctrl-C stops)",
+            err=True,
+        )
+
     config = uvicorn.Config(
-        create_app(library, token),
+        create_app(library, token, on_start=announce),
         log_level="warning",
         access_log=False,  # request lines would carry ?token= into the log
         server_header=False,
