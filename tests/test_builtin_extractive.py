@@ -144,3 +144,26 @@ class TestExtractiveHonoursTheLLMBackendContract(LLMBackendContract):
     @pytest.fixture
     def make_backend(self) -> MakeBackend:
         return lambda **options: ExtractiveLLM.from_options(options)
+
+
+def test_a_quoted_slide_that_matches_the_question_joins_an_answer_from_speech() -> None:
+    backend = ExtractiveLLM()
+    context = (
+        "[02:43–02:52] To see when the query plan uses an index, ask for the plan with the "
+        "xplane command. Indexes make reads faster.\n\n"
+        "[02:30–03:05] Slide: Database Indexes: Using indexes well; Check the plan with EXPLAIN."
+    )
+    request = LLMRequest(
+        task="answer",
+        prompt="Which command shows whether the planner uses an index?",
+        context=context,
+    )
+    answer = backend.generate(request).text
+    assert answer.startswith("To see when the query plan uses an index")
+    assert "Check the plan with EXPLAIN" in answer
+    # no slide, or a slide that shares nothing with the question: speech alone
+    unrelated = context.replace(
+        "Database Indexes: Using indexes well; Check the plan with", "Tides:"
+    )
+    alone = backend.generate(request.model_copy(update={"context": unrelated})).text
+    assert "Slide" not in alone

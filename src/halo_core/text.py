@@ -10,6 +10,15 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.?!…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 
+SLIDE_QUOTE = "Slide: "
+"""How a context quotes a slide ("Slide: Gutenberg's system; Mainz, around 1450."), so that a
+backend can tell what was read on screen from what was heard."""
+
+
+def is_slide_quote(sentence: str) -> bool:
+    return sentence.startswith(SLIDE_QUOTE)
+
+
 def ends_sentence(text: str) -> bool:
     """True when `text` (a word or a segment) ends with sentence-final punctuation."""
     return bool(_SENTENCE_END.search(text.strip()))

@@ -29,7 +29,7 @@ from ..model import LLMRequest, LLMResponse, Usage
 from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
 from ..prices import today as price_date
 from ..summarize import span_label
-from ..text import content_terms, split_sentences, tokenize
+from ..text import content_terms, is_slide_quote, split_sentences, tokenize
 from ..tokens import estimate_tokens
 
 # "[01:02–03:04] Title" headings and "[01:02–03:04] " prefixes the summarizer and Q&A write
@@ -120,6 +120,11 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
             for k, i in enumerate(ranked[: self.config.answer_sentences])
             if k == 0 or scores[i] >= best / 2
         )
+        # speech recognition mishears the rare words a slide spells right ("xplane command" for
+        # EXPLAIN): a quoted slide that matches the question too joins an answer from speech
+        slides = [i for i in ranked if is_slide_quote(sentences[i]) and scores[i] > 0]
+        if slides and not any(is_slide_quote(sentences[i]) for i in chosen):
+            chosen = sorted([*chosen, slides[0]])
         return _fit([" ".join(sentences[i] for i in chosen)], max_output_tokens, keep=1)
 
 

@@ -1,12 +1,12 @@
 """Passages: what Q&A retrieves — the transcript's sentences, and the lines read on the slides,
 each with its times and chunk.
 
-Each line of a slide is a passage, found by its heading and the line ("Gutenberg and the Printing
-Press: Mainz, around 1450.") and shown in a context as the whole slide ("Gutenberg and the
-Printing Press: Gutenberg's system; Mainz, around 1450; Oil-based ink."), timed by the slide's
-time on screen. The words on slides are spelled right where speech recognition mishears them;
-a short line matches a question best, and the whole slide keeps the line with its subject (a line
-alone, "Mainz, around 1450", says nothing about what it answers).
+Each line of a slide is a passage, found by its heading and the line ("Gutenberg and the
+Printing Press: Mainz, around 1450.") and shown in a context as the whole slide, quoted ("Slide:
+Gutenberg and the Printing Press: Gutenberg's system; Mainz, around 1450; Oil-based ink."), timed
+by the slide's time on screen. The words on slides are spelled right where speech recognition
+mishears them; a short line matches a question best, and the whole slide keeps the line with its
+subject (a line alone, "Mainz, around 1450", says nothing about what it answers).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import bisect
 from dataclasses import dataclass
 
 from ..run_data import RunData
-from ..text import split_sentences
+from ..text import SLIDE_QUOTE, split_sentences
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def _slide_lines(run: RunData, first: int) -> list[Passage]:
         heading = " ".join(str(getattr(slide, "heading", "")).split())
         lines = [" ".join(line.split()) for line in str(slide.text).splitlines() if line.strip()]
         body = [line.rstrip(".;") for line in lines if line != heading] or lines
-        whole = _sentence(f"{heading}: {'; '.join(body)}" if heading else "; ".join(body))
+        quoted = f"{heading}: {'; '.join(body)}" if heading else "; ".join(body)
+        whole = _sentence(SLIDE_QUOTE + quoted)
         chunk_id = _chunk_at(run, (slide.start + slide.end) / 2)
         for line in body:
             text = _sentence(f"{heading}: {line}" if heading and line != heading else line)
