@@ -19,6 +19,7 @@ import pytest
 from halo_core import Media, MediaError, RunContext, Timeline, get_registry, probe
 from halo_core.builtins.subtitles import SubtitlesExtractor, cue_segment, parse_subtitles
 from halo_core.testing.extractor_contract import ExtractorContract, MakeExtractor
+from halo_core.text import join_words
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "lecture"
@@ -75,7 +76,7 @@ def test_sample_lecture_sidecar_matches_the_truth() -> None:
         assert segment.start == pytest.approx(sentence["start"], abs=0.001)
         assert segment.end == pytest.approx(sentence["end"], abs=0.001)
         words = segment.words
-        assert " ".join(w.text for w in words) == segment.text
+        assert join_words(w.text for w in words) == segment.text
         assert words[0].start == segment.start and words[-1].end == pytest.approx(segment.end)
         assert all(a.end == pytest.approx(b.start) for a, b in zip(words, words[1:], strict=False))
         longest = max(words, key=lambda w: len(w.text))
@@ -157,7 +158,7 @@ def test_embedded_mov_text_stream(videos: dict[str, Path]) -> None:
         (0.5, 2.0, "Hello there, world.", "eng"),
         (2.5, 4.0, "Second cue here.", "eng"),
     ]
-    assert [w.text for w in segments[0].words] == ["Hello", "there,", "world."]
+    assert [w.text for w in segments[0].words] == [" Hello", " there,", " world."]
 
 
 def test_embedded_stream_language_preference(videos: dict[str, Path]) -> None:
@@ -203,8 +204,8 @@ def test_auto_captions_use_inline_word_times_and_drop_rolled_up_lines() -> None:
     segments = [cue_segment(c) for c in cues]
     words = [(w.text, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words]
     assert words == [
-        ("so", 0.0, 0.32), ("today", 0.32, 0.64), ("we", 0.64, 0.88), ("look", 0.88, 2.35),
-        ("at", 2.36, 2.6), ("ocean", 2.6, 3.1), ("tides.", 3.1, 4.0),
+        (" so", 0.0, 0.32), (" today", 0.32, 0.64), (" we", 0.64, 0.88), (" look", 0.88, 2.35),
+        (" at", 2.36, 2.6), (" ocean", 2.6, 3.1), (" tides.", 3.1, 4.0),
     ]  # fmt: skip
 
 

@@ -15,7 +15,15 @@ from .artifacts import (
 from .build import build
 from .builtins.caches import CacheConfig, encode_value, expires_at
 from .calls import StageCall, StageOutcome
-from .chunking import Candidate, boundary_f1, build_chunks, candidates, sentences
+from .chunking import (
+    Candidate,
+    Unit,
+    boundary_f1,
+    build_chunks,
+    candidates,
+    sentences,
+    transcript_units,
+)
 from .components import (
     CacheBackend,
     Chunker,
@@ -49,6 +57,7 @@ from .frames import (
 )
 from .hookspecs import Register, hookimpl
 from .job import Job, RunResult
+from .labels import phrase_label
 from .media import probe
 from .model import (
     Answer,
@@ -100,7 +109,8 @@ from .remote_llm import (
 from .run_data import RunData, load_run
 from .speakers import label_transcript
 from .spec import load_spec, load_stored_spec
-from .text import content_terms, number_words
+from .text import content_terms, join_words, number_words
+from .times import Seconds, clock, span_label
 from .tokens import estimate_tokens
 
 __all__ = [
@@ -147,6 +157,7 @@ __all__ = [
     "RunData",
     "RunResult",
     "Scene",
+    "Seconds",
     "Signal",
     "SlideLine",
     "SlideText",
@@ -162,6 +173,7 @@ __all__ = [
     "TopicSegment",
     "TranscriptSegment",
     "TransientLLMError",
+    "Unit",
     "Usage",
     "VectorIndex",
     "VideoInfo",
@@ -174,6 +186,7 @@ __all__ = [
     "build_chunks",
     "cache_storage_cost_usd",
     "candidates",
+    "clock",
     "content_terms",
     "cost_usd",
     "encode_value",
@@ -182,6 +195,7 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "iter_frames",
+    "join_words",
     "label_transcript",
     "load_run",
     "load_spec",
@@ -189,6 +203,7 @@ __all__ = [
     "number_words",
     "open_run",
     "open_video_stream",
+    "phrase_label",
     "price_date",
     "price_table",
     "probe",
@@ -201,6 +216,8 @@ __all__ = [
     "run",
     "scaled_size",
     "sentences",
+    "span_label",
+    "transcript_units",
     "worst_case_cost_usd",
     "write_with_manifest",
 ]

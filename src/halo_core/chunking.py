@@ -6,11 +6,13 @@ A chunker (rules, fixed, or a learned one) works in three steps:
 1. `transcript_units(timeline)`: the transcript as timed units (words when the transcript has
    word timestamps, else segments), each with its speaker.
 2. `candidates(timeline, duration)`: the only places a cut may go. Between two units only at a
-   sentence end, a pause, or a speaker change, so no cut falls inside a sentence; in speech-free
+   sentence end, a pause, or a speaker change, so no cut falls inside a sentence (nor inside a
+   written word the recogniser gave in pieces, " anti" + "-parallel."); in speech-free
    stretches (or a timeline without a transcript) at scene cuts, topic starts and speaker changes.
    Each candidate carries its evidence as features in [0, 1].
 3. `build_chunks(timeline, duration, cut_times, ...)`: chunks that tile [0, duration] exactly,
-   every unit in exactly one chunk (the one holding its midpoint).
+   every unit in exactly one chunk (the one holding its midpoint, or its word's), the text
+   rebuilt from the units by `join_words`: the chunks' texts, joined, are the transcript's text.
 
 `boundary_f1` scores predicted boundary times against reference times.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Boundary, BoundaryReason, Chunk, Timeline, TranscriptSegment
-from .text import ends_sentence
+from .text import ends_sentence, join_words
 from .tokens import CHARS_PER_TOKEN
 
 TRANSCRIPT, SPEAKERS, SCENES, TOPICS, SLIDES = (
@@ -48,7 +50,12 @@ MERGE_WITHIN = 0.25  # seconds: closer candidates are one
 
 @dataclass(frozen=True)
 class Unit:
-    """One timed piece of transcript: a word, or a whole segment when it has no word timings."""
+    """One timed piece of transcript: a word, or a whole segment when it has no word timings.
+
+    `text` opens with one space when the unit starts a new written word (a segment, the first
+    word of a segment, a word the recogniser gave with its space) and with none when it continues
+    the word before ("-parallel." after " anti"): `join_words` turns units back into text.
+    """
 
     start: float
     end: float
@@ -59,6 +66,11 @@ class Unit:
     @property
     def mid(self) -> float:
         return (self.start + self.end) / 2
+
+    @property
+    def continues_word(self) -> bool:
+        """True when no space separates this unit from the one before: a cut here splits a word."""
+        return not self.text.startswith(" ")
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,11 @@ def transcript_units(timeline: Timeline) -> list[Unit]:
     for segment in timeline.track(TRANSCRIPT):
         if segment.words:
             last = len(segment.words) - 1
+            opened = False  # a segment's first word starts a new word, space or not
+            # Words stripped of their spaces by a source while its text has some: each is a word.
+            stripped = " " in segment.text.strip() and not any(
+                w.text[:1].isspace() for w in segment.words
+            )
             for i, word in enumerate(segment.words):
                 if not word.text.strip():
                     continue
@@ -100,10 +117,14 @@ def transcript_units(timeline: Timeline) -> list[Unit]:
                 sentence_end = ends_sentence(word.text) or (
                     i == last and ends_sentence(segment.text)
                 )
-                units.append(Unit(word.start, word.end, word.text.strip(), speaker, sentence_end))
+                space = " " if word.text[:1].isspace() or stripped or not opened else ""
+                opened = True
+                units.append(
+                    Unit(word.start, word.end, space + word.text.strip(), speaker, sentence_end)
+                )
         elif segment.text.strip():
             units.append(
-                Unit(segment.start, segment.end, segment.text.strip(), segment.speaker, True)
+                Unit(segment.start, segment.end, " " + segment.text.strip(), segment.speaker, True)
             )
     units.sort(key=lambda u: (u.mid, u.start))
     if turns and not any(u.speaker for u in units):
@@ -119,7 +140,10 @@ def sentences(timeline: Timeline, max_gap: float = 1.0) -> list[TranscriptSegmen
     groups: list[list[Unit]] = []
     for unit in transcript_units(timeline):
         previous = groups[-1][-1] if groups else None
-        if previous and not previous.sentence_end and unit.start - previous.end <= max_gap:
+        if previous and (
+            unit.continues_word  # never split a written word
+            or (not previous.sentence_end and unit.start - previous.end <= max_gap)
+        ):
             groups[-1].append(unit)
         else:
             groups.append([unit])
@@ -127,7 +151,7 @@ def sentences(timeline: Timeline, max_gap: float = 1.0) -> list[TranscriptSegmen
         TranscriptSegment(
             start=group[0].start,
             end=max(u.end for u in group),
-            text=" ".join(u.text for u in group),
+            text=join_words(u.text for u in group),
             speaker=group[0].speaker,
         )
         for group in groups
@@ -161,7 +185,9 @@ def candidates(
         for before, after in zip(units, units[1:], strict=False):
             gap = after.start - before.end
             new_speaker = bool(before.speaker and after.speaker and before.speaker != after.speaker)
-            if not (before.sentence_end or gap >= pause_threshold or new_speaker):
+            if after.continues_word or not (
+                before.sentence_end or gap >= pause_threshold or new_speaker
+            ):
                 continue
             lo, hi = before.mid + _EPS, after.mid  # a cut here keeps each unit whole
             if lo > hi:
@@ -193,7 +219,7 @@ def candidates(
                 pause=min(1.0, pause_s / long_pause) if units else 0.0,
                 pause_s=pause_s,
                 sentence_end=bool(n_before and units[n_before - 1].sentence_end),
-                tokens_before=tokens_of_chars(chars[n_before]),
+                tokens_before=tokens_of_chars(chars_between(units, chars, 0, n_before)),
                 units_before=n_before,
             )
         )
@@ -206,20 +232,25 @@ def tokens_of_chars(chars: int) -> int:
 
 
 def char_prefix(units: Sequence[Unit]) -> list[int]:
-    """prefix[i] = characters of units[:i] joined by spaces, as `build_chunks` joins them.
-
-    Units [a, b) hold prefix[b] - prefix[a] - (1 if 0 < a < b else 0) characters.
-    """
+    """prefix[i] = characters of units[:i], leading spaces included (`chars_between` reads it)."""
     prefix = [0]
-    for i, unit in enumerate(units):
-        prefix.append(prefix[-1] + len(unit.text) + (1 if i else 0))
+    for unit in units:
+        prefix.append(prefix[-1] + len(unit.text))
     return prefix
 
 
+def chars_between(units: Sequence[Unit], prefix: Sequence[int], a: int, b: int) -> int:
+    """Characters of the text `build_chunks` writes for units[a:b] (no leading space)."""
+    return prefix[b] - prefix[a] - (1 if b > a and not units[a].continues_word else 0)
+
+
 def unit_gaps(units: Sequence[Unit], lo: float, hi: float) -> list[float]:
-    """Cut times between consecutive units (any two words, sentence end or not) inside (lo, hi)."""
+    """Cut times between consecutive words (sentence end or not, never inside a written word)
+    inside (lo, hi)."""
     gaps = []
     for before, after in zip(units, units[1:], strict=False):
+        if after.continues_word:
+            continue
         t = min(max((before.end + after.start) / 2, before.mid + _EPS), after.mid)
         if before.mid + _EPS <= t and lo < t < hi:
             gaps.append(t)
@@ -235,7 +266,9 @@ def build_chunks(
 ) -> list[Chunk]:
     """Chunks tiling [0, duration] at `cut_times` (increasing, strictly inside (0, duration)).
 
-    Each transcript unit goes to the chunk holding its midpoint. `reasons_by_time[t]` says why the
+    Each transcript unit goes to the chunk holding its midpoint; a piece of a written word goes
+    with the word's first piece (a cut between " anti" and "-parallel." splits no text).
+    `reasons_by_time[t]` says why the
     cut at t was placed; its boundary score is `scores_by_time[t]`, or its strongest reason's.
     """
     cuts = list(cut_times)
@@ -245,8 +278,11 @@ def build_chunks(
     edges = [0.0, *cuts, duration]
     units = transcript_units(timeline)
     members: list[list[Unit]] = [[] for _ in range(len(edges) - 1)]
+    k = 0
     for unit in units:
-        members[min(bisect.bisect_right(cuts, unit.mid), len(members) - 1)].append(unit)
+        if not unit.continues_word:  # a piece of a written word stays with the word's start
+            k = min(bisect.bisect_right(cuts, unit.mid), len(members) - 1)
+        members[k].append(unit)
 
     def boundary(t: float, kind: str) -> Boundary:
         if kind in ("start", "end"):
@@ -261,7 +297,7 @@ def build_chunks(
     for i, (start, end) in enumerate(zip(edges, edges[1:], strict=False)):
         inside = members[i]
         # a stretch without speech (a silent slide deck) says what its slides say
-        text = " ".join(u.text for u in inside) if inside else slide_text_in(timeline, start, end)
+        text = join_words(u.text for u in inside) if inside else slide_text_in(timeline, start, end)
         speakers = list(dict.fromkeys(u.speaker for u in inside if u.speaker))
         if not inside:
             speakers = list(dict.fromkeys(s for s0, s1, s in turns if s0 < end and s1 > start))

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .times import Seconds
+
 SCHEMA_VERSION = 1
 
 JSONValue = Any  # JSON-safe value: None, bool, int, float, str, list, dict of these
@@ -44,7 +46,7 @@ class Media(Model):
     path: Path
     sha256: str
     size_bytes: int
-    duration: float = Field(ge=0, description="seconds")
+    duration: Seconds = Field(ge=0, description="seconds")
     streams: list[Stream] = []
 
     @property
@@ -68,8 +70,8 @@ class Media(Model):
 
 
 class Span(Model):
-    start: float = Field(ge=0, description="seconds from the start of the media")
-    end: float = Field(ge=0, description="seconds from the start of the media")
+    start: Seconds = Field(ge=0, description="seconds from the start of the media")
+    end: Seconds = Field(ge=0, description="seconds from the start of the media")
 
     @model_validator(mode="after")
     def _ordered(self) -> Span:
@@ -83,7 +85,14 @@ class Span(Model):
 
 
 class Word(Span):
-    text: str
+    """One recognised word. Its `text` keeps the whitespace before it, as the recogniser gave it:
+    " anti" then "-parallel." (no space: the same written word continues), " 1" then ",450".
+    `halo_core.text.join_words` rebuilds the text as it was said from such words; the first word
+    of a segment is always a new word, with or without its space."""
+
+    text: str = Field(
+        description="the word with the whitespace before it (' moon', \"'s\", '-parallel.')"
+    )
     confidence: float | None = None
     speaker: str | None = None
 
@@ -112,7 +121,7 @@ class Scene(Span):
 
     kind: Literal["scene"] = "scene"
     score: float = Field(default=1.0, description="cut strength in [0, 1]; 1 for the first scene")
-    keyframe: float = Field(description="time of a representative frame")
+    keyframe: Seconds = Field(description="time of a representative frame")
     keyframe_path: str | None = None
 
 
@@ -165,7 +174,7 @@ Segment = Annotated[
 class Timeline(Model):
     """The signal tracks of one media file, keyed by what an extractor `provides`."""
 
-    duration: float = Field(ge=0)
+    duration: Seconds = Field(ge=0)
     tracks: dict[str, list[Segment]] = {}
 
     def track(self, kind: str) -> list[Any]:
@@ -191,7 +200,7 @@ class BoundaryReason(Model):
 
 
 class Boundary(Model):
-    time: float = Field(ge=0)
+    time: Seconds = Field(ge=0)
     score: float = Field(default=0.0, description="weighted evidence for the cut")
     reasons: list[BoundaryReason] = []
 
@@ -204,7 +213,7 @@ class Chunk(Span):
     closed_by: Boundary
     token_estimate: int = Field(ge=0)
     speakers: list[str] = []
-    scene_cuts: list[float] = []
+    scene_cuts: list[Seconds] = []
     topics: list[str] = []
     word_count: int = 0
 
@@ -217,8 +226,8 @@ class MediaClip(Model):
 
     path: Path
     sha256: str
-    start: float = Field(ge=0)
-    end: float = Field(ge=0)
+    start: Seconds = Field(ge=0)
+    end: Seconds = Field(ge=0)
 
 
 class LLMRequest(Model):
@@ -264,8 +273,8 @@ class LLMResponse(Model):
 class Summary(Model):
     level: Literal["chunk", "section", "video"]
     id: str
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     text: str
     key_points: list[str] = []
     children: list[str] = Field(default=[], description="ids one level down")
@@ -282,8 +291,8 @@ class Summaries(Model):
 
 class Citation(Model):
     chunk_id: str
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     slide: str | None = Field(
         default=None, description="the heading of the slide the cited text was read from"
     )
@@ -347,7 +356,7 @@ class RunReport(Model):
 class ChunkSet(Model):
     schema_version: int = SCHEMA_VERSION
     media: str
-    duration: float
+    duration: Seconds
     chunker: str
     chunks: list[Chunk]
 

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from .times import clock
+
 BAR_WIDTH = 20
 
 
@@ -26,10 +28,8 @@ class _StageState:
 
 
 def format_seconds(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d} min" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d} h"
+    """A duration for the progress line: "42 s" under a minute, else a clock ("04:49")."""
+    return f"{seconds:.0f} s" if seconds < 60 else clock(round(seconds))
 
 
 class Progress:

@@ -37,7 +37,7 @@ from .estimate import CallEstimate, expected_output_tokens
 from .model import LLMRequest, LLMResponse
 from .prices import ModelPrice, PricedConfig, TokenCounts, cost_usd, price_table
 from .prices import today as price_date
-from .summarize import span_label, timestamp
+from .times import clock, span_label
 
 T = TypeVar("T")
 REDACTED = "[redacted]"
@@ -221,7 +221,7 @@ def request_header(request: LLMRequest) -> str:
     if speakers := options.get("speakers"):
         lines.append(f"Speakers: {', '.join(map(str, speakers))}")
     if cuts := options.get("scene_cuts"):
-        lines.append(f"Scene changes at: {', '.join(timestamp(float(t)) for t in cuts)}")
+        lines.append(f"Scene changes at: {', '.join(clock(float(t)) for t in cuts)}")
     if topics := options.get("topics"):
         lines.append(f"Topics: {', '.join(map(str, topics))}")
     return "\n".join(lines)

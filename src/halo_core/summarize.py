@@ -28,6 +28,7 @@ from .model import (
     Summary,
     Timeline,
 )
+from .times import span_label
 
 T = TypeVar("T")
 Level = Literal["chunk", "section", "video"]
@@ -47,16 +48,6 @@ PROMPTS: dict[Level, str] = {
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*)$")
 _TITLE = re.compile(r"^\s*(?:#+\s*)?title\s*:\s*(.*)$", re.IGNORECASE)
-
-
-def timestamp(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def span_label(start: float, end: float) -> str:
-    return f"[{timestamp(start)}\u2013{timestamp(end)}]"
 
 
 def parse_reply(text: str) -> tuple[str, str, list[str]]:

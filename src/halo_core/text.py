@@ -1,13 +1,25 @@
-"""Small text helpers shared by the built-ins: sentence ends, sentence splitting, word tokens."""
+"""Small text helpers shared by the built-ins: words rebuilt into text, sentence ends, sentence
+splitting, word tokens."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # A sentence ends at . ? ! or … possibly followed by closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.?!…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Text rebuilt from word tokens as the recogniser gave them, with whitespace normalised.
+
+    The one way HALO turns words back into text. A word carries the whitespace before it
+    (`model.Word`): " anti" then "-parallel." read "anti-parallel.", " 1" then ",450" read
+    "1,450", so joining them as they are gives the transcript's own text, not "anti -parallel.".
+    """
+    return " ".join("".join(words).split())
 
 
 SLIDE_QUOTE = "Slide: "

@@ -17,7 +17,15 @@ from halo_semantic.topics import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import Media, RunContext, Timeline, TopicSegment, TranscriptSegment, get_registry
+from halo_core import (
+    Media,
+    RunContext,
+    Timeline,
+    TopicSegment,
+    TranscriptSegment,
+    get_registry,
+    join_words,
+)
 
 TOLERANCE_S = 5.0
 
@@ -229,7 +237,7 @@ def _split_mid_sentence(timeline: Timeline) -> Timeline:
     for i, word in enumerate(words):
         chunk.append(word)
         if len(chunk) >= 7 or i == len(words) - 1:
-            text = " ".join(w.text for w in chunk)
+            text = join_words(w.text for w in chunk)
             segments.append(TranscriptSegment(start=chunk[0].start, end=chunk[-1].end,
                                               text=text, words=chunk))
             chunk = []

@@ -9,7 +9,7 @@ from halo_whisper.metrics import normalize, word_error_rate
 from halo_whisper.quality import mean_confidence
 from pydantic import ValidationError
 
-from halo_core import Media, MediaError, RunContext, probe
+from halo_core import Media, MediaError, RunContext, join_words, probe
 
 
 def test_transcript_matches_the_spoken_text(clip_transcript) -> None:
@@ -35,6 +35,13 @@ def test_words_fall_inside_the_sentences_that_say_them(clip_transcript) -> None:
         assert 0 <= word.confidence <= 1
     for sentence in sentences:  # every sentence starts with a word near its true start
         assert min(abs(w.start - sentence["start"]) for w in words) < 0.6, sentence["text"]
+
+
+def test_words_rebuild_their_segment_text_as_said(clip_transcript, sample_transcript) -> None:
+    """Words keep the recogniser's spacing: joined as they are, they are the segment's text."""
+    for segment in [*clip_transcript, *sample_transcript]:
+        assert join_words(w.text for w in segment.words) == " ".join(segment.text.split())
+        assert segment.words[0].text.startswith(" ")
 
 
 def test_segments_are_ordered_and_carry_language_and_confidence(clip_transcript) -> None:

@@ -20,6 +20,7 @@ from ..chunking import (
     build_chunks,
     candidates,
     char_prefix,
+    chars_between,
     has_signal,
     tokens_of_chars,
     transcript_units,
@@ -108,7 +109,7 @@ class RulesChunker(Chunker[RulesConfig]):
     """
 
     name = "rules"
-    version = "1"
+    version = "2"  # 2: chunk text keeps the words' spacing, no cut inside a word
     Config = RulesConfig
     description = (
         "boundaries at sentence ends/pauses scored by scene, speaker, topic and pause signals"
@@ -136,7 +137,7 @@ class RulesChunker(Chunker[RulesConfig]):
 
         def tokens(a: _Node, b: _Node) -> int:
             i, j = a.units_before, b.units_before
-            return tokens_of_chars(prefix[j] - prefix[i] - (1 if 0 < i < j else 0))
+            return tokens_of_chars(chars_between(units, prefix, i, j))
 
         nodes = [_Node(0.0, 0.0, 0, 0)]
         found = candidates(timeline, duration, cfg.window, cfg.pause_threshold, cfg.long_pause)
@@ -184,6 +185,8 @@ class RulesChunker(Chunker[RulesConfig]):
                 points = {t: 1 for t in gaps}
                 for t in grid:
                     i = bisect.bisect_right(mids, t)
+                    if 0 < i < len(units) and units[i].continues_word:
+                        continue  # it would split a written word: " anti" | "-parallel."
                     near = [units[j] for j in (i - 1, i) if 0 <= j < len(units)]
                     inside_unit = any(u.start <= t <= u.end for u in near)
                     points.setdefault(t, 2 if inside_unit else 1)
@@ -267,7 +270,7 @@ class FixedChunker(Chunker[FixedConfig]):
     """Fixed-length windows: the naive baseline the rules chunker is compared with."""
 
     name = "fixed"
-    version = "1"
+    version = "2"  # 2: chunk text keeps the words' spacing, no cut inside a word
     Config = FixedConfig
     description = "fixed-length windows, snapped to the nearest sentence end (naive baseline)"
 

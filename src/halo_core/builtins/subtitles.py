@@ -69,7 +69,7 @@ class SubtitlesExtractor(Extractor[SubtitlesConfig]):
     """Transcript from subtitles: a sidecar .srt/.vtt file or an embedded subtitle stream."""
 
     name = "subtitles"
-    version = "1"
+    version = "2"  # 2: words carry their leading space (see Word)
     provides = "transcript"
     Config = SubtitlesConfig
     description = "transcript from SRT/WebVTT sidecar files or embedded subtitle streams"
@@ -336,7 +336,8 @@ def _spread(tokens: list[str], start: float, end: float, speaker: str | None) ->
         word_start = start + (end - start) * elapsed / total
         elapsed += len(token)
         word_end = start + (end - start) * elapsed / total
-        words.append(Word(start=word_start, end=word_end, text=token, speaker=speaker))
+        # whitespace split the tokens: each is a word of its own, with its space (see Word)
+        words.append(Word(start=word_start, end=word_end, text=" " + token, speaker=speaker))
     return words
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..chunking import Unit, transcript_units
 from ..model import Timeline
+from ..text import join_words
 
 MAX_CHARS = 42
 MAX_LINES = 2
@@ -48,7 +49,8 @@ def words(timeline: Timeline) -> list[Unit]:
                 + (unit.end - unit.start) * sum(len(p) + 1 for p in parts[: i + 1]) / total
             )
             last = i == len(parts) - 1
-            out.append(Unit(at, end, part, unit.speaker, unit.sentence_end and last))
+            # each whitespace-split part is a word of its own: it gets its space (see Unit)
+            out.append(Unit(at, end, " " + part, unit.speaker, unit.sentence_end and last))
             at = end
     return out
 
@@ -93,18 +95,18 @@ def cues(timeline: Timeline, labels: bool = True) -> list[Cue]:
         )
 
     def shown(group: Sequence[Unit]) -> tuple[str, ...] | None:
-        return wrap(label(group[0].speaker) + " ".join(u.text for u in group))
+        return wrap(label(group[0].speaker) + join_words(u.text for u in group))
 
     def close(group: list[Unit]) -> None:
         nonlocal previous_speaker
-        lines = shown(group) or (label(group[0].speaker) + " ".join(u.text for u in group),)
+        lines = shown(group) or (label(group[0].speaker) + join_words(u.text for u in group),)
         out.append(
             Cue(
                 start=group[0].start,
                 end=max(group[-1].end, group[0].start + 0.001),
                 speaker=group[0].speaker,
                 lines=lines,
-                text=" ".join(u.text for u in group),
+                text=join_words(u.text for u in group),
             )
         )
         previous_speaker = group[0].speaker

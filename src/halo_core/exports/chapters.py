@@ -17,7 +17,7 @@ from typing import Any
 
 from ..chunking import longest_shown, slide_heading_in
 from ..model import Chunk, Summaries, Timeline
-from ..summarize import timestamp
+from ..times import clock as chapter_clock
 from .captions import clock, vtt_escape
 
 MIN_SECONDS = 10.0
@@ -105,7 +105,7 @@ def _merge_short(items: list[Chapter]) -> list[Chapter]:
 
 def render_youtube(items: Sequence[Chapter]) -> str:
     """One `MM:SS Title` line per chapter (H:MM:SS past an hour), as a video description wants."""
-    return "".join(f"{timestamp(c.start)} {' '.join(c.title.split())}\n" for c in items)
+    return "".join(f"{chapter_clock(c.start)} {' '.join(c.title.split())}\n" for c in items)
 
 
 def render_vtt_chapters(items: Sequence[Chapter]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Answer, Chunk, Media, Summaries, Summary
-from ..summarize import span_label, timestamp
+from ..times import clock, span_label
 
 
 def _points(summary: Summary) -> list[str]:
@@ -22,7 +22,7 @@ def render_notes(
     lines = [
         f"# {title}",
         "",
-        f"*{media.path.name} \u00b7 {timestamp(media.duration)} \u00b7 "
+        f"*{media.path.name} \u00b7 {clock(media.duration)} \u00b7 "
         f"{len(chunks)} chunks in {len(summaries.sections)} sections*",
         "",
     ]

@@ -13,7 +13,7 @@ from html import escape  # not xml.sax.saxutils: it imports urllib.request (50 m
 from typing import Any
 
 from ..model import Chunk, Timeline
-from ..summarize import span_label
+from ..times import clock, span_label
 
 WIDTH = 1200
 LABEL_W = 110
@@ -146,11 +146,10 @@ def render_timeline_svg(timeline: Timeline, chunks: Sequence[Chunk], *, title: s
     tick = 0.0
     while tick <= duration + 1e-9:
         tx = x(tick)
-        minutes, seconds = divmod(int(tick), 60)
         out.append(
             f'<line x1="{tx:.1f}" y1="{axis_y}" x2="{tx:.1f}" y2="{axis_y + 5}" stroke="black"/>'
             f'<text x="{tx:.1f}" y="{axis_y + 17}" text-anchor="middle">'
-            f"{minutes}:{seconds:02d}</text>"
+            f"{clock(tick)}</text>"
         )
         tick += step
     out.append(f"<desc>duration {duration:.1f} s, {len(chunks)} chunks</desc>")

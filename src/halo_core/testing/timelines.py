@@ -4,7 +4,9 @@
 speakers), pauses, scene cuts, topic starts and durations, including empty transcripts,
 scenes-only (silent) videos, long speech-free stretches and long sentences without any
 punctuation-free pause. Within a sentence, gaps between words stay under 0.6 s (the default
-pause threshold), so every candidate inside a sentence would be a bug.
+pause threshold), so every candidate inside a sentence would be a bug. Words come as a recogniser
+gives them: with their leading space, and some written words in pieces without one (" anti" +
+"-parallel", " 1" + ",450", " moon" + "'s"), so a chunk text with a space inside those is a bug.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from ..model import Chunk, Scene, SpeakerTurn, Timeline, TopicSegment, TranscriptSegment, Word
+from ..text import join_words
 
 VOCAB = (
     "tide",
@@ -37,7 +40,14 @@ VOCAB = (
     "copies",
     "prints",
     "rises",
+    "1",
+    "15",
+    "anti",
+    "semi",
 )
+CONTINUATIONS = ("-parallel", "-conservative", "-based", ",450", ",000", ".5", "'s", "'t", "%")
+"""Pieces a recogniser gives without a leading space: they continue the word before."""
+PUNCTUATION = ("", "", "", ",", ";", ":", '"')  # none ends a sentence
 FORCED_REASONS = frozenset({"max_duration", "max_tokens"})
 
 
@@ -45,8 +55,8 @@ FORCED_REASONS = frozenset({"max_duration", "max_tokens"})
 class GeneratedTimeline:
     timeline: Timeline
     duration: float
-    words: list[str]
-    """every transcript word (or segment text, for segments without words), in time order"""
+    text: str
+    """the transcript's text: its segments' texts, in time order"""
     sentences: list[tuple[float, float]]
     """(first unit midpoint, last unit midpoint) of each sentence: no cut may fall in (a, b]"""
 
@@ -60,7 +70,7 @@ def generated_timelines(draw: st.DrawFn, max_sentences: int = 25) -> GeneratedTi
     t = draw(st.floats(0, 20))
     segments: list[TranscriptSegment] = []
     turns: list[SpeakerTurn] = []
-    units: list[str] = []
+    texts: list[str] = []
     sentences: list[tuple[float, float]] = []
     for s in range(draw(st.integers(0, max_sentences))):
         if s == long_sentence_at:
@@ -71,12 +81,15 @@ def generated_timelines(draw: st.DrawFn, max_sentences: int = 25) -> GeneratedTi
         speaker = draw(st.sampled_from(speakers)) if speakers else None
         words = []
         for i, d in enumerate(durations):
-            text = draw(st.sampled_from(VOCAB)) + ("." if i == len(durations) - 1 else "")
+            last = i == len(durations) - 1
+            piece = i > 0 and words[-1].text[:1] == " " and draw(st.booleans())
+            head = draw(st.sampled_from(CONTINUATIONS if piece else [" " + w for w in VOCAB]))
+            text = head + ("." if last else draw(st.sampled_from(PUNCTUATION)))
             words.append(
                 Word(start=t, end=t + d, text=text, speaker=None if turns_only else speaker)
             )
-            t += d + (inner_gap if i < len(durations) - 1 else 0)
-        text = " ".join(w.text for w in words)
+            t += d + (inner_gap if not last else 0)
+        text = "".join(w.text for w in words).strip()  # a segment's text, as a recogniser gives it
         start, end = words[0].start, words[-1].end
         segments.append(
             TranscriptSegment(
@@ -89,13 +102,11 @@ def generated_timelines(draw: st.DrawFn, max_sentences: int = 25) -> GeneratedTi
         )
         if speaker and turns_only:
             turns.append(SpeakerTurn(start=start, end=end, speaker=speaker))
+        texts.append(text)
         if word_level:
-            units += [w.text for w in words]
             sentences.append(
                 ((words[0].start + words[0].end) / 2, (words[-1].start + words[-1].end) / 2)
             )
-        else:
-            units.append(text)
         t = end + draw(st.one_of(st.floats(0, 1.5), st.floats(1.5, 8), st.floats(200, 500)))
     duration = t + draw(st.floats(0, 30)) if segments else draw(st.floats(0, 900))
     timeline = Timeline(duration=duration).with_track("transcript", segments)
@@ -121,7 +132,7 @@ def generated_timelines(draw: st.DrawFn, max_sentences: int = 25) -> GeneratedTi
                 for i, (a, b) in enumerate(zip(starts, [*starts[1:], duration], strict=True))
             ],
         )
-    return GeneratedTimeline(timeline, duration, units, sentences)
+    return GeneratedTimeline(timeline, duration, " ".join(texts), sentences)
 
 
 def assert_tiles(chunks: Sequence[Chunk], duration: float) -> None:
@@ -138,8 +149,10 @@ def assert_tiles(chunks: Sequence[Chunk], duration: float) -> None:
 
 
 def assert_words_once(chunks: Sequence[Chunk], generated: GeneratedTimeline) -> None:
-    """Every transcript unit lands in exactly one chunk, in order."""
-    assert " ".join(c.text for c in chunks if c.text).split() == " ".join(generated.words).split()
+    """Every transcript unit lands in exactly one chunk, in order, and no word is split: the
+    chunks' texts, concatenated, are the transcript's text (whitespace normalised)."""
+    rebuilt = join_words(" " + c.text for c in chunks)
+    assert rebuilt == join_words(generated.text)
 
 
 def assert_no_cut_inside_sentences(chunks: Sequence[Chunk], generated: GeneratedTimeline) -> None:

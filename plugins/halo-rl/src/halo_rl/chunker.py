@@ -61,7 +61,7 @@ def policy_path(setting: str) -> Path:
 
 class PPOChunker(Chunker[PPOChunkerConfig]):
     name = "ppo"
-    version = "2"
+    version = "3"  # 3: chunk text keeps the words' spacing, no cut inside a word
     Config = PPOChunkerConfig
     description = (
         "a small learned policy (imitation of the best cuts on synthetic lectures, then PPO) "

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from halo_core import Timeline, candidates, content_terms, estimate_tokens, get_registry
+from halo_core import (
+    Timeline,
+    candidates,
+    content_terms,
+    estimate_tokens,
+    get_registry,
+    join_words,
+    transcript_units,
+)
 
 EVIDENCE = ("scene", "speaker", "topic", "pause")
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
@@ -169,10 +177,7 @@ def episode_from_timeline(
 def _span_texts(timeline: Timeline, bounds: np.ndarray) -> list[str]:
     """The transcript words whose midpoint falls in each span (segments, where no words)."""
     pieces: list[list[str]] = [[] for _ in range(len(bounds) - 1)]
-    for segment in timeline.track("transcript"):
-        units = segment.words or [segment]
-        for unit in units:
-            middle = (unit.start + unit.end) / 2
-            span = int(np.searchsorted(bounds, middle, side="right")) - 1
-            pieces[min(max(span, 0), len(pieces) - 1)].append(unit.text)
-    return [" ".join(words) for words in pieces]
+    for unit in transcript_units(timeline):
+        span = int(np.searchsorted(bounds, unit.mid, side="right")) - 1
+        pieces[min(max(span, 0), len(pieces) - 1)].append(unit.text)
+    return [join_words(words) for words in pieces]

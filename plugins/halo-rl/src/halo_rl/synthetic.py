@@ -199,8 +199,8 @@ class _Speech:
         rng, start, timed = self.rng, t, []
         for text in words:
             duration = (len(text) / 6) / self.style.words_per_second * rng.uniform(0.8, 1.2)
-            timed.append(
-                Word(start=round(t, 3), end=round(t + duration, 3), text=text, speaker=speaker)
+            timed.append(  # a word with its space, as a recogniser gives it (halo_core.Word)
+                Word(start=round(t, 3), end=round(t + duration, 3), text=" " + text, speaker=speaker)
             )
             t += duration + rng.uniform(0.0, 0.08)
         end = timed[-1].end

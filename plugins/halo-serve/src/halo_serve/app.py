@@ -35,7 +35,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from halo_core import HaloError
+from halo_core import HaloError, clock
 
 from . import views
 from .answering import Answering
@@ -63,7 +63,7 @@ def _templates() -> jinja2.Environment:
         autoescape=True,  # every value from a run (transcript, slides, answers) is text, not HTML
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["clock"] = views.clock
+    env.filters["clock"] = clock
     env.filters["speaker"] = views.speaker_name
     env.filters["answer_text"] = views.answer_text
     return env

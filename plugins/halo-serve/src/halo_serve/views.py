@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from halo_core import Answer, content_terms
+from halo_core import Answer, content_terms, span_label
 
 from .library import Video
 from .loader import RunFiles
@@ -24,17 +24,10 @@ def media_url(video: Video) -> str:
     return f"/media/{video.id}"
 
 
-def clock(seconds: float) -> str:
-    """12:04, or 1:02:03 past the hour."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 def answer_text(answer: Answer) -> str:
     """The answer without the citation labels the core appends ("... [00:12–00:20]"): the page
     draws the citations as links beside it."""
-    cited = " ".join(f"[{clock(c.start)}\u2013{clock(c.end)}]" for c in answer.citations)
+    cited = " ".join(span_label(c.start, c.end) for c in answer.citations)
     text = answer.answer
     return text[: -len(cited)].rstrip() if cited and text.endswith(cited) else text
 

@@ -165,7 +165,7 @@ def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> 
 
 class FasterWhisper(Extractor[FasterWhisperConfig]):
     name = "faster-whisper"
-    version = "1"
+    version = "2"  # 2: words keep the recogniser's spacing
     Config = FasterWhisperConfig
     provides = "transcript"
     media_needs = frozenset({"audio"})
@@ -260,7 +260,7 @@ def to_segment(piece: Any, offset: float, language: str | None) -> TranscriptSeg
         Word(
             start=offset + w.start,
             end=offset + max(w.start, w.end),
-            text=w.word.strip(),
+            text=w.word,  # with its leading space, if any: see halo_core.Word
             confidence=round(float(w.probability), 4),
         )
         for w in (piece.words or [])

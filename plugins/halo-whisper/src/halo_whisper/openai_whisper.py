@@ -63,7 +63,7 @@ def _is_path(model: str) -> bool:
 
 class OpenAIWhisper(Extractor[OpenAIWhisperConfig]):
     name = "openai-whisper"
-    version = "1"
+    version = "2"  # 2: words keep the recogniser's spacing
     Config = OpenAIWhisperConfig
     provides = "transcript"
     media_needs = frozenset({"audio"})
