@@ -14,7 +14,7 @@ from halo_core.builtins.extractive import ExtractiveLLM, context_sentences
 from halo_core.plugins import get_registry
 from halo_core.summarize import PROMPTS, parse_reply
 from halo_core.testing.llm_contract import LLMBackendContract, MakeBackend
-from halo_core.text import split_sentences
+from halo_core.text import content_terms, split_sentences
 from halo_core.tokens import estimate_tokens
 
 TRUTH = json.loads((Path(__file__).resolve().parents[1] / "samples/lecture/truth.json").read_text())
@@ -138,6 +138,43 @@ def test_flattened_summaries_split_into_their_sentences() -> None:
         "Tides rise twice a day.",
         "Spring tides are large.",
     ]
+
+
+def _section_digests() -> tuple[list[list[str]], str]:
+    """The sample's three topics summarized as sections, and the digest a video request reads."""
+    topics: dict[str, list[str]] = {}
+    for s in TRUTH["sentences"]:
+        topics.setdefault(s["topic_id"], []).append(s["text"])
+    digests = []
+    for i, sentences in enumerate(topics.values()):
+        title, paragraph, points = parse_reply(summarize(" ".join(sentences), level="section"))
+        bullets = "".join(f"\n- {p}" for p in points)
+        digests.append(f"[0{i}:00\u20130{i}:50] {title}\n{paragraph}{bullets}")
+    return list(topics.values()), "\n\n".join(digests)
+
+
+def test_video_summary_is_an_overview_of_the_sections_and_distinct_key_points() -> None:
+    topics, digest = _section_digests()
+    titles = [line.split("] ", 1)[1] for line in digest.splitlines() if line.startswith("[0")]
+    _, text, points = parse_reply(summarize(digest, level="video", key_points=3))
+    assert text == f"In 3 parts: {titles[0]}, {titles[1]} and {titles[2]}."
+    # one key point from each section, in the video's order
+    assert [next(i for i, t in enumerate(topics) if p in t) for p in points] == [0, 1, 2]
+    more = parse_reply(summarize(digest, level="video", key_points=6))[2]
+    assert len(more) == 6 and len(set(more)) == 6
+    bags = [set(content_terms(p)) for p in more]
+    for i, a in enumerate(bags):  # no two say the same thing
+        assert all(len(a & b) < 0.6 * min(len(a), len(b)) for b in bags[i + 1 :])
+
+
+def test_a_single_topic_label_titles_the_summary() -> None:
+    llm = ExtractiveLLM()
+    request = LLMRequest(
+        task="summarize", prompt="", context=TRANSCRIPT, options={"topics": ["Ocean tides"]}
+    )
+    assert parse_reply(llm.generate(request).text)[0] == "Ocean tides"
+    two = request.model_copy(update={"options": {"topics": ["Ocean tides", "DNA"]}})
+    assert parse_reply(llm.generate(two).text)[0] not in ("Ocean tides", "DNA", "")
 
 
 class TestExtractiveHonoursTheLLMBackendContract(LLMBackendContract):

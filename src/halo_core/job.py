@@ -285,7 +285,8 @@ class Job:
         except OSError:
             return media_probe.probe(self.path)  # says what is wrong with the path
         key = artifact_key(stage="probe", path=str(self.path.resolve()), size=stat.st_size,
-                           mtime_ns=stat.st_mtime_ns, inode=stat.st_ino)
+                           mtime_ns=stat.st_mtime_ns, inode=stat.st_ino,
+                           version=media_probe.PROBE_VERSION)
         probes = ArtifactStore(self.store.root.parent / PROBES_DIR)
         stored = None if self.force else probes.get(key)
         if stored is not None:

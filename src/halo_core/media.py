@@ -11,6 +11,8 @@ from .errors import MediaError
 from .model import Media, Stream
 
 _HASH_BLOCK = 1 << 20
+PROBE_VERSION = 2
+"""Part of a stored probe's key: 2 added the container's title tag."""
 
 
 def sha256_file(path: Path) -> str:
@@ -53,6 +55,7 @@ def probe(path: Path) -> Media:
     with container:
         streams = [_stream(s) for s in container.streams]
         duration = _duration(container)
+        title = (container.metadata or {}).get("title", "").strip() or None
     if not any(s.kind in ("video", "audio") for s in streams):
         raise MediaError(
             "no audio or video stream in file",
@@ -60,7 +63,12 @@ def probe(path: Path) -> Media:
             fix="pass a file with an audio or video track",
         )
     return Media(
-        path=path.resolve(), sha256=sha256, size_bytes=size, duration=duration, streams=streams
+        path=path.resolve(),
+        sha256=sha256,
+        size_bytes=size,
+        duration=duration,
+        streams=streams,
+        title=title,
     )
 
 

@@ -48,6 +48,7 @@ class Media(Model):
     size_bytes: int
     duration: Seconds = Field(ge=0, description="seconds")
     streams: list[Stream] = []
+    title: str | None = Field(default=None, description="the container's title tag, if any")
 
     @property
     def has_video(self) -> bool:

@@ -1,8 +1,10 @@
 """Hierarchical summaries: each chunk (map phase), sections of chunks, then the whole video.
 
 Chunk summaries read the chunk's text (and, for video-capable backends, a clip of its time span);
-section summaries read their chunks' summaries; the video summary reads the section summaries. So
-no request ever holds more than one level's worth of text, however long the video.
+section summaries read their chunks' summaries; the video summary reads the section summaries (the
+chunk summaries when there is one section). So no request ever holds more than one level's worth
+of text, however long the video. Chunk and section requests carry the topic labels they span
+(option `topics`), for a backend to title them by.
 
 Replies are plain text: an optional `Title: ...` line, a paragraph, then key points as `- ` lines.
 """
@@ -98,8 +100,16 @@ def section_groups(chunks: Sequence[Chunk], timeline: Timeline) -> list[list[Chu
 
 
 def _summary(
-    level: Level, id_: str, start: float, end: float, reply: str, children: list[str]
+    level: Level,
+    id_: str,
+    start: float,
+    end: float,
+    reply: str,
+    children: list[str],
+    heading: str = "",
 ) -> Summary:
+    """A summary from a reply; `heading` (the slide shown longest) is its title when given: the
+    deck's own title for the part beats one made from the words."""
     title, text, points = parse_reply(reply)
     return Summary(
         level=level,
@@ -109,7 +119,7 @@ def _summary(
         text=text or reply.strip(),
         key_points=points,
         children=children,
-        title=title,
+        title=heading or title,
     )
 
 
@@ -164,7 +174,8 @@ def summarize(
 
     def chunk_summary(chunk: Chunk, reply: LLMResponse | None = None) -> Summary:
         reply = reply or gateway.generate(chunk_request(chunk), context_id=context_id)
-        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply.text, [])
+        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply.text, [],
+                        slide_heading_in(timeline, chunk.start, chunk.end))  # fmt: skip
 
     workers = gateway.backend.max_concurrency
     if gateway.backend.prefers_batch:  # the whole map phase in one call (a batch API)
@@ -180,13 +191,14 @@ def summarize(
 
     def section_summary(numbered: tuple[int, list[Chunk]]) -> Summary:
         number, group = numbered
-        reply = ask("section", _digest([by_id[c.id] for c in group]), [])
-        section = _summary("section", f"section-{number:03d}", group[0].start, group[-1].end,
-                           reply, [c.id for c in group])  # fmt: skip
-        # the deck's own title for the part beats one made from the words (the extractive
-        # backend's keyword triples, a model's paraphrase)
-        heading = slide_heading_in(timeline, section.start, section.end)
-        return section.model_copy(update={"title": heading}) if heading else section
+        topics = list(dict.fromkeys(t for c in group for t in c.topics))
+        reply = gateway.generate(
+            request("section", _digest([by_id[c.id] for c in group]), [], topics=topics),
+            context_id=context_id,
+        ).text
+        start, end = group[0].start, group[-1].end
+        return _summary("section", f"section-{number:03d}", start, end, reply,
+                        [c.id for c in group], slide_heading_in(timeline, start, end))  # fmt: skip
 
     sections = _map_in_order(
         section_summary, list(enumerate(section_groups(chunks, timeline))), workers, lambda s: None
@@ -194,7 +206,8 @@ def summarize(
 
     video = None
     if sections:
-        reply = ask("video", _digest(sections), [])
+        # One section says nothing about the parts of the video: its chunks do.
+        reply = ask("video", _digest(sections if len(sections) > 1 else chunk_summaries), [])
         video = _summary("video", "video", 0.0, total, reply, [s.id for s in sections])
     ctx.progress(total, total)
     return Summaries(media=media.path.name, chunks=chunk_summaries, sections=sections, video=video)

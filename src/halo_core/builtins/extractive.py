@@ -3,9 +3,13 @@ from the request's context instead of generating text.
 
 - task `summarize`: the most central sentences of the context (TF-IDF centroid, with a
   redundancy penalty), in their original order. The reply has the shape the summarizer asks for
-  (halo_core.summarize): `Title: <top terms>`, a paragraph of the `sentences` best sentences,
-  then up to `key_points` further salient sentences as `- ` lines. Section and video summaries
-  work the same way on the child summaries they are given (time-span headings are skipped).
+  (halo_core.summarize): `Title: <the one topic label the request carries (option `topics`),
+  else a noun phrase from the text>` (halo_core.labels), a paragraph of the
+  `sentences` best sentences, then up to `key_points` further salient sentences as `- ` lines.
+  Chunk and section summaries are made so from their text or their children's summaries
+  (time-span headings skipped). The video summary (option `level: video`) is an overview: what
+  the video covers, part by part (the section titles), then key points drawn from across the
+  sections, the most central of each in turn, none repeating another.
 - task `answer`: the context sentences that best match the question (BM25 over lightly stemmed
   terms); when nothing matches, the most central sentences.
 
@@ -25,6 +29,7 @@ from pydantic import Field
 from ..components import LLMBackend
 from ..errors import HaloError
 from ..hookspecs import Register, hookimpl
+from ..labels import cosine, phrase_label, rank_by_centrality, tfidf_bags
 from ..model import LLMRequest, LLMResponse, Usage
 from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
 from ..prices import today as price_date
@@ -47,14 +52,13 @@ class ExtractiveConfig(PricedConfig):
         default=3, ge=0, description="further salient sentences listed as key points"
     )
     answer_sentences: int = Field(default=2, ge=1, description="sentences in an answer")
-    title_terms: int = Field(default=3, ge=1, description="top terms joined into a summary's title")
 
 
 class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
     """Sentence selection from the context: a free, offline stand-in for a real LLM."""
 
     name = "extractive"
-    version = "1"
+    version = "2"  # 2: noun-phrase titles, the video summary an overview of the sections
     Config = ExtractiveConfig
     description = (
         "offline, deterministic, zero-cost: picks salient/relevant sentences from the context"
@@ -73,8 +77,12 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         sentences = context_sentences(request.context)
-        if request.task == "summarize":
-            text = self._summary(sentences, request.max_output_tokens)
+        if request.task == "summarize" and request.options.get("level") == "video":
+            text = self._overview(context_parts(request.context), request.max_output_tokens)
+        elif request.task == "summarize":
+            topics = request.options.get("topics") or []
+            title = str(topics[0]) if len(topics) == 1 else phrase_label(sentences)
+            text = self._summary(sentences, title, request.max_output_tokens)
         elif request.task == "answer" and request.options.get("sections"):
             text = _section_list(request.options["sections"])
         elif request.task == "answer":
@@ -93,18 +101,28 @@ class ExtractiveLLM(LLMBackend[ExtractiveConfig]):
         cost = cost_usd(price, counts) if price is not None else 0.0
         return LLMResponse(text=text, model=model, usage=usage, cost_usd=cost)
 
-    def _summary(self, sentences: list[str], max_output_tokens: int | None) -> str:
+    def _summary(self, sentences: list[str], title: str, max_output_tokens: int | None) -> str:
         if not sentences:
             return "Title: (no speech)\nNothing is said in this part."
         ranked = rank_by_centrality(sentences, self.config.sentences + self.config.key_points)
-        title = "Title: " + ", ".join(top_terms(sentences, self.config.title_terms)).capitalize()
         paragraph_ids = sorted(ranked[: self.config.sentences])
         point_ids = sorted(
             ranked[self.config.sentences : self.config.sentences + self.config.key_points]
         )
-        lines = [title, " ".join(sentences[i] for i in paragraph_ids)]
+        lines = [f"Title: {title}", " ".join(sentences[i] for i in paragraph_ids)]
         lines += [f"- {sentences[i]}" for i in point_ids]
         return _fit(lines, max_output_tokens, keep=2)
+
+    def _overview(self, parts: list[tuple[str, list[str]]], max_output_tokens: int | None) -> str:
+        """What the video covers, part by part, then key points from across the parts."""
+        parts = [(title, sentences) for title, sentences in parts if sentences or title]
+        if not parts:
+            return "Nothing is said in this video."
+        titles = [title for title, _ in parts if title]
+        covers = f"In {len(parts)} parts" + (f": {_series(titles)}." if titles else ".")
+        wanted = max(self.config.key_points, min(len(parts), MAX_OVERVIEW_POINTS))
+        points = distinct_points([sentences for _, sentences in parts], wanted)
+        return _fit([covers, *(f"- {p}" for p in points)], max_output_tokens, keep=1)
 
     def _answer(self, sentences: list[str], question: str, max_output_tokens: int | None) -> str:
         if not sentences:
@@ -159,61 +177,6 @@ def context_sentences(context: str) -> list[str]:
     return list(dict.fromkeys(sentences))  # repeated sentences count once
 
 
-def _vectors(sentences: list[str]) -> tuple[list[Counter[str]], dict[str, float]]:
-    bags = [Counter(content_terms(s)) for s in sentences]
-    df = Counter(t for bag in bags for t in bag)
-    idf = {t: math.log((1 + len(bags)) / (1 + n)) + 1 for t, n in df.items()}
-    return bags, idf
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
-
-
-def rank_by_centrality(sentences: list[str], limit: int, redundancy: float = 0.5) -> list[int]:
-    """The `limit` most central sentence indexes, best first: similarity to the TF-IDF centroid,
-    minus `redundancy` times the similarity to sentences already picked (maximal marginal
-    relevance)."""
-    bags, idf = _vectors(sentences)
-    weighted = [{t: n * idf[t] for t, n in bag.items()} for bag in bags]
-    centroid: dict[str, float] = {}
-    for w in weighted:
-        for term, value in w.items():
-            centroid[term] = centroid.get(term, 0.0) + value
-    relevance = [_cosine(w, centroid) * min(1.0, len(bags[i]) / 4) for i, w in enumerate(weighted)]
-    order: list[int] = []
-    remaining = set(range(len(sentences)))
-    while remaining and len(order) < limit:
-        best = max(
-            remaining,
-            key=lambda i: (
-                relevance[i]
-                - redundancy * max((_cosine(weighted[i], weighted[j]) for j in order), default=0.0),
-                -i,
-            ),
-        )
-        order.append(best)
-        remaining.remove(best)
-    return order
-
-
-def top_terms(sentences: list[str], k: int) -> list[str]:
-    """The k most characteristic words (TF-IDF over the sentences), as they are written."""
-    counts: Counter[str] = Counter()
-    surface: dict[str, str] = {}
-    for sentence in sentences:
-        for token in tokenize(sentence):
-            terms = content_terms(token)
-            if terms and len(token) > 2:
-                counts[terms[0]] += 1
-                surface.setdefault(terms[0], token)
-    _, idf = _vectors(sentences)
-    ranked = sorted(counts, key=lambda t: (-counts[t] * idf.get(t, 1.0), t))
-    return [surface[t] for t in ranked[:k]]
-
-
 def bm25(sentences: list[str], query: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
     """BM25 score of each sentence for the query terms (sentences are the documents)."""
     bags = [Counter(content_terms(s)) for s in sentences]
@@ -231,6 +194,52 @@ def bm25(sentences: list[str], query: list[str], k1: float = 1.2, b: float = 0.7
                 score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / (average or 1)))
         scores.append(score)
     return scores
+
+
+MAX_OVERVIEW_POINTS = 8
+"""Key points of a video overview at most (one per section, up to this many sections)."""
+SAME_POINT = 0.5
+"""TF-IDF cosine above which two sentences say the same thing."""
+
+
+def context_parts(context: str) -> list[tuple[str, list[str]]]:
+    """(title, sentences) of each part of a summaries digest ("[01:02–03:04] Title" headings,
+    each followed by its summary); text before the first heading is a part without a title."""
+    parts: list[tuple[str, list[str]]] = []
+    lines: list[str] = []
+    title = ""
+    for line in [*context.splitlines(), "[0–0]"]:  # a last heading closes the last part
+        heading = _SPAN_LABEL.match(line)
+        if heading and not re.search(r"[.?!…]", line[heading.end() :]):
+            if lines or title:
+                parts.append((title, context_sentences("\n".join(lines))))
+            title, lines = line[heading.end() :].strip(), []
+        else:
+            lines.append(line)
+    return parts
+
+
+def distinct_points(parts: list[list[str]], wanted: int) -> list[str]:
+    """Up to `wanted` key points, drawn from the parts in turn (each part's most central
+    sentence first), none saying the same thing as another; in the parts' order."""
+    everything = [s for sentences in parts for s in sentences]
+    bags, idf = tfidf_bags(everything)
+    vector = {s: {t: n * idf[t] for t, n in bag.items()} for s, bag in zip(everything, bags)}
+    queues = [[part[i] for i in rank_by_centrality(part, len(part))] for part in parts]
+    chosen: list[tuple[int, int, str]] = []  # (part, position, sentence)
+    while len(chosen) < wanted and any(queues):
+        for k, queue in enumerate(queues):
+            while queue and len(chosen) < wanted:
+                candidate = queue.pop(0)
+                if all(cosine(vector[candidate], vector[c]) <= SAME_POINT for *_, c in chosen):
+                    chosen.append((k, parts[k].index(candidate), candidate))
+                    break
+    return [sentence for *_, sentence in sorted(chosen)]
+
+
+def _series(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else items[0]
 
 
 def _fit(lines: list[str], max_tokens: int | None, keep: int) -> str:

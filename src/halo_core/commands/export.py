@@ -32,15 +32,16 @@ def command(run_dir: Path, fmt: str, out: Path | None) -> None:
     from ..exports import ExportInput, render_export
     from ..model import Timeline
     from ..run_data import load_run
+    from ..titles import video_title
 
     run = load_run(run_dir)
-    name = run.record.get("spec", {}).get("name", "halo")
+    timeline = run.timeline or Timeline(duration=run.media.duration)
     text = render_export(
         fmt,
         ExportInput(
-            title=f"{name}: {run.media.path.stem}",
+            title=video_title(run.media, timeline),
             media=run.media,
-            timeline=run.timeline or Timeline(duration=run.media.duration),
+            timeline=timeline,
             chunks=run.chunks,
             summaries=run.summaries,
             answers=run.answers,

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..chunking import SLIDES
 from ..exports import FILES, ExportInput, render_export
 from ..graph import Node
 from ..model import Media, Timeline
 from ..spec_model import PipelineSpec
+from ..titles import video_title
 from . import RunFolder
 from .notes import render_notes
 from .svg import render_timeline_svg
@@ -78,7 +80,9 @@ class AnswersJson(OutputFile):
 @dataclass(frozen=True)
 class NotesMd(OutputFile):
     def write(self, run: Rendering) -> None:
-        notes = render_notes(f"{self.title}{run.media.path.stem}", run.media,
+        # titled from the video (title card, title tag, file name), not the spec
+        shown = run.timeline(tuple(t for t in self.inputs if t == SLIDES))
+        notes = render_notes(video_title(run.media, shown), run.media,
                              run.values["summarize"], run.values["chunk"].chunks,
                              run.values.get("ask", []))
         run.folder.write_text(self.name, notes)
@@ -118,8 +122,9 @@ class ExportFile(OutputFile):
 
     def write(self, run: Rendering) -> None:
         fmt = self.name.removeprefix("export:")
-        results = ExportInput(f"{self.title}{run.media.path.stem}", run.media,
-                              run.whole_timeline(), run.values["chunk"].chunks,
+        timeline = run.whole_timeline()
+        results = ExportInput(video_title(run.media, timeline), run.media,
+                              timeline, run.values["chunk"].chunks,
                               run.values.get("summarize"), run.values.get("ask", []))
         run.folder.write_text(FILES[fmt], render_export(fmt, results))
 
@@ -145,7 +150,8 @@ def output_files(spec: PipelineSpec, tracks: tuple[str, ...]) -> tuple[OutputFil
         files.append(AnswersJson("answers.json", ("ask",), title))
     if spec.tasks.summarize and spec.tasks.notes:
         asked = ("ask",) if spec.tasks.ask else ()
-        files.append(NotesMd("notes.md", ("summarize", "chunk", *asked), title))
+        slides = (SLIDES,) if SLIDES in tracks else ()
+        files.append(NotesMd("notes.md", ("summarize", "chunk", *asked, *slides), title))
     everything = (*tracks, "chunk", *(("summarize",) if spec.tasks.summarize else ()),
                   *(("ask",) if spec.tasks.ask else ()))
     files += [ExportFile(f"export:{fmt}", everything, title) for fmt in spec.tasks.export]

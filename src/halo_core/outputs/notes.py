@@ -1,4 +1,5 @@
-"""notes.md: the readable document of a run — overall summary, timestamped sections, chunk list."""
+"""notes.md: the readable document of a run — what the video covers (its sections, one line each,
+and key points), the sections in detail, answers, the chunk list."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from collections.abc import Sequence
 
 from ..model import Answer, Chunk, Media, Summaries, Summary
 from ..times import clock, span_label
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _heading(section: Summary, number: int) -> str:
+    return section.title or f"Section {number}"
 
 
 def _points(summary: Summary) -> list[str]:
@@ -23,24 +32,32 @@ def render_notes(
         f"# {title}",
         "",
         f"*{media.path.name} \u00b7 {clock(media.duration)} \u00b7 "
-        f"{len(chunks)} chunks in {len(summaries.sections)} sections*",
+        f"{_count(len(chunks), 'chunk')} in {_count(len(summaries.sections), 'section')}*",
         "",
     ]
+    # The parts a reader follows: the sections, or the chunks when one section holds them all
+    # (the parts the video summary read).
+    parts = summaries.sections if len(summaries.sections) > 1 else summaries.chunks
     if summaries.video is not None:
         lines += ["## Summary", "", summaries.video.text, ""]
+        if len(parts) > 1:  # the parts at a glance: time range and title
+            lines += [f"- {span_label(s.start, s.end)} {_heading(s, n)}" for n, s in
+                      enumerate(parts, start=1)] + [""]  # fmt: skip
         if summaries.video.key_points:
             lines += ["**Key points**", "", *_points(summaries.video), ""]
-    if summaries.sections:
+    if parts:
         lines += ["## Sections", ""]
-    for number, section in enumerate(summaries.sections, start=1):
-        heading = section.title or f"Section {number}"
+    for number, section in enumerate(parts, start=1):
+        heading = _heading(section, number)
         lines += [f"### {span_label(section.start, section.end)} {heading}", "", section.text, ""]
         if section.key_points:
             lines += [*_points(section), ""]
     if answers:
         lines += ["## Questions", ""]
         for answer in answers:
-            cited = ", ".join(span_label(c.start, c.end) for c in answer.citations)
+            # Q&A writes the citations into the answer already: add only those it left out
+            labels = dict.fromkeys(span_label(c.start, c.end) for c in answer.citations)
+            cited = " ".join(label for label in labels if label not in answer.answer)
             lines += [
                 f"**{answer.question}**",
                 "",

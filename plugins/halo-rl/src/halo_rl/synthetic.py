@@ -199,9 +199,9 @@ class _Speech:
         rng, start, timed = self.rng, t, []
         for text in words:
             duration = (len(text) / 6) / self.style.words_per_second * rng.uniform(0.8, 1.2)
-            timed.append(  # a word with its space, as a recogniser gives it (halo_core.Word)
-                Word(start=round(t, 3), end=round(t + duration, 3), text=" " + text, speaker=speaker)
-            )
+            word = Word(start=round(t, 3), end=round(t + duration, 3), text=" " + text,
+                        speaker=speaker)  # with its space, as a recogniser gives it  # fmt: skip
+            timed.append(word)
             t += duration + rng.uniform(0.0, 0.08)
         end = timed[-1].end
         if not self.style.speaker_labels:

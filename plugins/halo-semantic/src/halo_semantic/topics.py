@@ -6,13 +6,13 @@ it; smooth that similarity curve; score each valley by its depth (how far the si
 the nearest peaks on both sides); keep the valleys deeper than mean + `threshold` x std of all
 valley depths, strongest first, at least `min_duration` apart. Then neighbouring segments whose
 mean embeddings are still more similar than `merge_similarity` are merged (a new slide or a
-review of the same subject is a valley, not a new topic). Each segment is labelled with its most
-salient terms (TF-IDF of the segment against the other segments).
+review of the same subject is a valley, not a new topic). Each segment is labelled with a noun
+phrase a person would write (`halo_core.phrase_label`: from its most central sentences, its words
+weighed against the other segments').
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from halo_core import (
     Timeline,
     TopicSegment,
     TranscriptSegment,
+    phrase_label,
     sentences,
 )
 
@@ -70,7 +71,6 @@ class TopicsConfig(ComponentConfig):
         description="merge neighbouring topics whose mean embeddings are more similar than this "
         "(a talk coming back to the same subject); 1 turns merging off",
     )
-    label_terms: int = Field(default=3, ge=1, description="salient terms in each topic's label")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Shift:
 
 class Topics(Extractor[TopicsConfig]):
     name = "topics"
-    version = "1"
+    version = "2"  # 2: labels are noun phrases (halo_core.phrase_label)
     Config = TopicsConfig
     provides = "topics"
     requires = ("transcript",)
@@ -105,7 +105,7 @@ class Topics(Extractor[TopicsConfig]):
         units = [s for s in sentences(timeline) if s.text.strip()]
         if len(units) < 2:
             ctx.log.info("topics: %d transcript segment(s), one topic", len(units))
-            return segments_from_shifts([], units, duration, self.config.label_terms)
+            return segments_from_shifts([], units, duration)
         cfg = self.config
         embedder = self.embedder
         batches = []
@@ -129,7 +129,7 @@ class Topics(Extractor[TopicsConfig]):
         )
         shifts = merge_similar(shifts, units, vectors, cfg.merge_similarity)
         ctx.log.info("topics: %d shift(s) among %d pauses", len(shifts), len(times))
-        return segments_from_shifts(shifts, units, duration, cfg.label_terms)
+        return segments_from_shifts(shifts, units, duration)
 
 
 def gap_times(units: Sequence[TranscriptSegment]) -> np.ndarray:
@@ -269,70 +269,18 @@ def merge_similar(
 
 
 def segments_from_shifts(
-    shifts: Sequence[Shift], units: Sequence[TranscriptSegment], duration: float, label_terms: int
+    shifts: Sequence[Shift], units: Sequence[TranscriptSegment], duration: float
 ) -> list[TopicSegment]:
-    """Topics that tile [0, duration]: one per shift, plus the opening one."""
+    """Topics that tile [0, duration]: one per shift, plus the opening one, each labelled with a
+    noun phrase from its most central sentences, its words weighed against the other topics'."""
     edges = [0.0, *(s.time for s in shifts), duration]
     scores = [1.0, *(min(1.0, s.depth / 2) for s in shifts)]  # a depth is a fall on two sides
-    texts = [
-        " ".join(u.text for u in units if start <= (u.start + u.end) / 2 < end)
+    said = [
+        [u.text for u in units if start <= (u.start + u.end) / 2 < end]
         for start, end in zip(edges, edges[1:])
     ]
-    labels = salient_labels(texts, label_terms)
+    labels = [phrase_label(s, said[:i] + said[i + 1 :]) for i, s in enumerate(said)]
     return [
         TopicSegment(start=start, end=end, label=label, score=score)
         for start, end, label, score in zip(edges, edges[1:], labels, scores)
     ]
-
-
-# Words a speaker uses to steer a talk, not to name its subject.
-_SPOKEN_FILLER_WORDS = (
-    "called based let look looks today turn now okay ok right good great question questions answer "
-    "clarify yes thing things way ways kind lot really just say said means mean example also did "
-    "does doing got gets"
-)
-_SPOKEN_FILLERS = frozenset(_SPOKEN_FILLER_WORDS.split())
-_WORD = r"(?u)\b[^\W\d_]{2,}\b"  # letters only: "moon's" counts as "moon"
-
-
-def salient_labels(texts: Sequence[str], n_terms: int) -> list[str]:
-    """Each text's top TF-IDF terms (words or two-word phrases) against the others, comma-joined."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if not any(re.search(_WORD, t) for t in texts):
-        return ["" for _ in texts]
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    vectorizer = TfidfVectorizer(
-        stop_words=sorted(ENGLISH_STOP_WORDS | _SPOKEN_FILLERS),
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        token_pattern=_WORD,
-    )
-    try:
-        matrix = vectorizer.fit_transform(texts).toarray()
-    except ValueError:  # only stop words
-        return ["" for _ in texts]
-    terms = vectorizer.get_feature_names_out()
-    return [_top_terms(row, terms, n_terms) for row in matrix]
-
-
-def _top_terms(row: np.ndarray, terms: np.ndarray, n_terms: int) -> str:
-    picked: list[str] = []
-    for index in np.argsort(-row, kind="stable"):
-        if row[index] <= 0 or len(picked) == n_terms:
-            break
-        term = str(terms[index])
-        words = {_singular(w) for w in term.split()}
-        # "ocean tides", "tides" and "tide" say the same thing: keep whichever scored higher.
-        if any(words & {_singular(w) for w in p.split()} for p in picked):
-            continue
-        picked.append(term)
-    return ", ".join(picked)
-
-
-def _singular(word: str) -> str:
-    """A rough English singular, good enough to see "tides"/"tide" or "indexes"/"index" as one."""
-    if word.endswith(("xes", "ches", "shes", "sses")):
-        return word[:-2]
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
