@@ -91,10 +91,10 @@ class ExtractorContract:
         for segment in segments:
             assert isinstance(segment, Span), f"{segment!r} is not a halo_core segment type"
             assert 0 <= segment.start <= segment.end <= media.duration + END_SLACK_S, segment
-        # The runner stores the track in timeline.json: it must read back as the same segments.
-        stored = timeline.with_track(extractor.provides, segments)
-        again = Timeline.model_validate_json(stored.model_dump_json())
-        assert again == stored
+        # The runner stores the track in timeline.json (times to the millisecond, `Seconds`): it
+        # must read back as the same segments, which store the same again.
+        stored = timeline.with_track(extractor.provides, segments).model_dump_json()
+        assert Timeline.model_validate_json(stored).model_dump_json() == stored
 
     def test_progress_is_in_media_seconds_and_never_goes_back(
         self, make_extractor: MakeExtractor, media: Media, timeline: Timeline
