@@ -225,7 +225,7 @@ def test_tasks_export_writes_every_format_into_the_run_folder(exported: Path) ->
     assert lines[0].startswith("00:00 ")
     bundle = json.loads((exported / FILES["json"]).read_text())
     assert bundle["media"] == "lecture.mp4" and len(bundle["captions"]) == len(captions)
-    assert (exported / FILES["md"]).read_text().startswith("# lecture: lecture\n")
+    assert (exported / FILES["md"]).read_text().startswith("# Lecture\n")  # from the file name
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
