@@ -81,7 +81,9 @@ class AnswersJson(OutputFile):
 class NotesMd(OutputFile):
     def write(self, run: Rendering) -> None:
         # titled from the video (title card, title tag, file name), not the spec
-        shown = run.timeline(tuple(t for t in self.inputs if t == SLIDES))
+        shown = Timeline(duration=run.media.duration)
+        if SLIDES in self.inputs:
+            shown = shown.with_track(SLIDES, run.values[SLIDES])
         notes = render_notes(video_title(run.media, shown), run.media,
                              run.values["summarize"], run.values["chunk"].chunks,
                              run.values.get("ask", []))
