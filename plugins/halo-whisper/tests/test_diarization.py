@@ -13,7 +13,15 @@ from halo_whisper.voice_clusters import VoiceClusters, absorb_brief_speakers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import Media, SpeakerTurn, TranscriptSegment, Word, label_transcript, probe
+from halo_core import (
+    Media,
+    RunContext,
+    SpeakerTurn,
+    TranscriptSegment,
+    Word,
+    label_transcript,
+    probe,
+)
 
 
 def hypothesis_of(turns: list[SpeakerTurn]) -> list[tuple[float, float, str]]:
@@ -153,3 +161,73 @@ def test_a_voice_heard_for_a_moment_joins_the_closest_speaker() -> None:
     windows = [Window(i * 0.5, i * 0.5 + 1.5, 1.5) for i in range(9)] + [Window(20, 20.4, 0.4)]
     labels = absorb_brief_speakers(np.array([0] * 6 + [1] * 3 + [2]), embeddings, windows, 1.0)
     assert labels.tolist() == [0] * 6 + [1] * 3 + [0]
+
+
+ENROLMENT = {"MEE009": FIXTURES / "enrol_mee009.opus", "MEE012": FIXTURES / "enrol_mee012.opus"}
+"""Samples cut from the real meeting dev01; the tests look for these voices in dev00."""
+
+
+def _time_named_right(reference, turns: list[SpeakerTurn], name: str) -> tuple[float, float]:
+    """Seconds of `name`'s turns over the reference speaker of that name, and over others."""
+    right = wrong = 0.0
+    for turn in (t for t in turns if t.speaker == name):
+        for start, end, speaker in reference:
+            shared = max(0.0, min(end, turn.end) - max(start, turn.start))
+            right, wrong = (right + shared, wrong) if speaker == name else (right, wrong + shared)
+    return right, wrong
+
+
+def test_two_enrolled_voices_are_called_by_their_names() -> None:
+    media = probe(MEETINGS / "dev00.wav")
+    reference = read_rttm(MEETINGS / "dev00.rttm")
+    turns = run(VoiceClusters.from_options({"names": ENROLMENT}), media)
+    assert {t.speaker for t in turns} == {"MEE009", "MEE012"}
+    for name in ENROLMENT:  # each name sits mostly on that person's speech
+        right, wrong = _time_named_right(reference, turns, name)
+        assert right > wrong, (name, right, wrong)
+    labelled = label_transcript(
+        [TranscriptSegment(start=2.0, end=4.0, text="w", words=[Word(start=2, end=3, text="w")])],
+        turns,
+    )
+    assert labelled[0].speaker == labelled[0].words[0].speaker == "MEE009"  # 1.4-13.3 s is MEE009
+
+
+def test_an_unknown_voice_stays_numbered(tmp_path) -> None:
+    """The sample lecture's (generated) lecturer is enrolled too, but nobody in the meeting sounds
+    like them: that name is not used, and MEE012, not enrolled, stays SPEAKER_00."""
+    lecturer = tmp_path / "lecturer.wav"
+    lecture = Path(__file__).resolve().parents[3] / "samples" / "lecture" / "lecture.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-t", "20", "-i", str(lecture), "-vn",
+                    "-ac", "1", "-ar", "16000", str(lecturer)], check=True)  # fmt: skip
+    names = {"MEE009": ENROLMENT["MEE009"], "Dr. Lee": lecturer}
+    turns = run(VoiceClusters.from_options({"names": names}), probe(MEETINGS / "dev00.wav"))
+    assert {t.speaker for t in turns} == {"MEE009", "SPEAKER_00"}
+
+
+def test_a_missing_enrolment_sample_is_reported_before_any_work(tmp_path) -> None:
+    problems = VoiceClusters.from_options({"names": {"Ann": tmp_path / "ann.wav"}}).check()
+    assert len(problems) == 1 and "'Ann'" in problems[0] and "does not exist" in problems[0]
+
+
+def test_the_enrolment_samples_content_is_part_of_the_identity(tmp_path) -> None:
+    sample = tmp_path / "ann.opus"
+    sample.write_bytes(ENROLMENT["MEE009"].read_bytes())
+    before = VoiceClusters.from_options({"names": {"Ann": sample}}).identity()
+    sample.write_bytes(ENROLMENT["MEE012"].read_bytes())
+    assert VoiceClusters.from_options({"names": {"Ann": sample}}).identity() != before
+
+
+def test_another_diarizers_turns_take_the_enrolled_names() -> None:
+    """What `pyannote` does with `names`: its turns (here the human reference's, anonymised)
+    are renamed by voice."""
+    from halo_whisper.audio import stream_windows
+    from halo_whisper.voice_clusters import name_turns
+
+    reference = read_rttm(MEETINGS / "dev00.rttm")
+    anonymous = {"MEE009": "A", "MEE012": "B"}
+    turns = [SpeakerTurn(start=s, end=e, speaker=anonymous[k]) for s, e, k in reference]
+    samples = np.concatenate([w.samples for w in stream_windows(MEETINGS / "dev00.wav", 300.0)])
+    named = name_turns(turns, samples, ENROLMENT, RunContext())
+    assert [t.speaker for t in named] == [k for _, _, k in reference]
+    only_one = name_turns(turns, samples, {"MEE012": ENROLMENT["MEE012"]}, RunContext())
+    assert {t.speaker for t in only_one} == {"MEE012", "SPEAKER_00"}

@@ -27,6 +27,7 @@ from halo_core import (
 
 from .audio import require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speaker_name
+from .voice_clusters import enrolment_identity, enrolment_problems, name_turns
 
 _INSTALL = 'pip install "halo-whisper[pyannote]"'
 _pipelines: ModelCache[tuple[str, str | None], Any] = ModelCache()
@@ -43,6 +44,11 @@ class PyannoteConfig(ComponentConfig):
     )
     min_speakers: int | None = Field(default=None, ge=1, description="lower bound when estimating")
     max_speakers: int | None = Field(default=None, ge=1, description="upper bound when estimating")
+    names: dict[str, Path] = Field(
+        default_factory=dict,
+        description="enrolment: a speaker's name -> an audio file of that voice alone; matched "
+        "with voice-clusters' voice encoder, as there",
+    )
 
 
 @functools.cache
@@ -99,7 +105,11 @@ class Pyannote(Extractor[PyannoteConfig]):
                 "to a Hugging Face token that accepted the model's terms, or point `model` at a "
                 "downloaded pipeline"
             )
-        return problems
+        return problems + enrolment_problems(self.config.names)
+
+    def identity(self) -> dict[str, Any]:
+        """The enrolment samples count by content, not by path."""
+        return {**super().identity(), "enrolment": enrolment_identity(self.config.names)}
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         require_audio(media, self.name)
@@ -115,7 +125,9 @@ class Pyannote(Extractor[PyannoteConfig]):
 
         waveform = np.concatenate([w.samples for w in stream_windows(media.path, 300.0, ctx.log)])
         options = {
-            k: v for k, v in self.config.model_dump().items() if k != "model" and v is not None
+            k: v
+            for k, v in self.config.model_dump().items()
+            if k not in ("model", "names") and v is not None
         }
         result = self._pipeline()(
             {"waveform": torch.from_numpy(waveform)[None], "sample_rate": 16_000}, **options
@@ -130,6 +142,8 @@ class Pyannote(Extractor[PyannoteConfig]):
             )
             for seg, _, label in annotation.itertracks(yield_label=True)
         ]
+        if self.config.names:
+            turns = name_turns(turns, waveform, self.config.names, ctx)
         ctx.progress(media.duration, media.duration)
         return turns
 

@@ -15,7 +15,9 @@ It listens to the audio alone (no transcript), so it runs beside ASR, not after 
 from __future__ import annotations
 
 import functools
-from typing import Any
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -24,6 +26,7 @@ from halo_core import (
     ComponentConfig,
     Extractor,
     Media,
+    MediaError,
     ModelCache,
     RunContext,
     SpeakerTurn,
@@ -32,13 +35,14 @@ from halo_core import (
 
 from .audio import SAMPLE_RATE, require_audio, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speaker_name
-from .segmentation import Window, bridge, resegment, sliding_windows
+from .segmentation import Window, bridge, merge_close, resegment, sliding_windows
 from .speaker_clustering import assign_to_centroids, centroids, cluster_speakers, unit
 
 _BATCH = 32
 _MEL_RATE = 100  # Resemblyzer mel frames per second
 _TARGET_DBFS = -30.0  # Resemblyzer's training loudness
 _encoders: ModelCache[str, Any] = ModelCache()
+L = TypeVar("L", int, str)
 
 
 def voice_encoder() -> Any:
@@ -80,6 +84,12 @@ class VoiceClustersConfig(ComponentConfig):
     turn_gap_s: float = Field(
         default=0.5, ge=0, description="a turn bridges pauses up to this long of one speaker"
     )
+    names: dict[str, Path] = Field(
+        default_factory=dict,
+        description="enrolment: a speaker's name -> an audio file of that voice alone (a few "
+        "seconds or more); a speaker who sounds like one is called by that name, others stay "
+        "SPEAKER_nn",
+    )
     overlap_margin: float = Field(
         default=0.0,
         ge=0,
@@ -118,39 +128,45 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
             return [
                 f'voice-clusters needs {" and ".join(missing)}: pip install "halo-whisper[diarize]"'
             ]
-        return []
+        return enrolment_problems(self.config.names)
+
+    def identity(self) -> dict[str, Any]:
+        """The enrolment samples count by content, not by path."""
+        return {**super().identity(), "enrolment": enrolment_identity(self.config.names)}
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         require_audio(media, self.name)
         config = self.config
-        regions, windows, embeddings = embed_speech(media, config, ctx)
+        regions, windows, embeddings = embed_speech(media.path, config, ctx, media.duration)
         if not windows:
             ctx.log.info("voice-clusters: no speech detected, so there are no speakers")
             return []
         labels = label_windows(windows, embeddings, config)
         second = overlapped(windows, embeddings, labels, config.overlap_margin)
         runs = bridge(resegment(windows, labels, regions, second), config.turn_gap_s)
-        names: dict[int, str] = {}
-        for _, _, label, _ in runs:
-            names.setdefault(label, speaker_name(len(names)))
+        enrolled = {name: enrolled_voice(path, config, ctx) for name, path in config.names.items()}
+        names = speaker_names(
+            [label for _, _, label, _ in runs],
+            dict(enumerate(centroids(embeddings, labels))),
+            enrolled,
+        )
         turns = [SpeakerTurn(start=s, end=e, speaker=names[k], overlap=o) for s, e, k, o in runs]
         ctx.log.info("voice-clusters: %d speakers, %d turns", len(names), len(turns))
         return turns
 
 
 def embed_speech(
-    media: Media, config: VoiceClustersConfig, ctx: RunContext
+    path: Path, config: VoiceClustersConfig, ctx: RunContext, duration: float | None = None
 ) -> tuple[list[tuple[float, float]], list[Window], np.ndarray]:
-    """Speech regions, the sliding windows over them, and one voice embedding per window.
+    """Speech regions, the sliding windows over them, and one voice embedding per window
+    (progress reported against `duration` when given).
 
     Each window is scaled to Resemblyzer's training loudness (its mel is power, so loudness would
     otherwise separate one voice near and far from the microphone). A window shorter than
     `window_s` is zero-padded in front: the encoder's last state, which is the embedding, then
     follows the speech rather than the padding."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
-    from resemblyzer.audio import wav_to_mel_spectrogram
 
-    frames = int(round(config.window_s * _MEL_RATE))
     vad = VadOptions(
         threshold=config.vad_threshold,
         min_speech_duration_ms=100,
@@ -160,28 +176,122 @@ def embed_speech(
     regions: list[tuple[float, float]] = []
     windows: list[Window] = []
     mels: list[np.ndarray] = []
-    for chunk in stream_windows(media.path, 300.0, ctx.log):
+    for chunk in stream_windows(path, 300.0, ctx.log):
         found = [
             (chunk.offset + s["start"] / SAMPLE_RATE, chunk.offset + s["end"] / SAMPLE_RATE)
             for s in get_speech_timestamps(chunk.samples, vad)
         ]
         regions += found
-        mel = wav_to_mel_spectrogram(chunk.samples)
-        for window in sliding_windows(found, config.window_s, config.hop_s, config.hop_s):
-            first = int(round((window.start - chunk.offset) * _MEL_RATE))
-            part = mel[
-                first : first + min(frames, int(round((window.end - window.start) * _MEL_RATE)))
-            ]
-            loudness = float(part.sum(axis=1).mean()) if len(part) else 0.0
-            if loudness <= 0:
-                continue
-            part = part * (_target_power() / loudness)
+        for window, mel in window_mels(chunk.samples, chunk.offset, found, config):
             windows.append(window)
-            mels.append(np.pad(part, ((frames - len(part), 0), (0, 0))))
+            mels.append(mel)
         if ctx.cancelled.is_set():
             break
-        ctx.progress(min(chunk.end, media.duration), media.duration)
+        if duration:
+            ctx.progress(min(chunk.end, duration), duration)
     return regions, windows, embed_mels(voice_encoder(), mels)
+
+
+def window_mels(
+    samples: np.ndarray,
+    offset: float,
+    speech: list[tuple[float, float]],
+    config: VoiceClustersConfig,
+) -> list[tuple[Window, np.ndarray]]:
+    """The sliding windows over `speech` (seconds; `samples` start at `offset`) with the
+    encoder's input for each: its mel, at training loudness, zero-padded in front to `window_s`.
+    Silent windows are left out."""
+    from resemblyzer.audio import wav_to_mel_spectrogram
+
+    frames = int(round(config.window_s * _MEL_RATE))
+    mel = wav_to_mel_spectrogram(samples)
+    result = []
+    for window in sliding_windows(speech, config.window_s, config.hop_s, config.hop_s):
+        first = int(round((window.start - offset) * _MEL_RATE))
+        part = mel[first : first + min(frames, int(round((window.end - window.start) * _MEL_RATE)))]
+        loudness = float(part.sum(axis=1).mean()) if len(part) else 0.0
+        if loudness > 0:
+            part = part * (_target_power() / loudness)
+            result.append((window, np.pad(part, ((frames - len(part), 0), (0, 0)))))
+    return result
+
+
+ENROLLED_MIN = 0.8
+"""A speaker takes an enrolled name only when their mean voice is at least this alike (cosine) to
+the enrolment sample's; below it the voice is nobody enrolled."""
+
+
+def enrolment_problems(names: dict[str, Path]) -> list[str]:
+    return [
+        f"voice-clusters: the enrolment sample for {name!r} ({path}) does not exist: give the "
+        "path of an audio file of that voice alone (relative to the working directory)"
+        for name, path in names.items()
+        if not Path(path).is_file()
+    ]
+
+
+def enrolment_identity(names: dict[str, Path]) -> dict[str, str]:
+    """Name -> SHA-256 of its sample's bytes (the path alone would not notice a new recording)."""
+    identity = {}
+    for name, path in sorted(names.items()):
+        digest = hashlib.sha256()
+        with open(path, "rb") as sample:
+            for block in iter(lambda: sample.read(1 << 20), b""):
+                digest.update(block)
+        identity[name] = digest.hexdigest()
+    return identity
+
+
+def enrolled_voice(path: Path, config: VoiceClustersConfig, ctx: RunContext) -> np.ndarray:
+    """The mean voice embedding of an enrolment sample (all its speech)."""
+    _, windows, embeddings = embed_speech(Path(path), config, ctx)
+    if not windows:
+        raise MediaError(
+            "no speech found in the enrolment sample",
+            where=str(path),
+            fix="give a recording of the speaker talking for a few seconds or more",
+        )
+    return unit(embeddings.mean(axis=0))
+
+
+def speaker_names(
+    order: list[L], voices: dict[L, np.ndarray], enrolled: dict[str, np.ndarray]
+) -> dict[L, str]:
+    """A name per speaker label: enrolled names matched one-to-one to the speakers whose mean
+    voice (`voices`, unit vectors) is most alike (at least `ENROLLED_MIN`), the others
+    SPEAKER_00, SPEAKER_01, … in order of first appearance in `order`."""
+    from scipy.optimize import linear_sum_assignment
+
+    named: dict[L, str] = {}
+    labels, people = list(voices), sorted(enrolled)
+    if labels and people:
+        likeness = np.array([[voices[k] @ enrolled[p] for p in people] for k in labels])
+        for row, col in zip(*linear_sum_assignment(-likeness)):
+            if likeness[row, col] >= ENROLLED_MIN:
+                named[labels[row]] = people[col]
+    unnamed = 0
+    for label in order:
+        if label not in named:
+            named[label] = speaker_name(unnamed)
+            unnamed += 1
+    return named
+
+
+def name_turns(
+    turns: list[SpeakerTurn], samples: np.ndarray, names: dict[str, Path], ctx: RunContext
+) -> list[SpeakerTurn]:
+    """`turns` (of any diarizer, over 16 kHz `samples`) with each speaker renamed: an enrolled
+    name where their voice matches one, else SPEAKER_nn by first appearance."""
+    config = VoiceClustersConfig()
+    voices: dict[str, np.ndarray] = {}
+    for speaker in dict.fromkeys(t.speaker for t in turns):
+        spans = merge_close([(t.start, t.end) for t in turns if t.speaker == speaker], 0.0)
+        mels = [mel for _, mel in window_mels(samples, 0.0, spans, config)]
+        if mels:
+            voices[speaker] = unit(embed_mels(voice_encoder(), mels).mean(axis=0))
+    enrolled = {name: enrolled_voice(path, config, ctx) for name, path in names.items()}
+    renamed = speaker_names([t.speaker for t in turns], voices, enrolled)
+    return [t.model_copy(update={"speaker": renamed[t.speaker]}) for t in turns]
 
 
 @functools.cache
