@@ -58,6 +58,7 @@ from .frames import (
 from .hookspecs import Register, hookimpl
 from .job import Job, RunResult
 from .labels import phrase_label
+from .library import Library, open_library
 from .media import probe
 from .model import (
     Answer,
@@ -138,6 +139,7 @@ __all__ = [
     "LLMBackend",
     "LLMRequest",
     "LLMResponse",
+    "Library",
     "Media",
     "MediaAccounting",
     "MediaClip",
@@ -201,6 +203,7 @@ __all__ = [
     "load_spec",
     "load_stored_spec",
     "number_words",
+    "open_library",
     "open_run",
     "open_video_stream",
     "phrase_label",

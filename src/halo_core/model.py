@@ -291,11 +291,24 @@ class Summaries(Model):
 
 
 class Citation(Model):
+    """A cited time range; in a library also the video (those fields are left out otherwise)."""
+
     chunk_id: str
     start: Seconds
     end: Seconds
     slide: str | None = Field(
         default=None, description="the heading of the slide the cited text was read from"
+    )
+    video_id: str | None = Field(
+        default=None,
+        description="in a library: the cited video's id (`halo library list`)",
+        exclude_if=lambda v: v is None,
+    )
+    video_title: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    video_file: str | None = Field(
+        default=None,
+        description="in a library: the video's media file",
+        exclude_if=lambda v: v is None,
     )
 
 

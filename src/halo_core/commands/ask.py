@@ -1,14 +1,67 @@
-"""`halo ask RUN_DIR "question"`: answer one question about a finished run, with citations."""
+"""`halo ask RUN_DIR "question"`: answer one question about a finished run, or across a library
+(`halo library`), with citations."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from ..errors import HaloError
+from ..library import is_library, open_library
 from ..model import Answer
 from ..qa import DEFAULT_BUDGET, ask_in_session, clean_question, open_qa
+
+Asking = Callable[[str, str | None], Answer]
+"""(question, session name) -> the answer"""
+
+
+@contextmanager
+def asking(
+    path: Path, budget: int, videos: tuple[str, ...], speaker: str | None, since: str | None
+) -> Iterator[Asking]:
+    """Questions to the run folder or library in `path`; the filters apply to a library only."""
+    if is_library(path):
+        with open_library(path, budget=budget) as library:
+            yield lambda q, s: library.ask(q, s, videos=videos, speaker=speaker, since=since)
+        return
+    if videos or speaker or since:
+        raise HaloError(
+            "--video, --speaker and --since filter the videos of a library",
+            where=str(path),
+            fix="drop them for a run folder, or make a library: halo library add LIB RUN_DIR",
+        )
+    qa = open_qa(path, budget)
+    try:
+        yield lambda q, s: ask_in_session(qa, q, s)
+    finally:
+        qa.close()
+
+
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--video, --speaker, --since: what a library question is answered from."""
+    command = click.option(
+        "--since",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Library: only videos recorded on or after this day.",
+    )(command)
+    command = click.option(
+        "--speaker",
+        default=None,
+        metavar="NAME",
+        help="Library: only what this speaker said.",
+    )(command)
+    return click.option(
+        "--video",
+        "videos",
+        multiple=True,
+        metavar="ID",
+        help="Library: only this video (repeatable; ids from `halo library list`).",
+    )(command)
 
 
 def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> None:
@@ -27,7 +80,7 @@ def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> N
 
 
 @click.command("ask")
-@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
+@click.argument("run_dir", metavar="RUN_DIR|LIB", type=click.Path(path_type=Path))
 @click.argument("question")
 @click.option(
     "--json",
@@ -48,16 +101,25 @@ def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> N
     show_default=True,
     help="Context tokens the question may use.",
 )
-def command(run_dir: Path, question: str, as_json: bool, session: str | None, budget: int) -> None:
-    """Answer QUESTION about the run in RUN_DIR (a folder written by `halo run`).
+@filter_options
+def command(
+    run_dir: Path,
+    question: str,
+    as_json: bool,
+    session: str | None,
+    budget: int,
+    videos: tuple[str, ...],
+    speaker: str | None,
+    since: str | None,
+) -> None:
+    """Answer QUESTION about the run in RUN_DIR (a folder written by `halo run`), or across the
+    videos of the library LIB (`halo library add`).
 
-    The answer cites the moments it comes from as [mm:ss–mm:ss]. Only the retrieved excerpts
-    are sent to the LLM; repeated and paraphrased questions are answered from the cache.
+    The answer cites the moments it comes from as [mm:ss–mm:ss] (in a library, with the video's
+    id). Only the retrieved excerpts are sent to the LLM; repeated and paraphrased questions are
+    answered from the cache.
     """
     question = clean_question(question)  # before loading anything
-    qa = open_qa(run_dir, budget)
-    try:
-        answer = ask_in_session(qa, question, session)
-    finally:
-        qa.close()
+    with asking(run_dir, budget, videos, speaker, since) as ask:
+        answer = ask(question, session)
     print_answer(answer, as_json, session)

@@ -9,14 +9,14 @@ from pathlib import Path
 import click
 
 from ..errors import HaloError
-from ..qa import DEFAULT_BUDGET, ask_in_session, open_qa
-from .ask import print_answer
+from ..qa import DEFAULT_BUDGET
+from .ask import asking, filter_options, print_answer
 
 QUIT = {"exit", "quit", ":q"}
 
 
 @click.command("chat")
-@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
+@click.argument("run_dir", metavar="RUN_DIR|LIB", type=click.Path(path_type=Path))
 @click.option(
     "--session",
     default=None,
@@ -31,17 +31,28 @@ QUIT = {"exit", "quit", ":q"}
     show_default=True,
     help="Context tokens each question may use.",
 )
-def command(run_dir: Path, session: str | None, as_json: bool, budget: int) -> None:
-    """Ask questions about the run in RUN_DIR, one per line, until end of input or `exit`.
+@filter_options
+def command(
+    run_dir: Path,
+    session: str | None,
+    as_json: bool,
+    budget: int,
+    videos: tuple[str, ...],
+    speaker: str | None,
+    since: str | None,
+) -> None:
+    """Ask questions about the run in RUN_DIR (or across the library LIB), one per line, until
+    end of input or `exit`.
 
     Follow-up questions ("and when did that happen?") are read with the conversation so far;
     the conversation is saved after every answer, so `--session NAME` picks it up later.
     """
     name = session or datetime.now(UTC).strftime("chat-%Y%m%d-%H%M%S")
-    qa = open_qa(run_dir, budget)
     interactive = sys.stdin.isatty()
-    click.echo(f"session {name} (resume with --session {name}); `exit` or Ctrl-D ends", err=True)
-    try:
+    with asking(run_dir, budget, videos, speaker, since) as ask:
+        click.echo(
+            f"session {name} (resume with --session {name}); `exit` or Ctrl-D ends", err=True
+        )
         while True:
             if interactive:
                 click.echo("> ", nl=False, err=True)
@@ -51,8 +62,6 @@ def command(run_dir: Path, session: str | None, as_json: bool, budget: int) -> N
             if not line.strip():
                 continue
             try:
-                print_answer(ask_in_session(qa, line, name), as_json, name)
+                print_answer(ask(line, name), as_json, name)
             except HaloError as exc:  # one bad question does not end the conversation
                 click.echo(exc.message, err=True)
-    finally:
-        qa.close()

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,8 +41,9 @@ from ..model import (
     Usage,
 )
 from ..run_data import RunData
-from ..summarize import PROMPTS, parse_reply, span_label
+from ..summarize import PROMPTS, parse_reply
 from ..tiered_cache import SemanticQuery, text_sha256
+from ..times import span_label
 from ..tokens import estimate_tokens
 from .index_store import stored_index
 from .passages import Passage, passages_of
@@ -95,6 +98,9 @@ class QA:
     pipeline: Pipeline
     gateway: LLMGateway
     budget: int = DEFAULT_BUDGET
+    index_folder: Path | None = None
+    """where the passage and chunk indexes are kept: `<run>/qa` by default (a library keeps
+    its own, so a run folder it reads is never written)"""
     _summaries: list[Summary] = field(default_factory=list)
     _summary_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _summaries_from_l3: bool = False
@@ -104,7 +110,7 @@ class QA:
         self._position = {p.id: n for n, p in enumerate(self.passages)}
         embedder_id = stable_hash(self.pipeline.embedder.identity())
         self.passage_index = stored_index(
-            self.run.folder / "qa" / "passages",
+            (self.index_folder or self.run.folder / "qa") / "passages",
             stable_hash(
                 [
                     embedder_id,
@@ -131,9 +137,12 @@ class QA:
             if ids:
                 index.add(ids, vectors)
             return index
+        in_library = self.index_folder is not None
         return stored_index(
-            self.run.folder / "index",
-            self._run_index_key(),
+            self.index_folder / "chunks"
+            if self.index_folder is not None
+            else self.run.folder / "index",
+            self._rebuilt_key() if in_library else self._run_index_key(),
             self.pipeline.fresh_index,
             lambda: (
                 [c.id for c in self.run.chunks],
@@ -172,12 +181,15 @@ class QA:
                 return str(data["key"])
         except (OSError, ValueError, KeyError):
             pass
+        return self._rebuilt_key()
+
+    def _rebuilt_key(self) -> str:
         return "rebuilt-" + stable_hash([self.pipeline.embedder.identity(), self.run.chunk_set_id])
 
     # -- L3: summaries as compressed context --
 
     @property
-    def _l3_scope(self) -> str:
+    def l3_scope(self) -> str:
         return stable_hash(
             {
                 "media": self.run.media.sha256,
@@ -201,7 +213,7 @@ class QA:
         store = self.gateway.summaries
         if store is not None:
             for summary_id, sha in wanted.items():
-                entry = store.get(self._l3_scope, summary_id, sha)
+                entry = store.get(self.l3_scope, summary_id, sha)
                 if entry is not None:
                     vector = np.asarray(entry.vector, dtype=np.float32) if entry.vector else None
                     found[summary_id] = (entry.summary, vector)
@@ -220,12 +232,12 @@ class QA:
         found: dict[str, tuple[Summary, np.ndarray | None]],
     ) -> None:
         """Embed `fresh` summaries, add them to `found` and store them in L3."""
-        vectors = _embed(self.pipeline, [_summary_text(s) for s in fresh])
+        vectors = _embed(self.pipeline, [summary_text(s) for s in fresh])
         for summary, vector in zip(fresh, vectors, strict=True):
             found[summary.id] = (summary, vector)
             if self.gateway.summaries is not None and summary.id in wanted:
                 self.gateway.summaries.put(
-                    self._l3_scope, summary, wanted[summary.id], vector.tolist()
+                    self.l3_scope, summary, wanted[summary.id], vector.tolist()
                 )
 
     def _make_chunk_summaries(self) -> None:
@@ -283,15 +295,15 @@ class QA:
 
     # -- retrieval --
 
-    def retrieve(self, query: str) -> Retrieved:
-        q = _embed(self.pipeline, [query])
+    def scored(self, q: np.ndarray) -> list[tuple[float, str]]:
+        """Every passage id with its score for the query vector `q` (1×d), best first."""
         chunk_scores = {cid: s for cid, s in self.chunk_index.search(q, len(self.run.chunks))[0]}
         for s in self._summaries:
             vector = self._summary_vectors.get(s.id)
             if s.level == "chunk" and vector is not None:
                 chunk_scores[s.id] = max(chunk_scores.get(s.id, -1.0), float(vector @ q[0]))
         ranked = self.passage_index.search(q, len(self.passages))[0]
-        scored = sorted(
+        return sorted(
             (
                 (
                     score
@@ -303,28 +315,15 @@ class QA:
             ),
             reverse=True,
         )
-        windows: list[tuple[Passage, ...]] = []
-        scores: list[float] = []
-        used: set[str] = set()
-        tokens = 0
-        for score, pid in scored:
-            if len(windows) == MAX_WINDOWS or (scores and score < scores[0] - WINDOW_MARGIN):
-                break
-            if pid in used:
-                continue
-            window = self._window(pid)
-            cost = sum(estimate_tokens(p.context_text) for p in window if p.id not in used)
-            if windows and tokens + cost > self.budget:
-                break
-            windows.append(window)
-            scores.append(score)
-            used.update(p.id for p in window)
-            tokens += cost
+
+    def retrieve(self, query: str) -> Retrieved:
+        q = _embed(self.pipeline, [query])
+        windows = pick_windows(self.scored(q), self.window, self.budget)
         evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
         windows.sort(key=lambda w: w[0].start)
-        return Retrieved(self._merge(windows), evidence, q[0])
+        return Retrieved(self.merge(windows), evidence, q[0])
 
-    def _window(self, pid: str) -> tuple[Passage, ...]:
+    def window(self, pid: str) -> tuple[Passage, ...]:
         n = self._position[pid]
         chunk_id = self.passages[n].chunk_id
         lo, hi = max(0, n - WINDOW_NEIGHBOURS), min(len(self.passages), n + WINDOW_NEIGHBOURS + 1)
@@ -339,7 +338,7 @@ class QA:
         return tuple(window)
 
     @staticmethod
-    def _merge(windows: list[tuple[Passage, ...]]) -> list[tuple[Passage, ...]]:
+    def merge(windows: list[tuple[Passage, ...]]) -> list[tuple[Passage, ...]]:
         """Windows sorted by time, with overlapping or touching ones of one chunk joined."""
         merged: list[list[Passage]] = []
         for window in windows:
@@ -392,7 +391,7 @@ class QA:
                 s for s in self._summaries if s.level == "chunk"
             ]
             context = "\n\n".join(
-                f"{span_label(s.start, s.end)} {_summary_text(s)}" for s in sections
+                f"{span_label(s.start, s.end)} {summary_text(s)}" for s in sections
             )
             citations = [
                 Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
@@ -415,20 +414,8 @@ class QA:
             response = self.gateway.generate(request, context_id=context_id)
         else:
             retrieved = self.retrieve(retrieval_query)
-            context = "\n\n".join(
-                f"{span_label(min(p.start for p in w), max(p.end for p in w))} "
-                f"{' '.join(dict.fromkeys(p.context_text for p in w))}"
-                for w in retrieved.windows
-            )
-            citations = [
-                Citation(
-                    chunk_id=w[0].chunk_id,
-                    start=min(p.start for p in w),
-                    end=max(p.end for p in w),
-                    slide=next((p.slide for p in w if p.slide), None),
-                )
-                for w in retrieved.windows
-            ]
+            context = "\n\n".join(window_context(w) for w in retrieved.windows)
+            citations = [window_citation(w) for w in retrieved.windows]
             # a backend that takes clips also sees the retrieved time spans (video mode)
             clips = (
                 [
@@ -477,7 +464,52 @@ class QA:
         return answer
 
 
-def _summary_text(summary: Summary) -> str:
+def window_context(window: tuple[Passage, ...]) -> str:
+    """A window as the LLM sees it: its time span, then its text (a slide once)."""
+    start, end = min(p.start for p in window), max(p.end for p in window)
+    return f"{span_label(start, end)} {' '.join(dict.fromkeys(p.context_text for p in window))}"
+
+
+def window_citation(window: tuple[Passage, ...], **video: str) -> Citation:
+    """The citation of a window; `video` adds a library's video_id / video_title / video_file."""
+    return Citation(
+        chunk_id=window[0].chunk_id,
+        start=min(p.start for p in window),
+        end=max(p.end for p in window),
+        slide=next((p.slide for p in window if p.slide), None),
+        **video,
+    )
+
+
+def pick_windows(
+    scored: list[tuple[float, str]],
+    window_of: Callable[[str], tuple[Passage, ...]],
+    budget: int,
+) -> list[tuple[Passage, ...]]:
+    """The windows around the best-scored passages (by passage id), best first: at most
+    MAX_WINDOWS, each within WINDOW_MARGIN of the best, all within `budget` tokens (the best
+    one always)."""
+    windows: list[tuple[Passage, ...]] = []
+    scores: list[float] = []
+    used: set[str] = set()
+    tokens = 0
+    for score, key in scored:
+        if len(windows) == MAX_WINDOWS or (scores and score < scores[0] - WINDOW_MARGIN):
+            break
+        if key in used:
+            continue
+        window = window_of(key)
+        cost = sum(estimate_tokens(p.context_text) for p in window if p.id not in used)
+        if windows and tokens + cost > budget:
+            break
+        windows.append(window)
+        scores.append(score)
+        used.update(p.id for p in window)
+        tokens += cost
+    return windows
+
+
+def summary_text(summary: Summary) -> str:
     points = "; ".join(summary.key_points)
     head = f"{summary.title}: " if summary.title else ""
     return f"{head}{summary.text}" + (f" Key points: {points}." if points else "")

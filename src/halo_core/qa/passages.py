@@ -29,6 +29,7 @@ class Passage:
     """the heading of the slide this line was read from ("" for speech)"""
     shown: str = ""
     """what a context shows for it, when not `text` (a slide line: the whole slide)"""
+    speaker: str | None = None
 
     @property
     def context_text(self) -> str:
@@ -97,6 +98,7 @@ def _spoken(run: RunData) -> list[Passage]:
                     segment.start,
                     segment.end,
                     " ".join(segment.text.split()),
+                    segment.speaker,
                 )
             )
         return passages
