@@ -58,7 +58,7 @@ from .frames import (
 from .hookspecs import Register, hookimpl
 from .job import Job, RunResult
 from .labels import phrase_label
-from .library import Library, open_library
+from .library import Library, is_library, open_library
 from .media import probe
 from .model import (
     Answer,
@@ -196,6 +196,7 @@ __all__ = [
     "expires_at",
     "get_registry",
     "hookimpl",
+    "is_library",
     "iter_frames",
     "join_words",
     "label_transcript",

@@ -8,7 +8,8 @@ import string
 import tempfile
 from pathlib import Path
 
-from conftest import copy_run, http
+import pytest
+from conftest import SECRET, copy_run, http
 from halo_serve.library import RunFolders
 from halo_serve.loader import read_run
 from halo_serve.views import answer_text
@@ -92,3 +93,25 @@ def test_no_other_token_opens_the_server(runs: Path, serve) -> None:
     for near in (TOKEN[:-1], TOKEN + "x", TOKEN.upper(), f" {TOKEN}x"):
         assert http(base, "/api/videos", headers={"Authorization": f"Bearer {near}"})[0] == 401
     assert http(base, "/api/videos", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
+
+
+def test_a_halo_library_is_served_as_its_catalog(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from halo_serve.library import CatalogVideos, library_at
+
+    from halo_core import open_library
+
+    monkeypatch.setenv("SERVE_SECRET", SECRET)  # the runs' spec reads it
+    lib = tmp_path / "lib"
+    with open_library(lib) as opened:
+        for folder in sorted((runs / "clips").iterdir()):
+            opened.add(folder)
+        ids = [v.id for v in opened.videos()]
+    served = library_at(lib)
+    assert isinstance(served, CatalogVideos)
+    assert [v.id for v in served.videos()] == ids == ["talk", "tone"]
+    assert all(URL_SAFE.match(i) for i in ids)
+    found = served.find("tone")
+    assert found is not None and read_run(found.folder).finished
+    assert served.find("../etc") is None

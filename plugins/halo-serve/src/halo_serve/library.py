@@ -1,8 +1,9 @@
 """What `halo serve PATH` shows: a collection of videos, each backed by a run folder.
 
 `Library` is the interface the server reads; `RunFolders` implements it over one run folder or a
-folder of run folders (found up to two levels down: `runs/`, `runs/<spec>/`). A library of many
-videos (issue #12) plugs in by implementing the same two methods.
+folder of run folders (found up to two levels down: `runs/`, `runs/<spec>/`), `CatalogVideos`
+over a library made by `halo library add` (its catalog's videos, each read from its run folder);
+`library_at(PATH)` picks the one that fits.
 
 Video ids are made from folder names, never taken from a request: a request's id is only ever
 looked up among the ids a scan produced, so no part of a URL reaches the file system.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from halo_core import HaloError
+from halo_core import HaloError, is_library, open_library
 
 from .loader import is_run_folder
 
@@ -76,6 +77,27 @@ class RunFolders:
 
     def find(self, video_id: str) -> Video | None:
         return next((v for v in self.videos() if v.id == video_id), None)
+
+
+class CatalogVideos:
+    """A library folder (`halo library`): its catalog's videos, read afresh on every call.
+    Ids are the catalog's (URL-safe by construction)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def videos(self) -> list[Video]:
+        with open_library(self.root) as library:
+            entries = library.videos()
+        return [Video(v.id, v.title, Path(v.run_folder)) for v in entries]
+
+    def find(self, video_id: str) -> Video | None:
+        return next((v for v in self.videos() if v.id == video_id), None)
+
+
+def library_at(path: Path) -> Library:
+    """What `halo serve PATH` shows: a library's videos, else the run folders in PATH."""
+    return CatalogVideos(path) if is_library(path) else RunFolders(path)
 
 
 def _run_folders(folder: Path, depth: int) -> list[Path]:

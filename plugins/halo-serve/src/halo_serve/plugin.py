@@ -32,13 +32,14 @@ def register_commands(cli: click.Group) -> None:
 def serve(path: Path, host: str, port: int, token: str | None) -> None:
     """Watch, read and ask about the runs in PATH in a browser.
 
-    PATH is a run folder (runs/lecture/lecture) or a folder of them (runs/, runs/lecture/).
+    PATH is a run folder (runs/lecture/lecture), a folder of them (runs/, runs/lecture/), or a
+    library (`halo library add LIB ...`).
     New runs and runs still in progress show up without a restart.
     """
     import uvicorn
 
     from .app import create_app
-    from .library import RunFolders
+    from .library import library_at
     from .security import MIN_TOKEN_LENGTH, is_loopback
 
     if token is not None and (len(token) < MIN_TOKEN_LENGTH or not _TOKEN.match(token)):
@@ -54,7 +55,7 @@ def serve(path: Path, host: str, port: int, token: str | None) -> None:
             where="--host",
             fix="pass --token TOKEN (or set HALO_SERVE_TOKEN), or keep the default 127.0.0.1",
         )
-    library = RunFolders(path)
+    library = library_at(path)
     # Listen first, so the address announced (the real port with --port 0) accepts connections;
     # announce once uvicorn has started, so Ctrl-C from then on always stops it cleanly.
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
