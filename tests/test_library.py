@@ -179,6 +179,10 @@ def test_filters(library: Path) -> None:
             opened.ask("anything?", videos=["nope"])
         with pytest.raises(halo_core.HaloError, match="no video"):
             opened.ask("anything?", since="2999-01-01")
+        since = opened.ask("Which enzyme unwinds the DNA double helix?", since="2000-01-01")
+        assert since.citations[0].video_id == "dna"
+        with pytest.raises(halo_core.HaloError, match="YYYY-MM-DD"):
+            opened.ask("anything?", since="last week")
         with pytest.raises(halo_core.HaloError, match="no passage"):
             opened.ask("anything?", speaker="nobody")
 
@@ -259,6 +263,9 @@ def test_cli(library: Path, run_halo: Callable[..., subprocess.CompletedProcess[
     removed = run_halo("library", "remove", str(library), "dna")
     assert removed.returncode == 0 and "removed dna" in removed.stdout
     assert "dna" not in run_halo("library", "list", str(library)).stdout
+    chat = run_halo("chat", str(library), input="Who invented movable type printing?\nexit\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "[printing " in chat.stdout
     wrong = run_halo("ask", str(library / "videos"), "q?", "--video", "x")
-    assert wrong.returncode != 0
+    assert wrong.returncode != 0 and "filter the videos of a library" in wrong.stderr
     shutil.rmtree(library)
