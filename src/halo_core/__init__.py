@@ -62,6 +62,7 @@ from .library import Library, is_library, open_library
 from .media import probe
 from .model import (
     Answer,
+    JSONValue,
     Boundary,
     BoundaryReason,
     Chunk,
@@ -83,7 +84,7 @@ from .model import (
     Usage,
     Word,
 )
-from .models import ModelCache
+from .models import ModelCache, model_loads
 from .plugins import get_registry
 from .prices import (
     MediaAccounting,
@@ -115,6 +116,7 @@ from .times import Seconds, clock, span_label
 from .tokens import estimate_tokens
 
 __all__ = [
+    "JSONValue",
     "Answer",
     "Boundary",
     "BoundaryReason",
@@ -145,6 +147,7 @@ __all__ = [
     "MediaClip",
     "MediaError",
     "ModelCache",
+    "model_loads",
     "ModelPrice",
     "OpenRun",
     "PixelFormat",

@@ -232,3 +232,13 @@ class Executor(Component[C]):
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Job]:
         raise NotImplementedError
+
+    def outputs(self) -> str | None:
+        """A folder that replaces the spec's `outputs` for run folders and the artifact store
+        (a shared filesystem every worker reaches), or None to keep the spec's."""
+        return None
+
+    def stats(self) -> dict[str, JSONValue]:
+        """What the executor did in its last `run` (workers, model loads per worker, stage
+        calls, retries...): the `executor` part of the run's batch.json."""
+        return {}

@@ -99,6 +99,11 @@ class Job:
         assert self._media is not None, "Job.start() comes first"
         return self._media
 
+    @property
+    def probed(self) -> Media | None:
+        """The media record once `start()` could read the input, else None."""
+        return self._media
+
     # --- start and finish ---------------------------------------------------------------------
 
     def start(self) -> bool:

@@ -13,11 +13,21 @@ kind of model, keyed by the options that change what gets loaded (path, device, 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+_caches: weakref.WeakSet[ModelCache[Any, Any]] = weakref.WeakSet()
+
+
+def model_loads() -> int:
+    """Models loaded in this process so far, over every `ModelCache` (an executor reports it per
+    worker process: a model should load once per worker, not once per video)."""
+    return sum(cache.loads for cache in list(_caches))
 
 
 class ModelCache(Generic[K, V]):
@@ -34,6 +44,7 @@ class ModelCache(Generic[K, V]):
         self._key_locks: dict[K, threading.Lock] = {}
         self._guard = threading.Lock()
         self.loads = 0
+        _caches.add(self)
 
     def get(self, key: K, loader: Callable[[], V]) -> V:
         with self._guard:

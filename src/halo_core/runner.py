@@ -7,6 +7,8 @@ resumes where it stopped.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,7 @@ from .artifacts import ArtifactStore
 from .build import build
 from .errors import BudgetExceeded, MediaError, SpecError
 from .job import Job, RunResult
+from .outputs.batch import write_batch
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -40,7 +43,10 @@ def run(
     pipeline = build(loaded)
     if isinstance(pipeline, list):
         raise SpecError([loaded.redact(p) for p in pipeline], path=str(loaded.path))
+    if (shared := pipeline.executor.outputs()) is not None:  # a folder every worker reaches
+        loaded = replace(loaded, spec=loaded.spec.model_copy(update={"outputs": shared}))
     results: list[RunResult] = []
+    t0 = time.monotonic()
     try:
         for notice in pipeline.notices:
             progress.message(loaded.redact(notice))
@@ -57,6 +63,8 @@ def run(
             for job in jobs:
                 if job.started and not job.finished:
                     job.finish(interrupted=True)
+            write_batch(Path(loaded.spec.outputs) / loaded.spec.name, jobs, pipeline.executor,
+                        time.monotonic() - t0)
     finally:
         pipeline.close()
     return results
