@@ -40,7 +40,16 @@ if os.environ.get("HALO_LOAD_PLUGINS") is not None:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[RayCluster]:
     with running_ray_cluster(num_cpus=2) as running:
-        yield running
+        before = {k: os.environ.get(k) for k in running.auth_env()}
+        os.environ.update(running.auth_env())  # what a driver joining this cluster needs
+        try:
+            yield running
+        finally:
+            for key, value in before.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @pytest.fixture

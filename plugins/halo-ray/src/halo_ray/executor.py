@@ -95,8 +95,6 @@ class RayExecutor(Executor[RayConfig]):
         return dict(self._stats)
 
     def run(self, jobs: Sequence[Job]) -> Iterator[Job]:
-        import ray
-
         self._stats: dict[str, JSONValue] = {"stage_calls": 0, "retries": 0}
         states: list[_Progress] = []
         for job in jobs:
@@ -108,6 +106,8 @@ class RayExecutor(Executor[RayConfig]):
             return
         env = {k: v for k, v in os.environ.items() if k.startswith(("HALO_", "HF_"))}
         with connected(self.config.address, num_cpus=self.config.workers, env_vars=env):
+            import ray
+
             pool = WorkerPool(self.config.workers or max(1, int(ray.cluster_resources()
                                                                 .get("CPU", 1))),
                               self.config.resources, env)
@@ -172,7 +172,7 @@ class RayExecutor(Executor[RayConfig]):
 
         state, stage, job = call.state, call.stage, call.state.job
         try:
-            value = ray.get(ref)
+            outcome = ray.get(ref)
         except (RayActorError, WorkerCrashedError) as exc:
             if call.attempts < self.config.retries:
                 job.progress.message(f"{job.media.path.name}: the worker running "
@@ -191,7 +191,8 @@ class RayExecutor(Executor[RayConfig]):
             self._failed(state, stage, cause)
             return
         state.running -= 1
-        job.finish_stage(stage, value, time.monotonic() - call.started_at)
+        job.finish_stage(stage, outcome.value, time.monotonic() - call.started_at,
+                         tally=outcome.tally)
         state.done.add(stage.name)
 
     def _count(self, what: str) -> None:

@@ -3,6 +3,7 @@
     from halo_ray.testing import running_ray_cluster
 
     with running_ray_cluster(num_cpus=2) as cluster:
+        os.environ.update(cluster.auth_env())  # the cluster's token, for drivers that join
         ...  # spec: executor: {use: ray, with: {address: cluster.address}}
 
 The cluster lives in a child process that started it with `ray.init` (loopback only, see
@@ -14,6 +15,7 @@ every Ray process of every user).
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,10 +26,11 @@ from pathlib import Path
 
 _HOLDER = """
 import os, sys
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 import ray
-info = ray.init(_node_ip_address="127.0.0.1", num_cpus=int(sys.argv[1]), include_dashboard=False,
-                log_to_driver=False, configure_logging=False)
+from halo_ray.cluster import start_private, stay_on_loopback
+stay_on_loopback()
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+info = start_private(int(sys.argv[1]))
 print(info.address_info["gcs_address"], flush=True)
 sys.stdin.read()
 ray.shutdown()
@@ -40,6 +43,11 @@ class RayCluster:
     """`127.0.0.1:PORT`, what `executor.with.address` takes"""
     pid: int
     """the process that holds the cluster; every Ray process of it descends from it"""
+    token: str
+    """the cluster's authentication token: a driver that joins sets `auth_env()`"""
+
+    def auth_env(self) -> dict[str, str]:
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
     def processes(self) -> list[int]:
         return descendants(self.pid)
@@ -47,15 +55,17 @@ class RayCluster:
 
 @contextmanager
 def running_ray_cluster(num_cpus: int = 2, *, timeout_s: float = 300) -> Iterator[RayCluster]:
+    token = secrets.token_hex(32)
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(num_cpus)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
+                              start_new_session=True, env=env)
     assert holder.stdin is not None and holder.stdout is not None
     try:
         address = holder.stdout.readline().strip()
         if not address:
             raise RuntimeError("the Ray cluster did not start (its process printed no address)")
-        yield RayCluster(address, holder.pid)
+        yield RayCluster(address, holder.pid, token)
     finally:
         holder.stdin.close()
         try:

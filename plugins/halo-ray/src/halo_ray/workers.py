@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from halo_core import JSONValue, StageCall, model_loads
+from halo_core import StageCall, StageOutcome, model_loads
 
 
 class StageResources(BaseModel):
@@ -32,7 +32,7 @@ class StageWorker:
     def __init__(self, env: Mapping[str, str]) -> None:
         os.environ.update(env)
 
-    def run(self, call: StageCall) -> JSONValue:
+    def run(self, call: StageCall) -> StageOutcome:
         return call.run()
 
     def model_loads(self) -> int:
