@@ -22,7 +22,7 @@ extractors:
 chunker: {use: rules, with: {min_duration: 3, max_duration: 10}}
 embedder: {use: hashing}
 index: {use: numpy}
-cache: {use: sqlite, with: {path: cache.db}}
+cache: {use: sqlite}
 llm: {use: extractive}
 tasks:
   summarize: true

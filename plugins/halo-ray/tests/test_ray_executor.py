@@ -13,12 +13,15 @@ import time
 from pathlib import Path
 
 import halo_core
+import pytest
 from conftest import INPUTS, outputs_of
 from halo_ray.testing import RayCluster, descendants, listening_addresses
 
+from halo_core.testing.executor_contract import ExecutorContract
+
 
 def run_on(spec: Path, out: Path, inputs: list[Path], **executor: object) -> list:
-    overrides: dict[str, object] = {}
+    overrides: dict[str, object] = {"cache.with.path": str(out / "cache.db")}  # one per run
     if executor:
         overrides["executor"] = {"use": "ray", "with": executor}
     return halo_core.run(spec, inputs=inputs, out=out, overrides=overrides)
@@ -151,3 +154,12 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+class TestRayExecutor(ExecutorContract):
+    """The core's executor contract, on the session's cluster (joined through RAY_ADDRESS)."""
+
+    @pytest.fixture
+    def executor(self, cluster: RayCluster, monkeypatch: pytest.MonkeyPatch) -> str:
+        monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+        return "ray"

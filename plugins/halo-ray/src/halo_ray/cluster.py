@@ -23,9 +23,11 @@ LOOPBACK = "127.0.0.1"
 def connected(address: str | None, *, num_cpus: int | None,
               env_vars: Mapping[str, str]) -> Iterator[None]:
     """Ray initialised for the block: joined to `address` (`auto`, `HOST:PORT`,
-    `ray://HOST:PORT`), or a private loopback cluster started for it and stopped after.
+    `ray://HOST:PORT`; unset: Ray's own RAY_ADDRESS variable, when set), or a private loopback
+    cluster started for it and stopped after.
     Workers get `env_vars` (which plugins to load, ...). Already connected (a notebook that
     called `ray.init`): used as it is and left connected."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
     if address is None or _is_loopback(address):
         stay_on_loopback()
     import ray

@@ -38,7 +38,8 @@ class WorkerLost(RuntimeError):
 class RayConfig(ComponentConfig):
     address: str | None = Field(
         None, description="a cluster to join: `auto`, `HOST:PORT` or `ray://HOST:PORT`; unset: "
-        "start a private cluster on this machine (127.0.0.1 only) for the run")
+        "the RAY_ADDRESS variable's cluster, else a private cluster on this machine (127.0.0.1 "
+        "only) started for the run")
     workers: int | None = Field(
         None, ge=1, description="worker processes (stages at once); default: the cluster's CPUs")
     resources: dict[str, StageResources] = Field(
