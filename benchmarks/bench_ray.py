@@ -1,4 +1,4 @@
-"""Local vs Ray on many videos: wall time, media minutes per minute, Ray's overhead, worker memory and
+"""Local vs Ray on many videos: wall time, media minutes per minute, Ray overhead, worker memory and
 model loads, all measured in one run of this script.
 
 Runs one spec (default: pipelines/lecture.yaml's extractors on each generated lecture, with the

@@ -62,11 +62,11 @@ from .library import Library, is_library, open_library
 from .media import probe
 from .model import (
     Answer,
-    JSONValue,
     Boundary,
     BoundaryReason,
     Chunk,
     Citation,
+    JSONValue,
     LLMRequest,
     LLMResponse,
     Media,

@@ -197,7 +197,7 @@ class Job:
                 except (BudgetExceeded, KeyboardInterrupt):
                     raise
                 except Exception as exc:
-                    raise self._failure(stage, exc) from exc
+                    raise self.stage_failure(stage, exc) from exc
                 if self.cancelled.is_set():
                     # A component that saw the run being cancelled may have returned early
                     # with part of its output: never store that as finished.
@@ -251,9 +251,11 @@ class Job:
             if self.error is not None:
                 return
             self.failed_stage = stage.name
-            self.error = exc if isinstance(exc, HaloError) else self._failure(stage, exc)
+            self.error = exc if isinstance(exc, HaloError) else self.stage_failure(stage, exc)
 
-    def _failure(self, stage: Stage, exc: BaseException) -> StageFailed:
+    def stage_failure(self, stage: Stage, exc: BaseException) -> StageFailed:
+        """`exc`, raised computing `stage` (here or in another process), as the StageFailed the
+        user sees: stage, component, distribution, input, and the fix."""
         if isinstance(exc, HaloError):  # its fix goes to the fix line; the input is named once
             inputs = (None, str(self.path), str(self.path.resolve()))
             detail = exc.what if exc.where in inputs else f"{exc.where}: {exc.what}"

@@ -67,7 +67,8 @@ def run(
                         time.monotonic() - t0)
     finally:
         pipeline.close()
-    return results
+    position = {Path(path): i for i, path in enumerate(loaded.inputs)}
+    return sorted(results, key=lambda r: position.get(r.input, len(position)))  # input order
 
 
 def _check_unique_stems(inputs: list[Path]) -> None:

@@ -12,11 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-import halo_core
 import pytest
 from conftest import INPUTS, outputs_of
 from halo_ray.testing import RayCluster, descendants, listening_addresses
 
+import halo_core
 from halo_core.testing.executor_contract import ExecutorContract
 
 
@@ -124,7 +124,8 @@ def test_ctrl_c_stops_the_run_and_leaves_nothing_running(spec: Path, tmp_path: P
     halo = Path(sys.executable).with_name("halo")
     run = subprocess.Popen(
         [str(halo), "run", str(spec), "--executor", "ray", "--out", str(tmp_path / "out"),
-         *map(str, INPUTS)], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+         *[a for path in INPUTS for a in ("--input", str(path))]],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     cluster: list[int] = []
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not any("StageWorker.run" in _cmdline(p)

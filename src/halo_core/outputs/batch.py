@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..artifacts import atomic_write_json
 from ..model import JSONValue
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 BATCH_FILE = "batch.json"
 
 
-def batch_record(jobs: Sequence[Job], executor: Executor, wall_s: float) -> dict[str, JSONValue]:
+def batch_record(
+    jobs: Sequence[Job], executor: Executor[Any], wall_s: float
+) -> dict[str, JSONValue]:
     inputs: list[JSONValue] = []
     media_s = cost = 0.0
     for job in jobs:
@@ -37,7 +39,7 @@ def batch_record(jobs: Sequence[Job], executor: Executor, wall_s: float) -> dict
                 if report.wall_s else None
             entry["cost_usd"] = round(sum(u.cost_usd for u in report.llm.values()), 6)
             media_s += report.media.duration
-            cost += entry["cost_usd"]  # type: ignore[operator]
+            cost += sum(u.cost_usd for u in report.llm.values())
         inputs.append(entry)
     return {
         "schema_version": 1,
@@ -55,5 +57,5 @@ def batch_record(jobs: Sequence[Job], executor: Executor, wall_s: float) -> dict
     }
 
 
-def write_batch(folder: Path, jobs: Sequence[Job], executor: Executor, wall_s: float) -> None:
+def write_batch(folder: Path, jobs: Sequence[Job], executor: Executor[Any], wall_s: float) -> None:
     atomic_write_json(folder / BATCH_FILE, batch_record(jobs, executor, wall_s))

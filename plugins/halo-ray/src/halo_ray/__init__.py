@@ -1,1 +1,1 @@
-"""halo-ray: executor `ray` — every input's stage graph as Ray work on a private or existing cluster."""
+"""halo-ray: executor `ray` (each input's stage graph as Ray work, private or joined cluster)."""

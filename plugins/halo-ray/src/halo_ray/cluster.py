@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 from halo_core import HaloError
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import Field
 
-from halo_core import ComponentConfig, Executor, Job, JSONValue
+from halo_core import BudgetExceeded, ComponentConfig, Executor, Job, JSONValue
 
 from .cluster import connected
 from .workers import StageResources, WorkerPool
@@ -182,14 +182,16 @@ class RayExecutor(Executor[RayConfig]):
                 self._count("retries")
                 queue.appendleft(call)
                 return
-            self._failed(state, stage, WorkerLost(
+            self._failed(state, stage, job.stage_failure(stage, WorkerLost(
                 f"its worker process died {call.attempts + 1} times ({exc}); the Ray logs "
                 "(`ray logs`) say why — often memory: give the stage more with "
-                "`executor.with.resources`"))
+                "`executor.with.resources`")))
             return
         except RayTaskError as exc:
             cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-            self._failed(state, stage, cause)
+            # An LLM budget stop keeps its meaning (the runner ends the whole run, exit 3).
+            self._failed(state, stage, cause if isinstance(cause, BudgetExceeded)
+                         else job.stage_failure(stage, cause))
             return
         state.running -= 1
         job.finish_stage(stage, outcome.value, time.monotonic() - call.started_at,
