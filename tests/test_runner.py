@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_resume import HALO, halo_test_plugin, plugin_dir, stage_reuse, write_spec
+from test_resume import HALO, LECTURE, halo_test_plugin, plugin_dir, stage_reuse, write_spec
 
 from halo_core import (
     ComponentConfig,
@@ -150,6 +150,23 @@ def test_bad_input_found_by_a_component_keeps_exit_code_2_and_names_the_stage(
     assert "stage 'transcript' failed in extractor 'subtitles' (halo-core" in result.error.message
     assert result.error.message.count(str(silent)) == 1
     assert result.error.message.count("fix:") == 1
+
+
+def test_batch_json_says_how_each_input_of_the_run_went(tmp_path: Path) -> None:
+    silent = silent_video(tmp_path)  # no subtitles: its transcript stage fails
+    spec = write_spec(tmp_path, inputs=[silent, LECTURE])
+
+    results = run(load_spec(spec))
+
+    assert [r.input for r in results] == [silent, LECTURE]  # in input order
+    batch = json.loads((tmp_path / "runs" / "lecture" / "batch.json").read_text())
+    failed, finished = batch["inputs"]
+    assert failed["status"] == "failed" and failed["failed_stage"] == "transcript"
+    assert "subtitles" in failed["error"]
+    assert finished["status"] == "finished" and finished["media_s"] > 0
+    assert finished["media_s_per_wall_s"] > 0
+    assert batch["executor"] == {"name": "local"}
+    assert batch["totals"]["inputs"] == 2 and batch["totals"]["finished"] == 1
 
 
 def test_halo_run_prints_where_the_outputs_went(tmp_path: Path) -> None:
