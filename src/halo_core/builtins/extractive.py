@@ -33,7 +33,7 @@ from ..labels import cosine, phrase_label, rank_by_centrality, tfidf_bags
 from ..model import LLMRequest, LLMResponse, Usage
 from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
 from ..prices import today as price_date
-from ..summarize import span_label
+from ..times import span_label
 from ..text import content_terms, is_slide_quote, split_sentences, tokenize
 from ..tokens import estimate_tokens
 

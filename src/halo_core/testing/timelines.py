@@ -79,7 +79,7 @@ def generated_timelines(draw: st.DrawFn, max_sentences: int = 25) -> GeneratedTi
             durations = draw(st.lists(st.floats(0.05, 1.0), min_size=1, max_size=12))
         inner_gap = draw(st.floats(0, 0.45))
         speaker = draw(st.sampled_from(speakers)) if speakers else None
-        words = []
+        words: list[Word] = []
         for i, d in enumerate(durations):
             last = i == len(durations) - 1
             piece = i > 0 and words[-1].text[:1] == " " and draw(st.booleans())
