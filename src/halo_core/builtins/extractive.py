@@ -33,8 +33,8 @@ from ..labels import cosine, phrase_label, rank_by_centrality, tfidf_bags
 from ..model import LLMRequest, LLMResponse, Usage
 from ..prices import PricedConfig, TokenCounts, cost_usd, price_table
 from ..prices import today as price_date
-from ..times import span_label
 from ..text import content_terms, is_slide_quote, split_sentences, tokenize
+from ..times import span_label
 from ..tokens import estimate_tokens
 
 # "[01:02–03:04] Title" headings and "[01:02–03:04] " prefixes the summarizer and Q&A write
