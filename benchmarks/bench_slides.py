@@ -97,16 +97,21 @@ def ask_accuracy(folder: Path, with_slides: bool) -> tuple[float, int]:
     spec_text = (ROOT / "pipelines" / "lecture.yaml").read_text()
     if not with_slides:
         spec_text = re.sub(r"\n  - use: slides[^\n]*", "", spec_text)
-    work = ROOT / "benchmarks" / "results" / "slides-ask" / folder.name / str(with_slides)
+    # one outputs folder (so one artifact store: the configurations share the extractors' work),
+    # one spec name per configuration (so one run folder each)
+    outputs = ROOT / "benchmarks" / "results" / "slides-ask"
+    name = f"{folder.name}-{'with' if with_slides else 'without'}-slides"
+    work = outputs / "specs" / name
     work.mkdir(parents=True, exist_ok=True)
+    spec_text = re.sub(r"name: .*", f"name: {name}", spec_text, count=1)
     spec_text = re.sub(
         r"cache: .*", f"cache: {{use: sqlite, with: {{path: {work / 'cache.db'}}}}}", spec_text
     )
-    # the spec's own questions and outputs give way to the truth questions and a bench folder
+    # the spec's own questions and outputs give way to the truth questions and the bench folder
     spec_text = re.sub(
         r"(?s)tasks:.*",
         f"tasks: {{summarize: true, ask: {json.dumps([p for _, p in asked])}}}\n"
-        f"outputs: {work / 'runs'}\n",
+        f"outputs: {outputs / 'runs'}\n",
         spec_text,
     )
     spec = work / "spec.yaml"
