@@ -56,6 +56,10 @@ WINDOW_NEIGHBOURS = 1
 MAX_WINDOWS = 3
 WINDOW_MARGIN = 0.08
 """A further window is included only when it scores within this of the best one."""
+SLIDE_MARGIN = 0.2
+"""The best-matching slide joins the context when it scores within this of the best window, past
+WINDOW_MARGIN: a slide spells right the rare word the speech may have misheard ("EXPLAIN" heard
+as "xplane"), and a misheard sentence can still match the question best."""
 CHUNK_WEIGHT = 0.5
 """How much a passage's chunk score (text or summary) adds to the passage's own score."""
 
@@ -488,7 +492,7 @@ def pick_windows(
 ) -> list[tuple[Passage, ...]]:
     """The windows around the best-scored passages (by passage id), best first: at most
     MAX_WINDOWS, each within WINDOW_MARGIN of the best, all within `budget` tokens (the best
-    one always)."""
+    one always); and, when none of them holds a slide, the best slide within SLIDE_MARGIN."""
     windows: list[tuple[Passage, ...]] = []
     scores: list[float] = []
     used: set[str] = set()
@@ -506,6 +510,15 @@ def pick_windows(
         scores.append(score)
         used.update(p.id for p in window)
         tokens += cost
+    if scores and not any(p.slide for w in windows for p in w):
+        # the best-matching slide, from a little further down (see SLIDE_MARGIN)
+        for score, key in scored:
+            if score < scores[0] - SLIDE_MARGIN:
+                break
+            window = window_of(key) if key not in used else ()
+            if any(p.slide for p in window):
+                windows.append(window)
+                break
     return windows
 
 
