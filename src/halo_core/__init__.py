@@ -15,6 +15,7 @@ from .artifacts import (
 from .build import build
 from .builtins.caches import CacheConfig, encode_value, expires_at
 from .calls import StageCall, StageOutcome
+from .checkpoints import Checkpoint
 from .chunking import (
     Candidate,
     Unit,
@@ -116,6 +117,7 @@ from .times import Seconds, clock, span_label
 from .tokens import estimate_tokens
 
 __all__ = [
+    "Checkpoint",
     "JSONValue",
     "Answer",
     "Boundary",

@@ -36,7 +36,7 @@ class StageCall:
         if isinstance(pipeline, list):
             raise SpecError(pipeline, path=str(self.spec_dir))
         try:
-            ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir)
+            ctx = RunContext(stage=self.stage.name, work_dir=self.work_dir, resumable=True)
             gateway = pipeline.gateway()
             gateway.advance_to(self.llm_switched)
             value = self.stage.compute(pipeline, gateway, self.given, ctx)

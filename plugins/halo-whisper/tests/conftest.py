@@ -19,6 +19,7 @@ SHARED = Path(os.environ.get("HALO_SHARED", Path(__file__).parents[4] / "shared"
 MEETINGS = SHARED / "media" / "real-meetings"
 """Two real 30 s AMI meeting clips with human RTTM (CC BY 4.0; see its README)."""
 LECTURE_TRUTH = Path(__file__).parents[3] / "samples" / "lecture" / "truth.json"
+LECTURE = LECTURE_TRUTH.with_name("lecture.mp4")
 CLIP_START = 123.9
 """lecture_question.m4a is samples/lecture/lecture.mp4 from 123.9 s to 148.8 s."""
 

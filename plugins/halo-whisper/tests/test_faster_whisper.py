@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ctranslate2
 import pytest
-from conftest import FIXTURES, clip_sentences, run
+from conftest import FIXTURES, LECTURE, clip_sentences, run
 from halo_whisper import faster
 from halo_whisper.faster import FasterWhisper, load_model
 from halo_whisper.metrics import normalize, word_error_rate
@@ -131,3 +131,32 @@ def test_config_rejects_unknown_and_invalid_options() -> None:
         FasterWhisper.from_options({"beam": 5})
     with pytest.raises(ValidationError):
         FasterWhisper.from_options({"beam_size": 0})
+
+
+def test_an_interrupted_transcription_resumes_at_its_last_finished_window(
+    tmp_path, caplog
+) -> None:
+    lecture = probe(LECTURE)  # 149 s: five 30 s windows
+    options = {"beam_size": 1, "window_s": 30}
+    whole = run(FasterWhisper.from_options(options), lecture,
+                ctx=RunContext(work_dir=tmp_path / "whole", resumable=True))
+
+    interrupted = RunContext(work_dir=tmp_path / "stage", resumable=True)
+
+    def stop_in_the_first_window(stage: str, done: float, total: float | None) -> None:
+        interrupted.cancelled.set()  # as Ctrl-C or a lost worker would, mid-window
+
+    interrupted.on_progress = stop_in_the_first_window
+    partial = run(FasterWhisper.from_options(options), lecture, ctx=interrupted)
+    assert partial and partial[-1].end < 40  # cut short after its first window
+
+    with caplog.at_level("INFO", logger="halo"):
+        resumed = run(FasterWhisper.from_options(options), lecture,
+                      ctx=RunContext(work_dir=tmp_path / "stage", resumable=True))
+    assert "1 window(s) resumed from the checkpoint" in caplog.text
+    assert [s.model_dump() for s in resumed] == [s.model_dump() for s in whole]
+
+
+def test_outside_a_run_nothing_is_kept(clip: Media, tmp_path) -> None:
+    run(FasterWhisper.from_options({"beam_size": 1}), clip, ctx=RunContext(work_dir=tmp_path))
+    assert not (tmp_path / "checkpoint").exists()

@@ -213,9 +213,20 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
         )
         slides = timeline.track("slides") if config.slide_prompts else []
         segments: list[TranscriptSegment] = []
+        # Each finished window is kept: a run killed near the end of a long file resumes at its
+        # last finished window, with the same windows (cut where the audio is quietest) and so
+        # the same result as a run never interrupted.
+        checkpoint = ctx.checkpoint()
         for window in stream_windows(media.path, config.window_s, ctx.log):
             if ctx.cancelled.is_set():
                 break
+            part = f"window-{round(window.offset * 1000)}"
+            kept = checkpoint.get(part) if checkpoint else None
+            if isinstance(kept, list):
+                segments += [TranscriptSegment.model_validate(s) for s in kept]
+                ctx.progress(min(window.end, media.duration), media.duration)
+                continue
+            found: list[TranscriptSegment] = []
             for piece in pieces(window, slides):
                 decoded, info = engine.transcribe(
                     piece.samples,
@@ -227,11 +238,18 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
                     **options,
                 )
                 language = info.language
-                for part in decoded:
-                    segments.append(to_segment(part, piece.offset, language))
-                    ctx.progress(min(piece.offset + part.end, media.duration), media.duration)
+                for decoded_segment in decoded:
+                    found.append(to_segment(decoded_segment, piece.offset, language))
+                    ctx.progress(min(piece.offset + decoded_segment.end, media.duration),
+                                 media.duration)
+            if checkpoint:  # the window is whole even if the run was cancelled meanwhile
+                checkpoint.put(part, [s.model_dump(mode="json") for s in found])
+            segments += found
             ctx.progress(min(window.end, media.duration), media.duration)
             release_freed_memory()
+        if checkpoint and checkpoint.reused:
+            ctx.log.info("faster-whisper: %d window(s) resumed from the checkpoint",
+                         checkpoint.reused)
         flag_low_confidence(segments, config.model, ctx.log, str(media.path))
         return segments
 
