@@ -33,10 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 HALO = Path(sys.executable).with_name("halo")
 
 
-def lectures(count: int, minutes: int) -> list[Path]:
-    return [generated_lecture(f"ray-{minutes}min-{seed}", "--seed", str(seed), "--topics", "3",
-                              "--minutes", str(minutes)) / "lecture.mp4"
-            for seed in range(8100, 8100 + count)]
+def lectures(count: int, minutes: int, folder: Path) -> list[Path]:
+    """`count` generated lectures, linked into `folder` under names of their own (each is
+    lecture.mp4 in its own folder; inputs of one run need distinct names)."""
+    links = []
+    for seed in range(8100, 8100 + count):
+        name = f"ray-{minutes}min-{seed}"
+        link = folder / f"{name}.mp4"
+        link.symlink_to(generated_lecture(name, "--seed", str(seed), "--topics", "3",
+                                          "--minutes", str(minutes)) / "lecture.mp4")
+        links.append(link)
+    return links
 
 
 def worker_peaks(stop: threading.Event, peaks: dict[int, int]) -> None:
@@ -79,7 +86,7 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=6)
     parser.add_argument("--minutes", type=int, default=3)
     args = parser.parse_args()
-    inputs = lectures(args.videos, args.minutes)
+    inputs = lectures(args.videos, args.minutes, Path(tempfile.mkdtemp(prefix="bench-ray-")))
     data = yaml.safe_load(args.spec.read_text())
     data.pop("inputs", None)
     data["tasks"] = {"summarize": True, "ask": ["What are the main topics?"]}
