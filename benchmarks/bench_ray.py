@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,14 +35,15 @@ HALO = Path(sys.executable).with_name("halo")
 
 
 def lectures(count: int, minutes: int, folder: Path) -> list[Path]:
-    """`count` generated lectures, linked into `folder` under names of their own (each is
-    lecture.mp4 in its own folder; inputs of one run need distinct names)."""
+    """`count` generated lectures, copied into `folder` under names of their own (each is
+    lecture.mp4 in its own folder; inputs of one run need distinct names, and links would be
+    resolved back to the shared one)."""
     links = []
     for seed in range(8100, 8100 + count):
         name = f"ray-{minutes}min-{seed}"
         link = folder / f"{name}.mp4"
-        link.symlink_to(generated_lecture(name, "--seed", str(seed), "--topics", "3",
-                                          "--minutes", str(minutes)) / "lecture.mp4")
+        shutil.copy(generated_lecture(name, "--seed", str(seed), "--topics", "3",
+                                      "--minutes", str(minutes)) / "lecture.mp4", link)
         links.append(link)
     return links
 
