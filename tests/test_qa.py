@@ -172,6 +172,25 @@ def test_halo_ask_works_in_a_new_process_and_remembers_its_session(
     assert len(load_session(run_dir, "s1").turns) == 2
 
 
+def test_a_repeated_question_is_answered_from_l1_before_anything_is_embedded(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    question = "What did Gutenberg combine with movable metal type?"
+    first = json.loads(halo("ask", str(run_dir), question, "--json", cwd=tmp_path).stdout)
+    assert first["cache_tier"] is None and first["embedded_texts"] >= 1
+    again = json.loads(halo("ask", str(run_dir), f"  {question} ", "--json", cwd=tmp_path).stdout)
+    # served by the exact answer cache: no embedder call, no index read, same answer and sources
+    assert again["cache_tier"] == "l1" and again["embedded_texts"] == 0
+    assert (again["answer"], again["citations"]) == (first["answer"], first["citations"])
+    # the same follow-up words in another conversation are another question
+    for session, before in (("l1-a", "Who invented printing?"), ("l1-b", "Who was Bi Sheng?")):
+        halo("ask", str(run_dir), before, "--session", session, cwd=tmp_path)
+        follow = halo(
+            "ask", str(run_dir), "and when?", "--json", "--session", session, cwd=tmp_path
+        )
+        assert json.loads(follow.stdout)["cache_tier"] is None
+
+
 def test_halo_chat_reads_questions_from_stdin(run_dir: Path, tmp_path: Path) -> None:
     lines = "Who made the first known movable type from ceramic?\n\nAnd when was that?\nexit\n"
     done = halo("chat", str(run_dir), "--session", "chat-test", cwd=tmp_path, stdin=lines)

@@ -3,7 +3,10 @@
 All three tiers live in the same backend (memory, sqlite, redis), in their own namespaces, so
 they share its size bound, LRU order and TTL, and behave the same whichever backend holds them:
 
-- L1 `llm-l1`: one entry per exact request key (the gateway computes the key).
+- L1 `llm-l1`: one entry per exact request key (the gateway computes the key), and
+  `llm-l1-answers`: one per exact question about a run (Q&A computes that key from the question,
+  the conversation and the run's identities, without an embedding, so a repeated question is
+  answered before any model loads).
 - L2 `llm-l2:<scope>`: one entry per answered question, holding the question, its embedding and
   the response. `scope` hashes the context identity (media, chunk set, model, conversation
   state, embedder), so a lookup only ever sees questions asked about the very same thing.
@@ -39,6 +42,7 @@ from .model import JSONValue, Summary
 from .text import NUMBER_ONES, NUMBER_TENS
 
 L1_NAMESPACE = "llm-l1"
+L1_ANSWERS_NAMESPACE = "llm-l1-answers"
 L2_PREFIX = "llm-l2:"
 L3_PREFIX = "llm-l3:"
 STATS_NAMESPACE = "halo-cache-stats"
@@ -51,7 +55,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def tier_of_namespace(namespace: str) -> str | None:
-    if namespace == L1_NAMESPACE:
+    if namespace in (L1_NAMESPACE, L1_ANSWERS_NAMESPACE):
         return "l1"
     if namespace.startswith(L2_PREFIX):
         return "l2"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -13,10 +14,20 @@ import click
 from ..errors import HaloError
 from ..library import is_library, open_library
 from ..model import Answer
-from ..qa import DEFAULT_BUDGET, ask_in_session, clean_question, open_qa
+from ..qa import DEFAULT_BUDGET, QA, ask_in_session, clean_question, open_qa
 
 Asking = Callable[[str, str | None], Answer]
 """(question, session name) -> the answer"""
+
+
+@dataclass
+class RunAsking:
+    """Questions to one run folder (an `Asking`)."""
+
+    qa: QA
+
+    def __call__(self, question: str, session: str | None) -> Answer:
+        return ask_in_session(self.qa, question, session)
 
 
 @contextmanager
@@ -36,7 +47,7 @@ def asking(
         )
     qa = open_qa(path, budget)
     try:
-        yield lambda q, s: ask_in_session(qa, q, s)
+        yield RunAsking(qa)
     finally:
         qa.close()
 
@@ -64,10 +75,14 @@ def filter_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
-def print_answer(answer: Answer, as_json: bool, session: str | None = None) -> None:
+def print_answer(
+    answer: Answer, as_json: bool, session: str | None = None, embedded_texts: int | None = None
+) -> None:
     if as_json:
         data = answer.model_dump(mode="json")
         data["session"] = session
+        if embedded_texts is not None:  # 0: answered before the embedder was needed
+            data["embedded_texts"] = embedded_texts
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(answer.answer)
@@ -117,9 +132,10 @@ def command(
 
     The answer cites the moments it comes from as [mm:ss–mm:ss] (in a library, with the video's
     id). Only the retrieved excerpts are sent to the LLM; repeated and paraphrased questions are
-    answered from the cache.
+    answered from the cache (a repeated one before any model loads).
     """
     question = clean_question(question)  # before loading anything
     with asking(run_dir, budget, videos, speaker, since) as ask:
         answer = ask(question, session)
-    print_answer(answer, as_json, session)
+    embedded = ask.qa.embedded_texts if isinstance(ask, RunAsking) else None
+    print_answer(answer, as_json, session, embedded)

@@ -96,7 +96,7 @@ class Library:
             if run is None:
                 run = load_run(run_media(self.folder, media_file, sha[:16]))
             entry = self._entry(run, media_file)
-            self._open(entry, run)
+            self._open(entry, run).prepare()  # the indexes made now, under the lock
             added, new = self.catalog.add(entry)
         write_notes(self.folder, self.catalog)
         return added, new
@@ -123,7 +123,7 @@ class Library:
             with locked(self.folder.lock(video.index_key)):
                 shutil.rmtree(self.folder.video_indexes(video.index_key), ignore_errors=True)
                 self._qas.pop(video.sha256, None)
-                self._open(video, load_run(Path(video.run_folder)))
+                self._open(video, load_run(Path(video.run_folder))).prepare()
         write_notes(self.folder, self.catalog)
         return len(videos)
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +30,22 @@ import numpy as np
 
 from ..build import Pipeline
 from ..components import VectorIndex
-from ..gateway import LLMGateway, stable_hash
+from ..gateway import LLMGateway, normalize_prompt, stable_hash
 from ..model import (
     Answer,
     Citation,
     JSONValue,
     LLMRequest,
+    LLMResponse,
     MediaClip,
+    Model,
     Summaries,
     Summary,
     Usage,
 )
 from ..run_data import RunData
 from ..summarize import PROMPTS, parse_reply
-from ..tiered_cache import SemanticQuery, text_sha256
+from ..tiered_cache import L1_ANSWERS_NAMESPACE, SemanticQuery, read_entry, text_sha256
 from ..times import span_label
 from ..tokens import estimate_tokens
 from .index_store import stored_index
@@ -79,10 +82,11 @@ _BROAD = re.compile(
 )
 
 
-def _embed(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, 1), dtype=np.float32)
-    return np.asarray(pipeline.embedder.embed(texts), dtype=np.float32)
+class StoredAnswer(Model):
+    """An exact question's answer in `llm-l1-answers`: the response and what it cites."""
+
+    response: LLMResponse
+    citations: list[Citation]
 
 
 @dataclass
@@ -96,7 +100,13 @@ class Retrieved:
 
 @dataclass
 class QA:
-    """Answers questions about one run; build once, ask many times."""
+    """Answers questions about one run; build once, ask many times.
+
+    Nothing costly happens before it is needed: the vector indexes and the summaries are loaded
+    (and the embedder's model with them) on the first question the exact answer cache does not
+    hold, so a repeated question in a new process costs no model load. `embedded_texts` counts
+    the texts this object had embedded (what `halo ask --json` reports).
+    """
 
     run: RunData
     pipeline: Pipeline
@@ -108,31 +118,44 @@ class QA:
     _summaries: list[Summary] = field(default_factory=list)
     _summary_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _summaries_from_l3: bool = False
+    _summaries_loaded: bool = False
+    embedded_texts: int = 0
 
     def __post_init__(self) -> None:
         self.passages = passages_of(self.run)
         self._position = {p.id: n for n, p in enumerate(self.passages)}
-        embedder_id = stable_hash(self.pipeline.embedder.identity())
-        self.passage_index = stored_index(
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """`texts` as vectors (n×d float32) by the pipeline's embedder, counted."""
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        self.embedded_texts += len(texts)
+        return np.asarray(self.pipeline.embedder.embed(texts), dtype=np.float32)
+
+    def prepare(self) -> None:
+        """Load (or make and save) the indexes and summaries now rather than on first need."""
+        self._load_summaries()
+        _ = self.passage_index, self.chunk_index
+
+    @cached_property
+    def passage_index(self) -> VectorIndex[Any]:
+        """The transcript sentences' vectors, kept under `<index_folder>/passages`."""
+        return stored_index(
             (self.index_folder or self.run.folder / "qa") / "passages",
             stable_hash(
                 [
-                    embedder_id,
+                    stable_hash(self.pipeline.embedder.identity()),
                     self.run.chunk_set_id,
                     [p.text for p in self.passages],
                     self.pipeline.index.identity(),
                 ]
             ),
             self.pipeline.fresh_index,
-            lambda: (
-                [p.id for p in self.passages],
-                _embed(self.pipeline, [p.text for p in self.passages]),
-            ),
+            lambda: ([p.id for p in self.passages], self.embed([p.text for p in self.passages])),
         )
-        self.chunk_index = self._chunk_index()
-        self._load_summaries()
 
-    def _chunk_index(self) -> VectorIndex[Any]:
+    @cached_property
+    def chunk_index(self) -> VectorIndex[Any]:
         """The run's chunk vectors: handed over by the run, else the index saved in the run
         folder (rebuilt when it was made with another embedder)."""
         if self.run.chunk_vectors is not None:
@@ -150,7 +173,7 @@ class QA:
             self.pipeline.fresh_index,
             lambda: (
                 [c.id for c in self.run.chunks],
-                _embed(self.pipeline, [c.text for c in self.run.chunks]),
+                self.embed([c.text for c in self.run.chunks]),
             ),
         )
 
@@ -205,13 +228,17 @@ class QA:
         )
 
     def _load_summaries(self) -> None:
-        """Chunk/section/video summaries with their vectors, from L3 when they are there.
+        """Chunk/section/video summaries with their vectors, from L3 when they are there
+        (once, on first need).
 
         Chunk summaries are keyed by the hash of the chunk's text, so they survive a lost
         summaries.json and are never reused for a re-chunked video. Missing ones come from
         summaries.json (and go into L3); a run without summaries gets chunk summaries made on
         the first broad question (`_make_chunk_summaries`).
         """
+        if self._summaries_loaded:
+            return
+        self._summaries_loaded = True
         wanted = self._summary_sources()
         found: dict[str, tuple[Summary, np.ndarray | None]] = {}
         store = self.gateway.summaries
@@ -236,7 +263,7 @@ class QA:
         found: dict[str, tuple[Summary, np.ndarray | None]],
     ) -> None:
         """Embed `fresh` summaries, add them to `found` and store them in L3."""
-        vectors = _embed(self.pipeline, [summary_text(s) for s in fresh])
+        vectors = self.embed([summary_text(s) for s in fresh])
         for summary, vector in zip(fresh, vectors, strict=True):
             found[summary.id] = (summary, vector)
             if self.gateway.summaries is not None and summary.id in wanted:
@@ -301,6 +328,7 @@ class QA:
 
     def scored(self, q: np.ndarray) -> list[tuple[float, str]]:
         """Every passage id with its score for the query vector `q` (1×d), best first."""
+        self._load_summaries()
         chunk_scores = {cid: s for cid, s in self.chunk_index.search(q, len(self.run.chunks))[0]}
         for s in self._summaries:
             vector = self._summary_vectors.get(s.id)
@@ -321,7 +349,7 @@ class QA:
         )
 
     def retrieve(self, query: str) -> Retrieved:
-        q = _embed(self.pipeline, [query])
+        q = self.embed([query])
         windows = pick_windows(self.scored(q), self.window, self.budget)
         evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
         windows.sort(key=lambda w: w[0].start)
@@ -364,6 +392,113 @@ class QA:
             LLMRequest(task="answer", prompt=question, system=SYSTEM, context=transcript)
         )
 
+    # -- the exact answer cache (L1, before anything is loaded) --
+
+    def _answer_key(self, prompt: str, system: str, context_id: str, broad: bool) -> str:
+        """Everything an answer depends on, computed without an embedding: the question and
+        conversation, the backend, the retrieval's components and settings, what it reads."""
+        backend = self.gateway.backend
+        summaries = self.run.summaries
+        return stable_hash(
+            {
+                "prompt": normalize_prompt(prompt),
+                "system": system,
+                "context_id": context_id,
+                "broad": broad,
+                "backend": backend.identity(),
+                "model": backend.model,
+                "clips": backend.accepts_clips,
+                "embedder": self.pipeline.embedder.identity(),
+                "index": self.pipeline.index.identity(),
+                "retrieval": [WINDOW_MARGIN, SLIDE_MARGIN, CHUNK_WEIGHT],
+                "passages": text_sha256("\n".join(p.context_text for p in self.passages)),
+                "summaries": text_sha256(summaries.model_dump_json()) if summaries else None,
+            }
+        )
+
+    def _stored_answer(self, key: str) -> StoredAnswer | None:
+        cache = self.gateway.cache
+        if cache is None:
+            return None
+        stored = read_entry(cache, L1_ANSWERS_NAMESPACE, key, StoredAnswer)
+        if stored is None:  # the request-level L1 lookup that follows counts the miss
+            return None
+        self.gateway.count_tier("l1", hit=True)
+        stored.response = stored.response.model_copy(update={"cache_tier": "l1"})
+        return stored
+
+    def _keep_answer(self, key: str, response: LLMResponse, citations: list[Citation]) -> None:
+        """Keep an answer (made now, or found in L1 or L2: asked again, it is the same answer) for
+        its exact question; never a fallback's, which must not outlive the run that needed it."""
+        if self.gateway.cache is None or self.gateway.switched:
+            return
+        stored = StoredAnswer(
+            response=response.model_copy(update={"cache_tier": None}), citations=citations
+        )
+        self.gateway.cache.set(L1_ANSWERS_NAMESPACE, key, stored.model_dump(mode="json"))
+
+    def _answer_broad(self, prompt: str, context_id: str) -> tuple[LLMResponse, list[Citation]]:
+        """A broad question, answered from the highest level of summaries there is."""
+        self._load_summaries()
+        if not any(s.level == "section" for s in self._summaries):
+            self._make_chunk_summaries()
+        # the highest level there is: sections (+ video), else the chunks themselves
+        sections = [s for s in self._summaries if s.level in ("section", "video")] or [
+            s for s in self._summaries if s.level == "chunk"
+        ]
+        context = "\n\n".join(f"{span_label(s.start, s.end)} {summary_text(s)}" for s in sections)
+        citations = [
+            Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
+            for s in sections
+            if s.level != "video"
+        ]
+        # the parts themselves, for a backend that answers a broad question with their list
+        parts: list[JSONValue] = [
+            {"title": s.title, "start": s.start, "end": s.end}
+            for s in sections
+            if s.level != "video" and s.title
+        ]
+        request = LLMRequest(
+            task="answer",
+            prompt=prompt,
+            system=BROAD_SYSTEM,
+            context=context,
+            options={"sections": parts},
+        )
+        response = self.gateway.generate(request, context_id=context_id)
+        return response, citations
+
+    def _answer_retrieved(
+        self, prompt: str, system: str, retrieval_query: str, context_id: str
+    ) -> tuple[LLMResponse, list[Citation]]:
+        """A question answered from the retrieved windows of the transcript."""
+        retrieved = self.retrieve(retrieval_query)
+        context = "\n\n".join(window_context(w) for w in retrieved.windows)
+        citations = [window_citation(w) for w in retrieved.windows]
+        # a backend that takes clips also sees the retrieved time spans (video mode)
+        clips = (
+            [
+                MediaClip(
+                    path=self.run.media.path,
+                    sha256=self.run.media.sha256,
+                    start=w[0].start,
+                    end=w[-1].end,
+                )
+                for w in retrieved.windows
+            ]
+            if self.gateway.backend.accepts_clips
+            else []
+        )
+        request = LLMRequest(
+            task="answer", prompt=prompt, system=system, context=context, clips=clips
+        )
+        response = self.gateway.generate(
+            request,
+            context_id=context_id,
+            semantic=SemanticQuery(retrieval_query, retrieved.evidence, retrieved.query_vector),
+        )
+        return response, citations
+
     def ask(self, question: str, session: Session | None = None) -> Answer:
         question = clean_question(question)
         previous = session.turns[-1] if session is not None and session.turns else None
@@ -387,61 +522,18 @@ class QA:
             )
 
         broad = bool(_BROAD.search(question))
-        if broad:
-            if not any(s.level == "section" for s in self._summaries):
-                self._make_chunk_summaries()
-            # the highest level there is: sections (+ video), else the chunks themselves
-            sections = [s for s in self._summaries if s.level in ("section", "video")] or [
-                s for s in self._summaries if s.level == "chunk"
-            ]
-            context = "\n\n".join(
-                f"{span_label(s.start, s.end)} {summary_text(s)}" for s in sections
-            )
-            citations = [
-                Citation(chunk_id=(s.children[0] if s.children else s.id), start=s.start, end=s.end)
-                for s in sections
-                if s.level != "video"
-            ]
-            # the parts themselves, for a backend that answers a broad question with their list
-            parts: list[JSONValue] = [
-                {"title": s.title, "start": s.start, "end": s.end}
-                for s in sections
-                if s.level != "video" and s.title
-            ]
-            request = LLMRequest(
-                task="answer",
-                prompt=prompt,
-                system=BROAD_SYSTEM,
-                context=context,
-                options={"sections": parts},
-            )
-            response = self.gateway.generate(request, context_id=context_id)
+        key = self._answer_key(prompt, system, context_id, broad)
+        stored = self._stored_answer(key)
+        if stored is not None:
+            response, citations = stored.response, stored.citations
         else:
-            retrieved = self.retrieve(retrieval_query)
-            context = "\n\n".join(window_context(w) for w in retrieved.windows)
-            citations = [window_citation(w) for w in retrieved.windows]
-            # a backend that takes clips also sees the retrieved time spans (video mode)
-            clips = (
-                [
-                    MediaClip(
-                        path=self.run.media.path,
-                        sha256=self.run.media.sha256,
-                        start=w[0].start,
-                        end=w[-1].end,
-                    )
-                    for w in retrieved.windows
-                ]
-                if self.gateway.backend.accepts_clips
-                else []
-            )
-            request = LLMRequest(
-                task="answer", prompt=prompt, system=system, context=context, clips=clips
-            )
-            response = self.gateway.generate(
-                request,
-                context_id=context_id,
-                semantic=SemanticQuery(retrieval_query, retrieved.evidence, retrieved.query_vector),
-            )
+            if broad:
+                response, citations = self._answer_broad(prompt, context_id)
+            else:
+                response, citations = self._answer_retrieved(
+                    prompt, system, retrieval_query, context_id
+                )
+            self._keep_answer(key, response, citations)
         tier = response.cache_tier or ("l3" if broad and self._summaries_from_l3 else None)
         labels = [span_label(c.start, c.end) for c in citations]
         # a list of sections already names their time spans
