@@ -73,6 +73,13 @@ def test_the_run_folder_holds_the_contract_and_every_json_validates(lecture_run:
     assert [s.stage for s in report.stages] == ["transcript", "chunk", "index", "summarize"]
     assert all(s.distribution == "halo-core" for s in report.stages)
     assert report.peak_rss_mb > 0 and report.wall_s > 0
+    # the stage timeline: each stage inside the run, its span its wall time, after its inputs
+    spans = {s.stage: (s.started_s, s.ended_s) for s in report.stages}
+    for s in report.stages:
+        assert s.started_s is not None and s.ended_s is not None
+        assert 0 <= s.started_s <= s.ended_s <= report.wall_s
+        assert s.ended_s - s.started_s == pytest.approx(s.wall_s, abs=1e-3)
+    assert spans["chunk"][0] >= spans["transcript"][1] - 1e-3
     assert sum(u.requests for u in report.llm.values()) == (
         len(summaries.chunks) + len(summaries.sections) + 1
     )

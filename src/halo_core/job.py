@@ -213,6 +213,7 @@ class Job:
         `tally`: the LLM calls of a stage computed in another process, counted as this run's."""
         if tally is not None:
             self.gateway.add(tally)
+        ended_s = time.monotonic() - self._t0  # the stage timeline (bench_pipeline's Gantt)
         key = self.key(stage)
         if not reused:
             key = self._answered_key(stage, key)
@@ -231,6 +232,7 @@ class Job:
                 stage=stage.name, component=stage.component,
                 distribution=source.distribution if source else "unregistered",
                 reused=reused, wall_s=round(wall_s, 4),
+                started_s=round(max(0.0, ended_s - wall_s), 4), ended_s=round(ended_s, 4),
                 real_time_factor=round(speed, 2) if speed else None,
                 peak_rss_mb=round(peak_rss_mb(), 1))
             self._write_ready_outputs()

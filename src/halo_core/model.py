@@ -330,6 +330,12 @@ class StageReport(Model):
     distribution: str
     reused: bool = Field(description="true when a stored artifact was reused")
     wall_s: float
+    started_s: float | None = Field(
+        default=None, description="when the stage started, in seconds after the run's start"
+    )
+    ended_s: float | None = Field(
+        default=None, description="when the stage ended, in seconds after the run's start"
+    )
     real_time_factor: float | None = Field(
         default=None, description="media seconds processed per wall second"
     )
