@@ -123,7 +123,8 @@ def test_a_private_cluster_is_started_for_the_run_and_stopped_after(
 def test_ctrl_c_stops_the_run_and_leaves_nothing_running(spec: Path, tmp_path: Path) -> None:
     halo = Path(sys.executable).with_name("halo")
     run = subprocess.Popen(
-        [str(halo), "run", str(spec), "--executor", "ray", "--out", str(tmp_path / "out"),
+        [str(halo), "run", str(spec), "--executor", "ray", "--set", "executor.with.workers=1",
+         "--out", str(tmp_path / "out"),
          *[a for path in INPUTS for a in ("--input", str(path))]],
         cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     cluster: list[int] = []

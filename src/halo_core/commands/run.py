@@ -70,7 +70,8 @@ def command(
     from ..runner import run
     from ..spec import load_spec
 
-    sets = [*overrides, *([f"executor={{use: {executor}}}"] if executor else [])]
+    # --executor first, so `--set executor.with.X=...` sets that executor's options.
+    sets = [*([f"executor={{use: {executor}}}"] if executor else []), *overrides]
     loaded = load_spec(spec, overrides=sets, inputs=list(inputs), out=out)
     for handler in logging.getLogger("halo").handlers:
         handler.addFilter(loaded.log_filter())  # secrets never reach the log
