@@ -3,7 +3,7 @@
 Plugins import only from here (`from halo_core import Extractor, hookimpl, ...`).
 """
 
-from .api import OpenRun, open_run, run  # the Python API: docs/python-api.md
+from .api import OpenRun, answer_record, open_run, run  # the Python API: docs/python-api.md
 from .artifacts import (
     REBUILD_INDEX_FIX,
     atomic_write_bytes,
@@ -210,6 +210,7 @@ __all__ = [
     "load_stored_spec",
     "number_words",
     "open_library",
+    "answer_record",
     "open_run",
     "open_video_stream",
     "phrase_label",

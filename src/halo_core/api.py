@@ -89,6 +89,17 @@ def run(
     return run_spec(loaded, force=force, progress=shown)
 
 
+def answer_record(answer: Answer, session: str | None = None,
+                  embedded_texts: int | None = None) -> dict[str, Any]:
+    """The `halo ask --json` object: the answer, its session, and (for a run folder) how many
+    texts were embedded to answer it (0: answered before the embedder was needed)."""
+    data: dict[str, Any] = answer.model_dump(mode="json")
+    data["session"] = session
+    if embedded_texts is not None:
+        data["embedded_texts"] = embedded_texts
+    return data
+
+
 class OpenRun:
     """A finished run, opened for questions. Close it (or use `with`) to release its cache."""
 
@@ -98,6 +109,11 @@ class OpenRun:
     @property
     def data(self) -> RunData:
         return self._qa.run
+
+    @property
+    def embedded_texts(self) -> int:
+        """Texts embedded so far (questions, passages): 0 while only the cache answered."""
+        return self._qa.embedded_texts
 
     def ask(self, question: str, session: str | Session | None = None) -> Answer:
         """The answer, with citations. With a session name, the question continues that

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ..api import answer_record
 from ..errors import HaloError
 from ..library import is_library, open_library
 from ..model import Answer
@@ -79,11 +80,8 @@ def print_answer(
     answer: Answer, as_json: bool, session: str | None = None, embedded_texts: int | None = None
 ) -> None:
     if as_json:
-        data = answer.model_dump(mode="json")
-        data["session"] = session
-        if embedded_texts is not None:  # 0: answered before the embedder was needed
-            data["embedded_texts"] = embedded_texts
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        record = answer_record(answer, session, embedded_texts)
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     click.echo(answer.answer)
     tier = f"cache {answer.cache_tier}" if answer.cache_tier else "no cache hit"

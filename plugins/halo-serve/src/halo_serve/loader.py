@@ -24,7 +24,17 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from halo_core import Answer, Chunk, HaloError, Media, Summaries, Timeline, load_run, open_run
+from halo_core import (
+    Answer,
+    Chunk,
+    HaloError,
+    Media,
+    Summaries,
+    Timeline,
+    answer_record,
+    load_run,
+    open_run,
+)
 
 log = logging.getLogger("halo.serve")
 
@@ -235,9 +245,8 @@ class Asker:
     def ask(self, question: str, session: str | None) -> dict[str, Any]:
         """The `halo ask RUN --json [--session NAME]` object for `question`; HaloError for an
         empty question or a bad session name."""
-        data: dict[str, Any] = self._run.ask(question, session).model_dump(mode="json")
-        data["session"] = session
-        return data
+        answer = self._run.ask(question, session)
+        return answer_record(answer, session, self._run.embedded_texts)
 
     def close(self) -> None:
         self._run.close()
