@@ -147,7 +147,6 @@ class RayExecutor(Executor[RayConfig]):
                 call = calls.pop(ref)
                 pool.release(ref)
                 self._collect(ref, call, queue)
-            batch.show(states)
 
     def _schedule(self, state: _Progress, queue: deque[_Call]) -> None:
         """Reuse what is stored; queue the ready stages that are not."""
@@ -229,6 +228,3 @@ class _Batch:
                               "media hours")
         if self.done == self.total:
             self.progress.finish("batch", reused=False)
-
-    def show(self, states: Sequence[_Progress]) -> None:
-        self.progress.update("batch", self.done_media_s, self.media_s)
