@@ -82,6 +82,7 @@ from .model import (
     Timeline,
     TopicSegment,
     TranscriptSegment,
+    Transition,
     Usage,
     Word,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "RunData",
     "RunResult",
     "Scene",
+    "Transition",
     "Seconds",
     "Signal",
     "SlideLine",

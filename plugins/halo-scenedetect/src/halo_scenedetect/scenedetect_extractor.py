@@ -16,6 +16,7 @@ keeps every frame's change high, that ratio keeps it from cutting on motion desp
 from __future__ import annotations
 
 import collections
+from array import array
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,7 +32,8 @@ from halo_core import (
     scaled_size,
 )
 
-from .options import NEEDED_BY, SceneOptions, build_scenes
+from .footage import FootageSettings, FrameMeter, Measures, fades, hard_cuts, moving_share
+from .options import NEEDED_BY, SceneOptions, build_scenes, enforce_min_scene_len
 from .scenes import Cut, cut_strength
 
 Detector = Literal["adaptive", "content", "threshold"]
@@ -59,6 +61,17 @@ class ChannelWeights(BaseModel):
 
 
 class SceneDetectConfig(SceneOptions):
+    mode: Literal["auto", "slides", "footage"] = Field(
+        default="auto",
+        description="auto: footage settings when the picture moves like camera footage or "
+        "animation, else slides settings; slides: the PySceneDetect `detector` below (tuned for "
+        "slide changes, incl. text-only ones); footage: hard cuts told from fades, dissolves, "
+        "motion and overlays (the `footage` settings)",
+    )
+    footage: FootageSettings = Field(
+        default_factory=FootageSettings,
+        description="footage mode: how footage is recognised and what a hard cut is",
+    )
     detector: Detector = Field(
         default="adaptive",
         description="adaptive: a frame that changes much more than its neighbours (robust to "
@@ -181,6 +194,8 @@ class SceneDetect(Extractor[SceneDetectConfig]):
             maxlen=round(self.config.min_scene_len * fps) + detector.event_buffer_length + 8
         )
         cuts: list[Cut] = []
+        meter = FrameMeter() if self.config.mode != "slides" else None
+        times = array("d")  # processed frames' times, for footage cuts
         last_index, last_time = 0, 0.0
         for frame in iter_frames(
             media,
@@ -198,13 +213,42 @@ class SceneDetect(Extractor[SceneDetectConfig]):
             # on every frame and forbids frame_skip
             recent.append((frame.index, frame.time, getattr(detector, "_frame_score", None) or 0.0))
             cuts.extend(self._cut(tc.frame_num, recent, fps) for tc in found)
+            if meter is not None:
+                meter.add(frame.pixels)
+                times.append(frame.time)
             last_index, last_time = frame.index, frame.time
         cuts.extend(
             self._cut(tc.frame_num, recent, fps)
             for tc in detector.post_process(FrameTimecode(last_index, info.fps))
         )
         end = max(info.duration, last_time + 1.0 / fps)
+        if meter is not None and self._is_footage(meter.measures, ctx):
+            cuts = self._footage_cuts(meter.measures, times)
         return build_scenes(media, cuts, end, fps, self.config, ctx)
+
+    def _is_footage(self, measures: Measures, ctx: RunContext) -> bool:
+        if self.config.mode == "footage":
+            return True
+        settings = self.config.footage
+        share = moving_share(measures, settings.moving_area)
+        footage = share >= settings.moving_share
+        ctx.log.info(
+            "%.0f%% of the frames move over >= %.0f%% of the picture: %s settings",
+            100 * share,
+            100 * settings.moving_area,
+            "footage" if footage else "slides",
+        )
+        return footage
+
+    def _footage_cuts(self, measures: Measures, times: array) -> list[Cut]:
+        """Hard cuts (told from motion, overlays, fades, dissolves) and fades through black."""
+        found = [
+            Cut(times[i], cut_strength(measures.change[i]), "cut")
+            for i in hard_cuts(measures, self.config.footage)
+        ]
+        # a fade's new scene starts in the middle of its black frames; black has no strength
+        found += [Cut(times[(a + b) // 2], 1.0, "fade") for a, b in fades(measures.black)]
+        return enforce_min_scene_len(found, self.config.min_scene_len)
 
     def _cut(
         self, index: int, recent: collections.deque[tuple[int, float, float]], fps: float

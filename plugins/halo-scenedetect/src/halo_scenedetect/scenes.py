@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from halo_core import Media, MediaError, RunContext, Scene, open_video_stream
+from halo_core import Media, MediaError, RunContext, Scene, Transition, open_video_stream
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Cut:
     """seconds: the first frame of the new scene"""
     score: float
     """cut strength in [0, 1]"""
+    transition: Transition | None = None
+    """how the new scene begins, when the detector tells (footage): cut, fade"""
 
 
 def cut_strength(change: float, half: float = 10.0) -> float:
@@ -60,6 +62,7 @@ def scenes_from_cuts(cuts: Sequence[Cut], end: float, fps: float) -> list[Scene]
                 end=stop,
                 score=min(1.0, max(0.0, opening.score)),
                 keyframe=middle_frame(opening.time, stop, fps),
+                transition=opening.transition,
             )
         )
     return scenes
