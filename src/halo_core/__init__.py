@@ -86,7 +86,7 @@ from .model import (
     Usage,
     Word,
 )
-from .models import ModelCache, model_loads
+from .models import ModelCache, ModelRef, ModelUses, model_loads, release_freed_memory
 from .plugins import get_registry
 from .prices import (
     MediaAccounting,
@@ -150,7 +150,10 @@ __all__ = [
     "MediaClip",
     "MediaError",
     "ModelCache",
+    "ModelRef",
+    "ModelUses",
     "model_loads",
+    "release_freed_memory",
     "ModelPrice",
     "OpenRun",
     "PixelFormat",

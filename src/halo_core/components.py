@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .context import RunContext
 from .model import Chunk, JSONValue, LLMRequest, LLMResponse, Media, Timeline
+from .models import ModelRef
 
 if TYPE_CHECKING:
     from .job import Job
@@ -64,6 +65,13 @@ class Component(Generic[C]):
             "version": self.version,
             "config": self.config.model_dump(mode="json"),
         }
+
+    def models(self) -> list[ModelRef[Any, Any]]:
+        """The models this component loads (`ModelRef`: its `ModelCache`, key and loader), named
+        without loading them. A run loads them ahead, while this component's stage still waits
+        for its inputs, and releases an extractor's after the last stage that runs it (over
+        every input of the run). Default: none (models load on first use and stay)."""
+        return []
 
 
 class Extractor(Component[C]):

@@ -25,6 +25,7 @@ from .errors import BudgetExceeded, HaloError, MediaError, StageFailed
 from .gateway import Tally
 from .media import missing_streams
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport, Timeline
+from .models import ModelRef, ModelUses
 from .outputs import RunFolder
 from .outputs.files import OUTPUT_NAMES, Rendering
 from .plugins import PluginSource, get_registry
@@ -72,6 +73,8 @@ class Job:
     path: Path
     progress: Progress
     force: bool = False
+    models: ModelUses = field(default_factory=ModelUses)
+    """the run's model uses, shared by its jobs: a model is released after its last use"""
     cancelled: threading.Event = field(default_factory=threading.Event)
     error: HaloError | None = None
     failed_stage: str | None = None
@@ -93,6 +96,11 @@ class Job:
         self._media: Media | None = None
         self._tracks = tuple(s.name for s in self.graph.stages if s.kind == "extractor")
         self._timeline: Timeline | None = None
+        self._models_left = {s.name: _models(s.uses(self.pipeline)) for s in self.graph.stages}
+        self.models.expect(ref for refs in self._models_left.values() for ref in refs)
+        self._loading: list[threading.Thread] = []
+        self._running: set[str] = set()  # stages computing here
+        self._stage_changed = threading.Condition(self._lock)
 
     @property
     def media(self) -> Media:
@@ -136,6 +144,10 @@ class Job:
         if self.result is not None:
             return self.result
         self.finished = True
+        for loading in self._loading:
+            loading.join()
+        for name in list(self._models_left):  # stages that will not run now
+            self.models.done(self._models_left.pop(name))
         try:
             self.result = self._close(interrupted)
             return self.result
@@ -190,14 +202,18 @@ class Job:
             value = self.reuse(stage)
             reused = value is not None
             if value is None:
+                self._load_ahead(stage)
                 self.progress.start(stage.name, self.media.duration)
                 ctx = self.ctx.for_stage(stage.name, self.store.work_dir(self.key(stage)))
+                self._computing(stage.name, True)
                 try:
                     value = stage.compute(self.pipeline, self.gateway, self.given(stage), ctx)
                 except (BudgetExceeded, KeyboardInterrupt):
                     raise
                 except Exception as exc:
                     raise self.stage_failure(stage, exc) from exc
+                finally:
+                    self._computing(stage.name, False)
                 if self.cancelled.is_set():
                     # A component that saw the run being cancelled may have returned early
                     # with part of its output: never store that as finished.
@@ -236,6 +252,60 @@ class Job:
                 real_time_factor=round(speed, 2) if speed else None,
                 peak_rss_mb=round(peak_rss_mb(), 1))
             self._write_ready_outputs()
+            done = self._models_left.pop(stage.name, [])
+            self._stage_changed.notify_all()
+        self.models.done(done)
+
+    def _computing(self, name: str, running: bool) -> None:
+        with self._stage_changed:
+            (self._running.add if running else self._running.discard)(name)
+            self._stage_changed.notify_all()
+
+    def _load_ahead(self, stage: Stage) -> None:
+        """Load the models of the stages that will run after `stage` (they read what it is
+        about to compute) in the background, so they are ready when their inputs are. Each
+        stage's models load once only stages it reads are still computing: a model loaded
+        ahead does not sit in memory beside the models of stages that run beside it. A load
+        that fails is left to the stage itself to report."""
+        with self._lock:
+            later = [s.name for s in self.graph.after(stage.name) if self._models_left.get(s.name)]
+        if not later:
+            return
+
+        def ready_to_load(name: str) -> bool:
+            """Wait until only stages `name` reads are computing; False when loading ahead
+            for it is pointless now (it started, finished, or the run stopped)."""
+            reads = self.graph.before(name)
+            with self._stage_changed:
+                while True:
+                    if self.cancelled.is_set() or self.error is not None:
+                        return False
+                    if name in self._running or name not in self._models_left:
+                        return False
+                    if self._running <= reads:
+                        return True
+                    self._stage_changed.wait(timeout=1.0)  # also notices cancel and errors
+
+        def load() -> None:
+            for name in later:
+                if not ready_to_load(name):
+                    continue
+                with self._lock:
+                    refs = self._models_left.get(name, [])
+                    # a use of its own while loading: should the stage finish meanwhile, the
+                    # model is released after this load rather than kept for nobody
+                    self.models.expect(refs)
+                for ref in refs:
+                    try:
+                        ref.load()
+                    except Exception:  # noqa: BLE001 - the stage loads it again, says what failed
+                        logging.getLogger("halo").debug("loading ahead failed", exc_info=True)
+                    finally:
+                        self.models.done([ref])
+
+        loading = threading.Thread(target=load, name="halo-load-ahead", daemon=True)
+        self._loading.append(loading)
+        loading.start()
 
     def _answered_key(self, stage: Stage, key: str) -> str:
         """`key`, unless an `llm.fallback` answered this LLM stage (in part: the switch holds
@@ -254,6 +324,7 @@ class Job:
                 return
             self.failed_stage = stage.name
             self.error = exc if isinstance(exc, HaloError) else self.stage_failure(stage, exc)
+            self._stage_changed.notify_all()
 
     def stage_failure(self, stage: Stage, exc: BaseException) -> StageFailed:
         """`exc`, raised computing `stage` (here or in another process), as the StageFailed the
@@ -363,6 +434,10 @@ class Job:
             chunk_count=len(data.chunks),
             naive_input_tokens=naive_each * requests,
         )
+
+
+def _models(components: list[Component[Any]]) -> list[ModelRef[Any, Any]]:
+    return list(dict.fromkeys(ref for component in components for ref in component.models()))
 
 
 def _source(component: Component[Any]) -> PluginSource | None:

@@ -16,8 +16,10 @@ from .artifacts import ArtifactStore
 from .build import build
 from .errors import BudgetExceeded, MediaError, SpecError
 from .job import Job, RunResult
+from .models import ModelUses
 from .outputs.batch import write_batch
 from .progress import Progress
+from .stages import run_wide
 
 if TYPE_CHECKING:
     from .spec import LoadedSpec
@@ -52,8 +54,10 @@ def run(
             progress.message(loaded.redact(notice))
         store = ArtifactStore(Path(loaded.spec.outputs) / ARTIFACTS_DIR, redact=loaded.redact)
         store.sweep_temp_files()
-        jobs = [Job(loaded, pipeline, store, Path(path), progress=progress, force=force)
-                for path in loaded.inputs]
+        models = ModelUses()  # one for all inputs: a model is released after its last input
+        models.keep(ref for component in run_wide(pipeline) for ref in component.models())
+        jobs = [Job(loaded, pipeline, store, Path(path), progress=progress, force=force,
+                    models=models) for path in loaded.inputs]
         try:
             for job in pipeline.executor.run(jobs):
                 results.append(job.finish())

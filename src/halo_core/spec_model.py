@@ -69,5 +69,8 @@ class PipelineSpec(_Strict):
     tasks: Tasks = Field(default_factory=Tasks)
     outputs: str = Field(default="runs", description="folder for run outputs, relative to the cwd")
     max_workers: int = Field(
-        default=2, ge=1, description="independent stages run concurrently up to this"
+        default=4,
+        ge=1,
+        description="independent stages run concurrently up to this (stages mostly wait on "
+        "decoders and inference engines that keep their own thread counts)",
     )

@@ -46,6 +46,12 @@ _segments = TypeAdapter(list[Segment])
 _answers = TypeAdapter(list[Answer])
 
 
+def run_wide(pipeline: Pipeline) -> list[Component[Any]]:
+    """The components every stage after the extractors may call (the gateway embeds for its
+    semantic cache, Q&A for retrieval), and questions after the run too: their models stay."""
+    return [pipeline.chunker, pipeline.embedder, pipeline.index, pipeline.llm]
+
+
 @dataclass(frozen=True)
 class Given:
     """What a stage computes from: the media, its inputs' values (decoded) and keys, the run
@@ -80,6 +86,10 @@ class Stage(Node):
         """The stored artifact as the typed object later stages and outputs read."""
         return value
 
+    def uses(self, pipeline: Pipeline) -> list[Component[Any]]:
+        """The components computing this stage may call: by default the run-wide ones."""
+        return run_wide(pipeline)
+
 
 @dataclass(frozen=True)
 class ExtractStage(Stage):
@@ -101,6 +111,9 @@ class ExtractStage(Stage):
 
     def of(self, pipeline: Pipeline) -> Component[Any]:
         return pipeline.extractors[self.index]
+
+    def uses(self, pipeline: Pipeline) -> list[Component[Any]]:
+        return [self.of(pipeline)]
 
     def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
         return artifact_key(stage="extract", media=media.sha256,
@@ -228,6 +241,25 @@ class StageGraph:
         """Stages not started yet whose inputs are all done."""
         return [s for s in self.stages
                 if s.name not in started and all(i in done for i in s.inputs)]
+
+    def before(self, name: str) -> set[str]:
+        """The names of the stages `name` reads, directly or through others."""
+        by_name = {s.name: s for s in self.stages}
+        found: set[str] = set()
+        todo = list(by_name[name].inputs)
+        while todo:
+            if (read := todo.pop()) not in found:
+                found.add(read)
+                todo += by_name[read].inputs
+        return found
+
+    def after(self, name: str) -> list[Stage]:
+        """The stages that read `name`, directly or through others, in graph order."""
+        later = {name}
+        for stage in self.stages:  # in dependency order: a reader comes after what it reads
+            if later.intersection(stage.inputs):
+                later.add(stage.name)
+        return [s for s in self.stages if s.name in later and s.name != name]
 
 
 def plan(pipeline: Pipeline) -> StageGraph:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from halo_core import ComponentConfig, ComponentUnavailable, Embedder, ModelCache
+from halo_core import ComponentConfig, ComponentUnavailable, Embedder, ModelCache, ModelRef
 
 from . import numpy_bert
 
@@ -80,9 +80,18 @@ _models: ModelCache[tuple[str, str], SentenceTransformer] = ModelCache()
 
 
 def load_model(model: str, device: str, allow_download: bool) -> SentenceTransformer:
+    return model_ref(model, device, allow_download).load()
+
+
+def model_ref(
+    model: str, device: str, allow_download: bool
+) -> ModelRef[tuple[str, str], SentenceTransformer]:
+    """The model for these settings as a `ModelRef` (not loaded yet)."""
     source = str(bundled_model_path()) if model == BUNDLED else str(_expand(model))
-    return _models.get(
-        (source, device), lambda: _load(source, device, local_files_only=not allow_download)
+    return ModelRef(
+        _models,
+        (source, device),
+        lambda: _load(source, device, local_files_only=not allow_download),
     )
 
 
@@ -148,6 +157,10 @@ class SentenceTransformersEmbedder(Embedder[SentenceTransformersConfig]):
             return None
         folder = local_model_folder(self.config.model)
         return folder if folder is not None and numpy_bert.supported(folder) else None
+
+    def models(self) -> list[ModelRef[tuple[str, str], SentenceTransformer]]:
+        cfg = self.config
+        return [model_ref(cfg.model, resolve_device(cfg.device), cfg.allow_download)]
 
     @property
     def dim(self) -> int:

@@ -24,6 +24,7 @@ from halo_core import (
     ComponentConfig,
     Extractor,
     Media,
+    ModelRef,
     RunContext,
     Timeline,
     TopicSegment,
@@ -97,6 +98,9 @@ class Topics(Extractor[TopicsConfig]):
 
     def check(self) -> list[str]:
         return [f"topics: {problem}" for problem in self.embedder.check()]
+
+    def models(self) -> list[ModelRef[Any, Any]]:
+        return list(self.embedder.models())
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         duration = max(media.duration, timeline.duration)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import deque
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -19,6 +20,7 @@ from halo_core import (
     ComponentConfig,
     Extractor,
     Media,
+    ModelRef,
     RunContext,
     SlideLine,
     SlideText,
@@ -28,7 +30,7 @@ from halo_core import (
 )
 
 from .layout import drop_repeated_margin_text, same_reading, slide_lines, slide_text
-from .ocr import INSTALL, read_lines
+from .ocr import INSTALL, engine_ref, read_lines
 from .stretches import THUMB_WIDTH, Stretch, StretchFinder, changed_pixels, moving_regions
 
 NEEDED_BY = "slide text recognition"
@@ -75,6 +77,9 @@ class SlidesExtractor(Extractor[SlidesConfig]):
         if importlib.util.find_spec("rapidocr_onnxruntime") is None:
             return [f"rapidocr-onnxruntime is not installed; install it with `{INSTALL}`"]
         return []
+
+    def models(self) -> list[ModelRef[Any, Any]]:
+        return [engine_ref(self.config.threads)]
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[SlideText]:
         import cv2

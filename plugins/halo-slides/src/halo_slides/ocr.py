@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from halo_core import ComponentUnavailable, ModelCache
+from halo_core import ComponentUnavailable, ModelCache, ModelRef
 
 INSTALL = "pip install 'rapidocr-onnxruntime>=1.4.4,<1.5'"
 DETECT_MAX_SIDE = 1280  # px: larger frames are shrunk for detection (text stays detectable)
@@ -44,6 +44,11 @@ class RawLine:
 
 def engine(threads: int) -> Any:
     """The RapidOCR engine with `threads` ONNX Runtime threads, built once per process."""
+    return engine_ref(threads).load()
+
+
+def engine_ref(threads: int) -> ModelRef[int, Any]:
+    """The RapidOCR engine with `threads` ONNX Runtime threads, as a `ModelRef`."""
 
     def load() -> Any:
         try:
@@ -63,7 +68,7 @@ def engine(threads: int) -> Any:
             inter_op_num_threads=1,
         )
 
-    return _engines.get(threads, load)
+    return ModelRef(_engines, threads, load)
 
 
 def read_lines(image: np.ndarray, threads: int) -> list[RawLine]:

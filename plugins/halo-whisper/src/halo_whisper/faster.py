@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import importlib.util
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +15,12 @@ from halo_core import (
     Extractor,
     Media,
     ModelCache,
+    ModelRef,
     RunContext,
     Timeline,
     TranscriptSegment,
     Word,
+    release_freed_memory,
 )
 
 from .audio import require_audio, stream_windows
@@ -143,6 +142,11 @@ def device_and_compute(device: str, compute_type: str | None) -> tuple[str, str]
 
 def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> Any:
     """The WhisperModel for these settings, built once per process and shared by every stage."""
+    return model_ref(model, device, compute_type, cpu_threads).load()
+
+
+def model_ref(model: str, device: str, compute_type: str, cpu_threads: int) -> ModelRef[Any, Any]:
+    """The WhisperModel for these settings as a `ModelRef` (not loaded yet)."""
     path = resolve_model(model)
 
     def build() -> Any:
@@ -160,7 +164,7 @@ def load_model(model: str, device: str, compute_type: str, cpu_threads: int) -> 
                 "model name with internet access to Hugging Face",
             ) from None
 
-    return MODELS.get((path, device, compute_type, cpu_threads), build)
+    return ModelRef(MODELS, (path, device, compute_type, cpu_threads), build)
 
 
 class FasterWhisper(Extractor[FasterWhisperConfig]):
@@ -190,6 +194,11 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
                     "device `cuda` was asked for but CTranslate2 sees no GPU: use `device: auto`"
                 )
         return problems
+
+    def models(self) -> list[ModelRef[Any, Any]]:
+        config = self.config
+        device, compute_type = device_and_compute(config.device, config.compute_type)
+        return [model_ref(config.model, device, compute_type, config.cpu_threads)]
 
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         require_audio(media, self.name)
@@ -252,24 +261,6 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
                          checkpoint.reused)
         flag_low_confidence(segments, config.model, ctx.log, str(media.path))
         return segments
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def release_freed_memory() -> None:
-    """Hand the heap freed by the last window back to the OS. glibc keeps it otherwise, and the
-    process grew with the input's length (291 -> 466 MB over 45 minutes; flat 230-250 MB with
-    this, measured with tiny.en, beam 1)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def to_segment(piece: Any, offset: float, language: str | None) -> TranscriptSegment:

@@ -28,6 +28,7 @@ from halo_core import (
     Media,
     MediaError,
     ModelCache,
+    ModelRef,
     RunContext,
     SpeakerTurn,
     Timeline,
@@ -45,15 +46,19 @@ _encoders: ModelCache[str, Any] = ModelCache()
 L = TypeVar("L", int, str)
 
 
+def _load_encoder() -> Any:
+    from resemblyzer import VoiceEncoder
+
+    return VoiceEncoder("cpu", verbose=False)
+
+
+ENCODER: ModelRef[str, Any] = ModelRef(_encoders, "cpu", _load_encoder)
+"""Resemblyzer's VoiceEncoder (weights ship in the wheel)."""
+
+
 def voice_encoder() -> Any:
-    """Resemblyzer's VoiceEncoder (weights ship in the wheel), built once per process."""
-
-    def load() -> Any:
-        from resemblyzer import VoiceEncoder
-
-        return VoiceEncoder("cpu", verbose=False)
-
-    return _encoders.get("cpu", load)
+    """Resemblyzer's VoiceEncoder, built once per process."""
+    return ENCODER.load()
 
 
 class VoiceClustersConfig(ComponentConfig):
@@ -134,6 +139,9 @@ class VoiceClusters(Extractor[VoiceClustersConfig]):
         """The enrolment samples count by content, not by path."""
         return {**super().identity(), "enrolment": enrolment_identity(self.config.names)}
 
+    def models(self) -> list[ModelRef[Any, Any]]:
+        return [ENCODER]
+
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[Any]:
         require_audio(media, self.name)
         config = self.config
@@ -175,7 +183,8 @@ def embed_speech(
     )
     regions: list[tuple[float, float]] = []
     windows: list[Window] = []
-    mels: list[np.ndarray] = []
+    embedded: list[np.ndarray] = []
+    mels: list[np.ndarray] = []  # not embedded yet: fewer than one batch
     for chunk in stream_windows(path, 300.0, ctx.log):
         found = [
             (chunk.offset + s["start"] / SAMPLE_RATE, chunk.offset + s["end"] / SAMPLE_RATE)
@@ -185,11 +194,19 @@ def embed_speech(
         for window, mel in window_mels(chunk.samples, chunk.offset, found, config):
             windows.append(window)
             mels.append(mel)
+        # whole batches now, so memory holds one embedding per window rather than its mel (the
+        # batches are those one call over every mel would make: the same embeddings)
+        whole = len(mels) - len(mels) % _BATCH
+        if whole:
+            embedded.append(embed_mels(voice_encoder(), mels[:whole]))
+            del mels[:whole]
         if ctx.cancelled.is_set():
             break
         if duration:
             ctx.progress(min(chunk.end, duration), duration)
-    return regions, windows, embed_mels(voice_encoder(), mels)
+    if mels or not embedded:
+        embedded.append(embed_mels(voice_encoder(), mels))
+    return regions, windows, np.concatenate(embedded)
 
 
 def window_mels(
