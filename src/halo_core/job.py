@@ -25,7 +25,7 @@ from .errors import BudgetExceeded, HaloError, MediaError, StageFailed
 from .gateway import Tally
 from .media import missing_streams
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport, Timeline
-from .models import ModelRef, ModelUses
+from .models import ModelRef, ModelUses, release_freed_memory
 from .outputs import RunFolder
 from .outputs.files import OUTPUT_NAMES, Rendering
 from .plugins import PluginSource, get_registry
@@ -214,6 +214,7 @@ class Job:
                     raise self.stage_failure(stage, exc) from exc
                 finally:
                     self._computing(stage.name, False)
+                    release_freed_memory()  # what the stage freed, back to the OS
                 if self.cancelled.is_set():
                     # A component that saw the run being cancelled may have returned early
                     # with part of its output: never store that as finished.

@@ -32,6 +32,7 @@ from halo_core import (
     RunContext,
     SpeakerTurn,
     Timeline,
+    release_freed_memory,
 )
 
 from .audio import SAMPLE_RATE, require_audio, stream_windows
@@ -200,6 +201,7 @@ def embed_speech(
         if whole:
             embedded.append(embed_mels(voice_encoder(), mels[:whole]))
             del mels[:whole]
+        release_freed_memory()  # the chunk's samples and spectrogram (glibc would keep them)
         if ctx.cancelled.is_set():
             break
         if duration:
