@@ -110,11 +110,22 @@ def video_without_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_video_without_the_audio_an_extractor_needs(halo, toy_spec, video_without_audio):
+def test_video_without_the_audio_a_required_extractor_needs(halo, toy_spec,
+                                                            video_without_audio):
+    spec = toy_spec(replace={"use: toy-topics": "use: toy-audio\n    required: true"})
+    result = halo("validate", str(spec), "--input", str(video_without_audio))
+    assert_clean_failure(result, f"{video_without_audio}: extractor 'toy-audio' is "
+                                 "`required: true`, but the file has no audio stream",
+                         "fix: pass a file that has audio")
+
+
+def test_an_extractor_the_input_cannot_feed_is_a_notice_of_validate(halo, toy_spec,
+                                                                    video_without_audio):
     spec = toy_spec(replace={"use: toy-topics": "use: toy-audio"})
     result = halo("validate", str(spec), "--input", str(video_without_audio))
-    assert_clean_failure(result, f"{video_without_audio}: has no audio stream, but extractor "
-                                 "'toy-audio'", "fix: pass a file with audio")
+    assert result.exit_code == 0, result.output
+    assert ("note: silent.mp4: skipped extractor 'toy-audio' (loudness): the file has no audio "
+            "stream") in result.output
 
 
 def test_every_problem_of_a_bad_run_is_listed_together(halo, toy_spec, tmp_path):

@@ -28,7 +28,7 @@ from halo_core.model import (
 )
 from halo_core.outputs import render_timeline_svg
 from halo_core.runner import RunResult, run
-from halo_core.spec import load_spec
+from halo_core.spec import load_spec, sidecar_questions
 
 __all__ = ["halo_test_plugin", "plugin_dir"]
 
@@ -38,6 +38,7 @@ CONTRACT = (
     "timeline.json",
     "chunks.json",
     "summaries.json",
+    "answers.json",  # the sample's sidecar questions
     "notes.md",
     "report.json",
     "timeline.svg",
@@ -70,7 +71,9 @@ def test_the_run_folder_holds_the_contract_and_every_json_validates(lecture_run:
     assert summaries.sections and summaries.video is not None
     assert report.chunk_count == len(chunks)
     assert report.media.sha256 == lecture_run.report.media.sha256
-    assert [s.stage for s in report.stages] == ["transcript", "chunk", "index", "summarize"]
+    # ask: the sample's own questions (samples/lecture/lecture.questions.yaml)
+    assert [s.stage for s in report.stages] == ["transcript", "chunk", "index", "summarize", "ask"]
+    assert report.skipped == []
     assert all(s.distribution == "halo-core" for s in report.stages)
     assert report.peak_rss_mb > 0 and report.wall_s > 0
     # the stage timeline: each stage inside the run, its span its wall time, after its inputs
@@ -81,7 +84,7 @@ def test_the_run_folder_holds_the_contract_and_every_json_validates(lecture_run:
         assert s.ended_s - s.started_s == pytest.approx(s.wall_s, abs=1e-3)
     assert spans["chunk"][0] >= spans["transcript"][1] - 1e-3
     assert sum(u.requests for u in report.llm.values()) == (
-        len(summaries.chunks) + len(summaries.sections) + 1
+        len(summaries.chunks) + len(summaries.sections) + 1 + len(sidecar_questions(LECTURE))
     )
     assert report.naive_input_tokens > sum(u.usage.input_tokens for u in report.llm.values()) / 2
     assert "l1" in report.cache
@@ -175,7 +178,7 @@ def test_asked_questions_are_answered_into_answers_json_and_notes_and_reused(
 
     assert first.error is None, first.error
     answers = TypeAdapter(list[Answer]).validate_json((first.run_dir / "answers.json").read_text())
-    assert [a.question for a in answers] == [question]
+    assert [a.question for a in answers] == [question, *sidecar_questions(LECTURE)]
     assert "Fundy" in answers[0].answer
     assert answers[0].citations and answers[0].citations[0].start < 50.4
     notes = (first.run_dir / "notes.md").read_text()

@@ -60,8 +60,11 @@ def make_run(
     folder: Path, embedder: str = "hashing", index: str = "numpy", plugins: str = ""
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    # the sample and its subtitles, not its sidecar questions: these tests ask their own
+    for name in ("lecture.mp4", "lecture.srt"):
+        shutil.copy(SAMPLE / name, folder / name)
     (folder / "spec.yaml").write_text(
-        SPEC.format(media=SAMPLE / "lecture.mp4", embedder=embedder, index=index)
+        SPEC.format(media=folder / "lecture.mp4", embedder=embedder, index=index)
     )
     done = halo("-q", "run", "spec.yaml", cwd=folder, plugins=plugins)
     assert done.returncode == 0, done.stderr

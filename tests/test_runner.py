@@ -53,7 +53,8 @@ def test_a_rerun_reuses_every_stage_and_makes_no_llm_request(tmp_path: Path) -> 
 
     second = run(load_spec(spec))[0]
     reuse = stage_reuse(second)
-    assert set(reuse) == {"transcript", "chunk", "index", "summarize"}
+    # ask: the sample's sidecar questions
+    assert set(reuse) == {"transcript", "chunk", "index", "summarize", "ask"}
     assert all(reuse.values()), reuse
     assert sum(u.requests for u in second.report.llm.values()) == 0
     assert second.report.cache["l1"].hits == 0 and second.report.cache["l1"].misses == 0
@@ -122,19 +123,21 @@ def silent_video(folder: Path) -> Path:
     return video
 
 
-def test_an_extractor_needing_audio_on_a_silent_video_is_a_clear_media_error(
+def test_a_required_extractor_needing_audio_on_a_silent_video_is_a_clear_media_error(
     tmp_path: Path, halo_test_plugin: ModuleType
 ) -> None:
     silent = silent_video(tmp_path)
-    spec = write_spec(tmp_path, inputs=[silent], extractors="[{use: needs-audio}]")
+    spec = write_spec(tmp_path, inputs=[silent],
+                      extractors="[{use: needs-audio, required: true}]")
 
     result = run(load_spec(spec))[0]
 
     assert isinstance(result.error, MediaError)
     assert result.error.exit_code == 2
     message = result.error.message
-    assert "'needs-audio'" in message and "audio stream" in message and str(silent) in message
-    assert "fix:" in message
+    assert "'needs-audio' is `required: true`, but the file has no audio stream" in message
+    assert str(silent) in message
+    assert "fix: pass a file that has audio, or drop `required: true`" in message
 
 
 def test_bad_input_found_by_a_component_keeps_exit_code_2_and_names_the_stage(

@@ -35,6 +35,7 @@ def run(
     inputs: Sequence[str | Path] = (),
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    ask: Sequence[str] = (),
     force: bool = False,
     progress: bool = False,
     estimate: Literal[False] = False,
@@ -48,6 +49,7 @@ def run(
     inputs: Sequence[str | Path] = (),
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    ask: Sequence[str] = (),
     force: bool = False,
     progress: bool = False,
     estimate: Literal[True],
@@ -60,6 +62,7 @@ def run(
     inputs: Sequence[str | Path] = (),
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    ask: Sequence[str] = (),
     force: bool = False,
     progress: bool = False,
     estimate: bool = False,
@@ -68,7 +71,9 @@ def run(
     report, and results as objects (`result.data`: timeline, chunks, summaries, answers, notes).
 
     `inputs` replace the spec's; `overrides` are `--set`s, e.g. `{"chunker.with.max_duration":
-    90}`. A spec problem raises `SpecError`; an input that fails has `result.error` set.
+    90}`; `ask` are questions besides the spec's (`halo run --ask`; each input's sidecar
+    `<media stem>.questions.yaml` adds its own). A spec problem raises `SpecError`; an input
+    that fails has `result.error` set.
 
     `estimate=True` runs nothing on the LLM: it prints the cost plan (`halo run --estimate`)
     and returns it (`CostPlan`: per input the planned calls and the naive ones, in total).
@@ -78,7 +83,7 @@ def run(
 
     sets = [f"{path}={yaml.safe_dump(value, default_flow_style=True).strip()}"
             .removesuffix("\n...") for path, value in (overrides or {}).items()]
-    loaded = load_spec(spec, overrides=sets, inputs=[str(p) for p in inputs], out=out)
+    loaded = load_spec(spec, overrides=sets, inputs=[str(p) for p in inputs], out=out, ask=ask)
     shown = Progress() if progress else Progress.silent()
     if estimate:
         from .cost_plan import plan_run

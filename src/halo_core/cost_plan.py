@@ -176,7 +176,8 @@ def _plan(
                 item.calls = estimator.totals.calls[before:]
                 item.naive_input = "video" if naive_reads_video(backend) else "transcript"
                 item.naive = naive_calls(
-                    backend, job.media, transcript, list(tasks.ask), summarize=tasks.summarize
+                    backend, job.media, transcript, list(job.graph.questions),
+                    summarize=tasks.summarize
                 )
             except HaloError as error:
                 item.error = error.message

@@ -1,12 +1,13 @@
 """Dependencies between things that declare what they read, ordered so each comes after its
 inputs. Generic (the stages and the graph itself: `stages.py`): the one place they are checked —
 a stage reading something no stage produces, two stages producing the same thing, a cycle.
-`halo validate` reports these at the spec's lines (`build.py`); `order` raises them.
+`halo validate` reports these at the spec's lines (`build.py`); `order` raises them. `blocked`
+works out which nodes cannot run when some cannot (an input lacking what they need).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -110,3 +111,25 @@ def order(nodes: Iterable[N]) -> list[N]:
         placed |= {n.name for n in ready}
         remaining = [n for n in remaining if n not in ready]
     return ordered
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a node cannot run: its own `unmet` need, or `upstream`, an input that is blocked."""
+
+    node: Node
+    unmet: str | None = None
+    upstream: str | None = None
+
+
+def blocked(ordered: Sequence[N], unmet: Mapping[str, str]) -> dict[str, Blocked]:
+    """By name, every node of `ordered` (as `order` returns them) that cannot run: those named in
+    `unmet` (name -> what they lack), and, transitively, those reading one that cannot; for the
+    latter, the first such input."""
+    found: dict[str, Blocked] = {}
+    for node in ordered:
+        if node.name in unmet:
+            found[node.name] = Blocked(node, unmet=unmet[node.name])
+        elif upstream := next((i for i in node.inputs if i in found), None):
+            found[node.name] = Blocked(node, upstream=upstream)
+    return found

@@ -21,9 +21,8 @@ from .build import Pipeline
 from .calls import StageCall
 from .components import Component
 from .context import RunContext
-from .errors import BudgetExceeded, HaloError, MediaError, StageFailed
+from .errors import BudgetExceeded, HaloError, StageFailed
 from .gateway import Tally
-from .media import missing_streams
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport, Timeline
 from .models import ModelRef, ModelUses, release_freed_memory
 from .outputs import RunFolder
@@ -31,7 +30,7 @@ from .outputs.files import OUTPUT_NAMES, Rendering
 from .plugins import PluginSource, get_registry
 from .progress import Progress
 from .run_data import RunData, with_absolute_cache_path
-from .spec import LoadedSpec
+from .spec import LoadedSpec, sidecar_questions
 from .stages import Given, Stage, StageGraph, plan, timeline_of
 from .summarize import summary_requests
 
@@ -83,7 +82,7 @@ class Job:
         spec = self.loaded.spec
         self.folder = RunFolder(Path(spec.outputs) / spec.name / self.path.stem, self.loaded.redact)
         self.gateway = self.pipeline.gateway()
-        self.graph: StageGraph = plan(self.pipeline)
+        self._graph: StageGraph | None = None
         self.ctx = RunContext(stage="run", log=logging.getLogger("halo"),
                               on_progress=self.progress.update, cancelled=self.cancelled)
         self.values: dict[str, Any] = {}
@@ -94,7 +93,7 @@ class Job:
         self.result: RunResult | None = None
         self._lock = threading.RLock()
         self._media: Media | None = None
-        self._tracks = tuple(s.name for s in self.graph.stages if s.kind == "extractor")
+        self._tracks: tuple[str, ...] = ()
         self._timeline: Timeline | None = None
         self._models_left = {s.name: _models(s.uses(self.pipeline)) for s in self.graph.stages}
         self.models.expect(ref for refs in self._models_left.values() for ref in refs)
@@ -108,6 +107,12 @@ class Job:
         return self._media
 
     @property
+    def graph(self) -> StageGraph:
+        """The stages this input runs: planned for its media by `start()`."""
+        assert self._graph is not None, "Job.start() comes first"
+        return self._graph
+
+    @property
     def probed(self) -> Media | None:
         """The media record once `start()` could read the input, else None."""
         return self._media
@@ -115,23 +120,22 @@ class Job:
     # --- start and finish ---------------------------------------------------------------------
 
     def start(self) -> bool:
-        """Probe the media and mark the folder as a run in progress; False (and `error` set)
-        when the input cannot be run."""
+        """Probe the media, plan its stages (`stages.plan`: what this media can feed, the
+        questions of its sidecar file) and mark the folder as a run in progress; False (and
+        `error` set) when the input cannot be run."""
         self.started = True
         self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._t0 = time.monotonic()
         try:
             self._media = self._probe()
-            for name, need in missing_streams(self._media, self.pipeline.extractors):
-                raise MediaError(
-                    f"extractor {name!r} needs a {need} stream; the file has none",
-                    where=str(self._media.path),
-                    fix=f"pass a file with {need}, or remove `use: {name}` from the spec's "
-                    "extractors")
+            self._graph = plan(self.pipeline, self._media, sidecar_questions(self.path))
         except HaloError as exc:
             self.error = exc
             return False
+        self._tracks = tuple(s.name for s in self.graph.stages if s.kind == "extractor")
         self.progress.message(f"{self.media.path.name}: {self.media.duration:.1f} s")
+        for skipped in self.graph.skipped:
+            self.progress.message(f"{self.media.path.name}: {skipped.notice}")
         self.folder.remove("report.json")  # a folder without report.json is unfinished
         self._write_record(incomplete={"stage": None, "error": "the run is in progress, or "
                                        "was stopped before it could say more"})
@@ -429,6 +433,7 @@ class Job:
             wall_s=round(time.monotonic() - self._t0, 4),
             peak_rss_mb=round(peak_rss_mb(), 1),
             stages=[self.reports[s.name] for s in self.graph.stages],
+            skipped=list(self.graph.skipped),
             llm={m: u.model_copy() for m, u in self.gateway.usage_by_model.items()},
             llm_fallbacks_taken=list(self.gateway.fallbacks_taken),
             cache=self.gateway.tiers,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -119,11 +118,3 @@ def _duration(container: Any) -> float:
     ]
     return max(spans, default=0.0)
 
-
-def missing_streams(media: Media, extractors: Iterable[Any]) -> list[tuple[str, str]]:
-    """(extractor name, "audio"/"video") for each stream an extractor (class or instance) needs
-    that `media` lacks."""
-    present = {"audio"} if media.has_audio else set()
-    present |= {"video"} if media.has_video else set()
-    return [(extractor.name, need) for extractor in extractors
-            for need in sorted(set(getattr(extractor, "media_needs", frozenset())) - present)]

@@ -350,6 +350,22 @@ class StageReport(Model):
     peak_rss_mb: float | None = None
 
 
+class SkippedExtractor(Model):
+    """An extractor a run left out because the input cannot feed it (an audio file has no
+    video for `scenedetect`; `slides` then has no scenes to read)."""
+
+    extractor: str = Field(description="the extractor's name, as the spec's `use:`")
+    track: str = Field(description="the track it would have provided")
+    missing: str = Field(description="what the input lacks: `audio stream`, `video stream`, "
+                                     "or `<name> track` (a track whose extractor was skipped)")
+    reason: str = Field(description="why, in one sentence")
+
+    @property
+    def notice(self) -> str:
+        """The one line a run shows (progress output, notes.md)."""
+        return f"skipped extractor {self.extractor!r} ({self.track}): {self.reason}"
+
+
 class ModelUsage(Model):
     requests: int = 0
     usage: Usage = Usage()
@@ -370,6 +386,8 @@ class RunReport(Model):
     wall_s: float
     peak_rss_mb: float
     stages: list[StageReport] = []
+    skipped: list[SkippedExtractor] = Field(
+        default=[], description="extractors left out because the input cannot feed them")
     llm: dict[str, ModelUsage] = Field(default={}, description="usage and cost by model")
     llm_fallbacks_taken: list[str] = Field(
         default=[], description="switches to an `llm.fallback` backend after run-time failures"

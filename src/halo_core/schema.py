@@ -42,10 +42,11 @@ def pipeline_schema(registry: Registry) -> dict[str, Any]:
     defs: dict[str, Any] = top["$defs"]
     spec = defs.pop("PipelineSpec")
     # The generic references are replaced by one schema per kind, below.
-    model_defs = {name: defs.pop(name) for name in ("ComponentRef", "LLMRef")}
+    model_defs = {name: defs.pop(name) for name in ("ComponentRef", "ExtractorRef", "LLMRef")}
+    ref_models = {"extractor": "ExtractorRef", "llm": "LLMRef"}
 
     for field_name, kind in COMPONENT_FIELDS.items():
-        base = copy.deepcopy(model_defs["LLMRef" if kind == "llm" else "ComponentRef"])
+        base = copy.deepcopy(model_defs[ref_models.get(kind, "ComponentRef")])
         names = sorted(registry.components[kind])
         label = kind.replace("_", " ")
         base["title"] = f"{label} reference"

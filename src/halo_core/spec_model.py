@@ -25,6 +25,18 @@ class ComponentRef(_Strict):
     )
 
 
+class ExtractorRef(ComponentRef):
+    """An extractor: `use:` and `with:` as for any component; `required:` whether an input that
+    cannot feed it fails the run (else it is skipped with a notice)."""
+
+    required: bool = Field(
+        default=False,
+        description="fail on an input lacking what this extractor needs (an audio or video "
+        "stream, or the track of an extractor skipped for that reason) instead of skipping it "
+        "with a notice",
+    )
+
+
 class LLMRef(ComponentRef):
     fallback: list[str | ComponentRef] = Field(
         default_factory=list,
@@ -37,7 +49,11 @@ class LLMRef(ComponentRef):
 class Tasks(_Strict):
     summarize: bool = Field(default=True, description="chunk, section and video summaries")
     notes: bool = Field(default=True, description="write notes.md (needs summarize)")
-    ask: list[str] = Field(default_factory=list, description="questions answered into answers.json")
+    ask: list[str] = Field(
+        default_factory=list,
+        description="questions answered into answers.json for every input; questions for one "
+        "input come from `halo run --ask` or the sidecar `<media stem>.questions.yaml`",
+    )
     export: list[ExportFormat] = Field(
         default_factory=list,
         description="exports written into the run folder: srt, vtt (captions.srt/.vtt), chapters "
@@ -54,7 +70,11 @@ class PipelineSpec(_Strict):
     inputs: list[str] = Field(
         default_factory=list, description="media files or globs, relative to the spec's folder"
     )
-    extractors: list[ComponentRef] = Field(default_factory=list)
+    extractors: list[ExtractorRef] = Field(
+        default_factory=list,
+        description="the tracks to extract; one an input cannot feed is skipped with a notice, "
+        "unless `required: true`",
+    )
     chunker: ComponentRef = Field(default_factory=lambda: ComponentRef(use="rules"))
     embedder: ComponentRef = Field(default_factory=lambda: ComponentRef(use="hashing"))
     index: ComponentRef = Field(default_factory=lambda: ComponentRef(use="numpy"))

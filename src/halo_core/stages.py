@@ -8,8 +8,11 @@ produces (its artifact: JSON, stored content-addressed under its key) and how it
 - `index`: reads `chunk`; key: `index`, the chunk key, embedder and index identities.
 - `summarize` (tasks.summarize): reads every track and `chunk`; key: `summarize`, the chunk key,
   LLM identity, the prompts' hash.
-- `ask` (tasks.ask): reads every track, `chunk`, `index`, `summarize` when on; key: `ask`, the
-  chunk/index/summarize keys, LLM identity, the questions.
+- `ask` (the input's questions: tasks.ask, then its sidecar's): reads every track, `chunk`,
+  `index`, `summarize` when on; key: `ask`, the chunk/index/summarize keys, LLM identity, the
+  questions.
+
+`plan` makes one input's graph: the extractors its media can feed, and what reads them.
 
 Stage objects are frozen dataclasses of names and numbers: picklable. What they compute with —
 the components and the gateway — comes from a `Pipeline` built from the spec where they run.
@@ -29,9 +32,19 @@ from .artifacts import artifact_key
 from .chunking import SPEAKERS, TRANSCRIPT
 from .components import Component, Kind
 from .context import RunContext
+from .errors import MediaError
 from .gateway import LLMGateway, stable_hash
-from .graph import Node, order
-from .model import Answer, ChunkSet, JSONValue, Media, Segment, Summaries, Timeline
+from .graph import Node, blocked, order
+from .model import (
+    Answer,
+    ChunkSet,
+    JSONValue,
+    Media,
+    Segment,
+    SkippedExtractor,
+    Summaries,
+    Timeline,
+)
 from .outputs.files import OutputFile, output_files
 from .speakers import label_transcript
 from .summarize import PROMPTS, summarize
@@ -231,11 +244,13 @@ class AskStage(Stage):
 
 @dataclass(frozen=True)
 class StageGraph:
-    """Stages (computed, stored, scheduled by an executor) in dependency order, and the output
-    files the job writes as soon as the stages they read have finished."""
+    """Stages (computed, stored, scheduled by an executor) in dependency order, the output
+    files the job writes as soon as the stages they read have finished, and the extractors
+    left out because the input cannot feed them."""
 
     stages: tuple[Stage, ...]
     outputs: tuple[OutputFile, ...]
+    skipped: tuple[SkippedExtractor, ...] = ()
 
     def ready(self, done: set[str], started: set[str]) -> list[Stage]:
         """Stages not started yet whose inputs are all done."""
@@ -261,18 +276,66 @@ class StageGraph:
                 later.add(stage.name)
         return [s for s in self.stages if s.name in later and s.name != name]
 
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """What the ask stage answers (none: no ask stage)."""
+        return next((s.questions for s in self.stages if isinstance(s, AskStage)), ())
 
-def plan(pipeline: Pipeline) -> StageGraph:
-    """The spec's stages in dependency order, and the output files they feed."""
+
+def plan(pipeline: Pipeline, media: Media, questions: Sequence[str] = ()) -> StageGraph:
+    """The stages one input runs, in dependency order, and the output files they feed.
+
+    The one place that works out what runs for this media: an extractor needing a stream the
+    file lacks is left out (`skipped`), and so, transitively, is one reading a track left out;
+    the chunk, summarize and ask stages read the tracks that remain. An extractor the spec marks
+    `required: true` is never left out: MediaError (what, where, fix) instead. `questions` are
+    asked besides the spec's `tasks.ask` (repeats once).
+    """
     tasks = pipeline.spec.tasks
     extract = order(ExtractStage.of_class(type(e), n) for n, e in enumerate(pipeline.extractors))
+    skipped = _skipped(pipeline, media, extract)
+    extract = [s for s in extract if s.name not in {k.track for k in skipped}]
     tracks = tuple(s.name for s in extract)
     stages: list[Stage] = [*extract, ChunkStage("chunk", tracks, "chunker", pipeline.chunker.name),
                            IndexStage("index", ("chunk",), "embedder", pipeline.embedder.name)]
     llm = pipeline.llm.name
     if tasks.summarize:
         stages.append(SummarizeStage("summarize", (*tracks, "chunk"), "llm", llm, tracks))
-    if tasks.ask:
+    asked = tuple(dict.fromkeys([*tasks.ask, *questions]))
+    if asked:
         read = ("chunk", "index", *(("summarize",) if tasks.summarize else ()))
-        stages.append(AskStage("ask", (*tracks, *read), "llm", llm, tracks, tuple(tasks.ask)))
-    return StageGraph(tuple(stages), output_files(pipeline.spec, tracks))
+        stages.append(AskStage("ask", (*tracks, *read), "llm", llm, tracks, asked))
+    outputs = output_files(pipeline.spec, tracks, asked=bool(asked),
+                           notices=tuple(k.notice for k in skipped))
+    return StageGraph(tuple(stages), outputs, tuple(skipped))
+
+
+def _skipped(pipeline: Pipeline, media: Media,
+             extract: Sequence[ExtractStage]) -> list[SkippedExtractor]:
+    """The extractors `media` cannot feed, in graph order; MediaError for a required one."""
+    present = {kind for kind, has in (("audio", media.has_audio), ("video", media.has_video))
+               if has}
+    unmet = {s.name: f"{need} stream" for s in extract
+             for need in sorted(set(getattr(s.of(pipeline), "media_needs", ())) - present)[:1]}
+    found: list[SkippedExtractor] = []
+    lacking: dict[str, str] = {}  # track -> the stream whose absence left it out
+    for name, why in blocked(extract, unmet).items():
+        stage = why.node
+        assert isinstance(stage, ExtractStage)
+        if why.unmet is not None:
+            lacking[name] = why.unmet.removesuffix(" stream")
+            missing, reason = why.unmet, f"the file has no {why.unmet}"
+        else:
+            lacking[name] = lacking[str(why.upstream)]
+            cause = next(k for k in found if k.track == why.upstream)
+            missing = f"{why.upstream} track"
+            reason = f"it reads the {why.upstream!r} track, which was skipped ({cause.reason})"
+        if pipeline.spec.extractors[stage.index].required:
+            raise MediaError(
+                f"extractor {stage.component!r} is `required: true`, but {reason}",
+                where=str(media.path),
+                fix=f"pass a file that has {lacking[name]}, or drop `required: true` to skip "
+                "that extractor on such files")
+        found.append(SkippedExtractor(extractor=stage.component, track=name, missing=missing,
+                                      reason=reason))
+    return found

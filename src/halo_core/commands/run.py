@@ -35,6 +35,14 @@ from . import global_options
     help="Override a spec value, e.g. --set chunker.with.max_duration=90 (repeatable).",
 )
 @click.option(
+    "--ask",
+    "questions",
+    multiple=True,
+    metavar="QUESTION",
+    help="A question to answer into answers.json and notes.md, besides the spec's `tasks.ask` "
+    "and each input's sidecar <media stem>.questions.yaml (repeatable).",
+)
+@click.option(
     "--executor",
     default=None,
     metavar="NAME",
@@ -55,6 +63,7 @@ def command(
     inputs: tuple[str, ...],
     out: str | None,
     overrides: tuple[str, ...],
+    questions: tuple[str, ...],
     executor: str | None,
     force: bool,
     estimate: bool,
@@ -62,9 +71,12 @@ def command(
 ) -> int:
     """Run the pipeline SPEC: extract, chunk, index, summarize, answer, write the outputs.
 
-    Outputs go to <outputs>/<spec name>/<media stem>/. A re-run reuses every finished stage; a run
-    that was interrupted resumes where it stopped. Exit codes: 0 ok, 1 a stage failed, 2 bad input,
-    3 the LLM budget was reached (finished work is kept).
+    Outputs go to <outputs>/<spec name>/<media stem>/. An extractor an input cannot feed (no
+    audio for speech, no video for scenes and slides) is skipped with a notice, unless the spec
+    marks it `required: true`. Questions: the spec's, --ask's, and those of a sidecar
+    <media stem>.questions.yaml beside each input (a YAML list of strings). A re-run reuses
+    every finished stage; a run that was interrupted resumes where it stopped. Exit codes: 0 ok,
+    1 a stage failed, 2 bad input, 3 the LLM budget was reached (finished work is kept).
     """
     from ..progress import Progress
     from ..runner import run
@@ -72,7 +84,7 @@ def command(
 
     # --executor first, so `--set executor.with.X=...` sets that executor's options.
     sets = [*([f"executor={{use: {executor}}}"] if executor else []), *overrides]
-    loaded = load_spec(spec, overrides=sets, inputs=list(inputs), out=out)
+    loaded = load_spec(spec, overrides=sets, inputs=list(inputs), out=out, ask=questions)
     for handler in logging.getLogger("halo").handlers:
         handler.addFilter(loaded.log_filter())  # secrets never reach the log
     progress = Progress(quiet=quiet or global_options().quiet)

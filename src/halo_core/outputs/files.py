@@ -79,6 +79,9 @@ class AnswersJson(OutputFile):
 
 @dataclass(frozen=True)
 class NotesMd(OutputFile):
+    notices: tuple[str, ...] = ()
+    """what the run left out (`SkippedExtractor.notice`): one line under the title"""
+
     def write(self, run: Rendering) -> None:
         # titled from the video (title card, title tag, file name), not the spec
         shown = Timeline(duration=run.media.duration)
@@ -86,7 +89,7 @@ class NotesMd(OutputFile):
             shown = shown.with_track(SLIDES, run.values[SLIDES])
         notes = render_notes(video_title(run.media, shown), run.media,
                              run.values["summarize"], run.values["chunk"].chunks,
-                             run.values.get("ask", []))
+                             run.values.get("ask", []), self.notices)
         run.folder.write_text(self.name, notes)
 
 
@@ -139,8 +142,11 @@ def _json_key(path: Path) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def output_files(spec: PipelineSpec, tracks: tuple[str, ...]) -> tuple[OutputFile, ...]:
-    """The files a run of `spec` writes (run.json and report.json are the runner's records)."""
+def output_files(spec: PipelineSpec, tracks: tuple[str, ...], *, asked: bool,
+                 notices: tuple[str, ...] = ()) -> tuple[OutputFile, ...]:
+    """The files a run of `spec` writes (run.json and report.json are the runner's records):
+    `tracks` are the ones it extracts, `asked` whether it answers questions, `notices` what it
+    left out."""
     title = f"{spec.name}: "
     files: list[OutputFile] = [TimelineJson("timeline.json", tracks, title),
                                ModelJson("chunks.json", ("chunk",), title),
@@ -148,13 +154,13 @@ def output_files(spec: PipelineSpec, tracks: tuple[str, ...]) -> tuple[OutputFil
                                TimelineSvg("timeline.svg", (*tracks, "chunk"), title)]
     if spec.tasks.summarize:
         files.append(ModelJson("summaries.json", ("summarize",), title))
-    if spec.tasks.ask:
-        files.append(AnswersJson("answers.json", ("ask",), title))
+    answers = ("ask",) if asked else ()
+    if asked:
+        files.append(AnswersJson("answers.json", answers, title))
     if spec.tasks.summarize and spec.tasks.notes:
-        asked = ("ask",) if spec.tasks.ask else ()
         slides = (SLIDES,) if SLIDES in tracks else ()
-        files.append(NotesMd("notes.md", ("summarize", "chunk", *asked, *slides), title))
-    everything = (*tracks, "chunk", *(("summarize",) if spec.tasks.summarize else ()),
-                  *(("ask",) if spec.tasks.ask else ()))
+        files.append(NotesMd("notes.md", ("summarize", "chunk", *answers, *slides), title,
+                             notices))
+    everything = (*tracks, "chunk", *(("summarize",) if spec.tasks.summarize else ()), *answers)
     files += [ExportFile(f"export:{fmt}", everything, title) for fmt in spec.tasks.export]
     return tuple(files)

@@ -27,7 +27,10 @@ def render_notes(
     summaries: Summaries,
     chunks: Sequence[Chunk],
     answers: Sequence[Answer] = (),
+    notices: Sequence[str] = (),
 ) -> str:
+    """The document; `notices` (what the run left out, e.g. a skipped extractor) make one line
+    under the title."""
     lines = [
         f"# {title}",
         "",
@@ -35,6 +38,8 @@ def render_notes(
         f"{_count(len(chunks), 'chunk')} in {_count(len(summaries.sections), 'section')}*",
         "",
     ]
+    if notices:
+        lines += [f"> Note: {'; '.join(notices)}.", ""]
     # The parts a reader follows: the sections, or the chunks when one section holds them all
     # (the parts the video summary read).
     parts = summaries.sections if len(summaries.sections) > 1 else summaries.chunks

@@ -17,11 +17,13 @@ value back as its `${VAR}` text, so a stored spec never holds them.
 Modules: `loading` (the public load functions), `yaml_source` (reading, parsing, node marks),
 `overrides` (`--set`), `interpolation` (`${VAR}`, secrets, redaction), `inputs`, `shape` (the
 models' fields, pydantic errors as problems), `validation` (a dry build), `loaded` (`LoadedSpec`),
-`problems` (how a problem is written and where it points).
+`problems` (how a problem is written and where it points), `questions` (an input's sidecar
+`<media stem>.questions.yaml`).
 """
 
 from .loaded import LoadedSpec
 from .loading import load_and_validate, load_spec, load_stored_spec
+from .questions import sidecar_questions
 from .shape import COMPONENT_FIELDS
 from .validation import Report, inspect_spec, validate
 
@@ -33,5 +35,6 @@ __all__ = [
     "load_and_validate",
     "load_spec",
     "load_stored_spec",
+    "sidecar_questions",
     "validate",
 ]

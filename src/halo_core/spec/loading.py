@@ -28,8 +28,10 @@ def load_spec(
     overrides: Sequence[str] = (),
     inputs: Sequence[str] = (),
     out: str | Path | None = None,
+    ask: Sequence[str] = (),
 ) -> LoadedSpec:
-    """Read, override, interpolate and shape-check a spec; raise SpecError with every problem."""
+    """Read, override, interpolate and shape-check a spec; raise SpecError with every problem.
+    `ask`: questions (`halo run --ask`) added to the spec's `tasks.ask` for this run."""
     spec_path = Path(path)
     file = str(spec_path)
     data, locations = parse(read_spec_file(spec_path), file)
@@ -52,6 +54,7 @@ def load_spec(
     secrets: set[str] = set()
     raw: dict[NodePath, str] = {}
     data = interpolate(data, (), locations, secrets, raw, problems)
+    _add_questions(data, ask, locations)
 
     origins = resolve_inputs(inputs, data, locations, spec_path.parent, problems)
 
@@ -71,6 +74,19 @@ def load_spec(
         problems.extend(inspect_spec(loaded).problems)
         raise SpecError([loaded.redact(p) for p in problems], path=file)
     return loaded
+
+
+def _add_questions(data: dict[str, Any], ask: Sequence[str], locations: Locations) -> None:
+    """`ask` after the spec's `tasks.ask` (literal text: never interpolated)."""
+    if not ask:
+        return
+    tasks = data.setdefault("tasks", {})
+    listed = tasks.get("ask", []) if isinstance(tasks, dict) else None
+    if not isinstance(listed, list):
+        return  # a shape the model check reports
+    tasks["ask"] = [*listed, *ask]
+    for index, question in enumerate(ask, start=len(listed)):
+        locations.replace(("tasks", "ask", index), f"--ask {question!r}")
 
 
 def load_stored_spec(data: dict[str, Any], base_dir: Path) -> LoadedSpec:
