@@ -18,7 +18,15 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from halo_core import ComponentConfig, Extractor, MediaError, Signal, hookimpl
+from halo_core import (
+    ComponentConfig,
+    Extractor,
+    MediaError,
+    ModelCache,
+    ModelRef,
+    Signal,
+    hookimpl,
+)
 from halo_core.build import Pipeline
 from halo_core.cli import main
 from halo_core.model import Media, Stream
@@ -188,6 +196,41 @@ def test_validate_reports_skips_as_notices_and_a_required_one_as_a_problem(
     assert failed.exit_code == 2
     where = f"{spec}:3:10: {media['audio']}"  # the input's line in the spec, then the file
     assert f"{where}: extractor 'sees' is `required: true`" in failed.stderr, failed.stderr
+
+
+def test_a_model_of_an_extractor_some_inputs_cannot_feed_loads_once_and_is_released(
+    media: dict[str, Path], register_plugin: Callable[..., str], tmp_path: Path
+) -> None:
+    cache: ModelCache[str, str] = ModelCache()
+    vision = ModelRef(cache, "vision", lambda: "a vision model")
+
+    class Looks(_Marks):
+        name = "looks"
+        provides = "looked"
+        media_needs = frozenset({"video"})
+
+        def models(self) -> list[ModelRef[Any, Any]]:
+            return [vision]
+
+        def extract(self, media: Media, timeline: Any, ctx: Any) -> list[Signal]:
+            vision.load()
+            return super().extract(media, timeline, ctx)
+
+    class Plugin:
+        @hookimpl
+        def register_extractors(self, register: Callable[[type], None]) -> None:
+            register(Looks)
+
+    register_plugin(Plugin())
+    second = shutil.copy(media["audio"], tmp_path / "tone-again.wav")
+    inputs = [media["audio"], media["both"], Path(second)]  # only the middle one has video
+
+    results = run(load_spec(_spec(tmp_path, inputs, "[{use: looks}]")))
+
+    assert [r.error for r in results] == [None, None, None]
+    assert [[k.extractor for k in r.report.skipped] for r in results] == [["looks"], [],
+                                                                           ["looks"]]
+    assert (cache.loads, cache.releases) == (1, 1)  # kept for the video, then let go
 
 
 # --- the property: what runs is what the input can feed, transitively -------------------------

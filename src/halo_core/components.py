@@ -212,11 +212,11 @@ class Executor(Component[C]):
     `run(jobs)` gets one `Job` per input of the run (`halo_core.Job`: the input, and once
     started its media and its stage graph `job.graph`). For each job it calls `job.start()`
     (probes the media, plans the stages this media can feed, marks the run folder in progress;
-    False when the input cannot run: skip its stages), runs every stage of `job.graph.stages` after the stages it reads (`stage.inputs`;
-    the tuple is already in a valid order), then yields the job — once, when it finished or
-    failed; the runner then writes its report. The runner stops iterating after an LLM budget
-    stop: an executor starts no further job then. `job.pipeline.spec.max_workers` is the
-    spec's bound on concurrent stages.
+    False when the input cannot run: skip its stages), runs every stage of `job.graph.stages`
+    after the stages it reads (`stage.inputs`; the tuple is already in a valid order), then
+    yields the job — once, when it finished or failed; the runner then writes its report. The
+    runner stops iterating after an LLM budget stop: an executor starts no further job then.
+    `job.pipeline.spec.max_workers` is the spec's bound on concurrent stages.
 
     Running one stage, two ways:
     - in this process: `job.run_stage(stage)` reuses the stored artifact or computes it, stores

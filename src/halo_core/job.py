@@ -95,8 +95,8 @@ class Job:
         self._media: Media | None = None
         self._tracks: tuple[str, ...] = ()
         self._timeline: Timeline | None = None
-        self._models_left = {s.name: _models(s.uses(self.pipeline)) for s in self.graph.stages}
-        self.models.expect(ref for refs in self._models_left.values() for ref in refs)
+        self._models_left: dict[str, list[ModelRef[Any, Any]]] = {}
+        self._expect_models(plan(self.pipeline).stages)  # before the media is known: all stages
         self._loading: list[threading.Thread] = []
         self._running: set[str] = set()  # stages computing here
         self._stage_changed = threading.Condition(self._lock)
@@ -132,6 +132,7 @@ class Job:
         except HaloError as exc:
             self.error = exc
             return False
+        self._expect_models(self.graph.stages)
         self._tracks = tuple(s.name for s in self.graph.stages if s.kind == "extractor")
         self.progress.message(f"{self.media.path.name}: {self.media.duration:.1f} s")
         for skipped in self.graph.skipped:
@@ -260,6 +261,18 @@ class Job:
             done = self._models_left.pop(stage.name, [])
             self._stage_changed.notify_all()
         self.models.done(done)
+
+    def _expect_models(self, stages: tuple[Stage, ...]) -> None:
+        """The run's model uses expect those of `stages` (the ones this job runs), and no
+        longer those of stages it planned before and will not run (the media cannot feed
+        them)."""
+        names = {stage.name for stage in stages}
+        for name in [n for n in self._models_left if n not in names]:
+            self.models.done(self._models_left.pop(name))
+        for stage in stages:
+            if stage.name not in self._models_left:
+                self._models_left[stage.name] = refs = _models(stage.uses(self.pipeline))
+                self.models.expect(refs)
 
     def _computing(self, name: str, running: bool) -> None:
         with self._stage_changed:

@@ -282,18 +282,20 @@ class StageGraph:
         return next((s.questions for s in self.stages if isinstance(s, AskStage)), ())
 
 
-def plan(pipeline: Pipeline, media: Media, questions: Sequence[str] = ()) -> StageGraph:
+def plan(pipeline: Pipeline, media: Media | None = None,
+         questions: Sequence[str] = ()) -> StageGraph:
     """The stages one input runs, in dependency order, and the output files they feed.
 
     The one place that works out what runs for this media: an extractor needing a stream the
     file lacks is left out (`skipped`), and so, transitively, is one reading a track left out;
     the chunk, summarize and ask stages read the tracks that remain. An extractor the spec marks
     `required: true` is never left out: MediaError (what, where, fix) instead. `questions` are
-    asked besides the spec's `tasks.ask` (repeats once).
+    asked besides the spec's `tasks.ask` (repeats once). Without `media` (not probed yet):
+    every extractor, what a run of the spec may use.
     """
     tasks = pipeline.spec.tasks
     extract = order(ExtractStage.of_class(type(e), n) for n, e in enumerate(pipeline.extractors))
-    skipped = _skipped(pipeline, media, extract)
+    skipped = _skipped(pipeline, media, extract) if media is not None else []
     extract = [s for s in extract if s.name not in {k.track for k in skipped}]
     tracks = tuple(s.name for s in extract)
     stages: list[Stage] = [*extract, ChunkStage("chunk", tracks, "chunker", pipeline.chunker.name),
