@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .context import RunContext
-from .model import Chunk, JSONValue, LLMRequest, LLMResponse, Media, Timeline
+from .model import Chunk, CostLadder, JSONValue, LLMRequest, LLMResponse, Media, Timeline
 from .models import ModelRef
 
 if TYPE_CHECKING:
@@ -177,6 +177,10 @@ class LLMBackend(Component[C]):
       map phase to `generate_many` in one call instead of calling `generate` per request.
     - raising `TransientLLMError` once its own retries are spent lets the gateway switch to the
       spec's `llm.fallback` backends for the rest of the run.
+    - `cost_ladder`: with a budget, the per-chunk settings (`ChunkSetting`: transcript or video
+      clip, fps, media resolution, model) a cost planner may choose from; the backend then
+      honours `LLMRequest.setting` over its own configuration (and keeps it in its count and
+      its estimate). None (the default): no per-chunk planning.
     """
 
     kind: ClassVar[Kind] = "llm"
@@ -204,6 +208,10 @@ class LLMBackend(Component[C]):
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         """Answers for many independent requests, in order (default: `generate` one by one)."""
         return [self.generate(request) for request in requests]
+
+    def cost_ladder(self) -> CostLadder | None:
+        """The settings a per-chunk cost planner may choose from, with the run's budget."""
+        return None
 
 
 class Executor(Component[C]):

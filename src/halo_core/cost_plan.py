@@ -7,10 +7,10 @@ while the summary and Q&A stages send every request they would send to the estim
 plans it on the real backend (counted prompt, expected reply, today's price). Their placeholder
 results are never stored, and outputs go to a temporary folder, never the run's.
 
-With `llm.with.max_cost_usd`, when HALO's plan does not fit, the backend's cheaper settings
-(`cheaper_options()`: for Gemini low media resolution, fewer frames, transcript mode, the light
-model for every level) are tried in turn, cumulatively, and the first that fits is chosen and
-said — for the whole run (choosing per chunk is not done).
+With `llm.with.max_cost_usd` and a backend that offers per-chunk settings (`cost_ladder`), the
+run's `plan` stage (`chunk_plan.py`) chooses each chunk's setting, and the estimate prints that
+plan's table and prices the run as planned; when even the cheapest plan does not fit, it says
+so (exit 3, as the budget stop).
 """
 
 from __future__ import annotations
@@ -27,10 +27,18 @@ from .builtins.caches import MemoryCache
 from .builtins.local_executor import run_stages
 from .components import LLMBackend
 from .errors import HaloError, SpecError
-from .estimate import CallEstimate, Estimator, describe, naive_calls, naive_reads_video
+from .chunk_plan import render as render_chunk_plan
+from .estimate import (
+    CallEstimate,
+    Estimator,
+    describe,
+    naive_calls,
+    naive_reads_video,
+    whole_transcript,
+)
 from .gateway import Tally
 from .job import Job
-from .model import JSONValue
+from .model import ChunkPlan, JSONValue
 from .outputs import RunFolder
 from .progress import Progress
 from .runner import ARTIFACTS_DIR
@@ -45,7 +53,9 @@ class InputPlan:
     naive: list[CallEstimate] = field(default_factory=list)
     naive_input: str = "video"
     """What the naive approach sends each time: the whole `video` or `transcript`."""
-    error: str | None = None
+    chunk_plan: ChunkPlan | None = None
+    """The per-chunk cost plan, when the run makes one."""
+    error: HaloError | None = None
 
     @property
     def cost_usd(self) -> float:
@@ -59,8 +69,11 @@ class CostPlan:
     inputs: list[InputPlan]
     backend: str
     budget_usd: float | None = None
-    choice: str | None = None
-    """The planner's choice when HALO's plan did not fit the budget."""
+
+    @property
+    def exit_code(self) -> int:
+        """What `halo run --estimate` exits with: 3 when a plan does not fit the budget."""
+        return max((i.error.exit_code for i in self.inputs if i.error), default=0)
 
     @property
     def cost_usd(self) -> float:
@@ -74,11 +87,14 @@ class CostPlan:
         lines = [f"cost plan for llm {self.backend} (no generation call made):"]
         for item in self.inputs:
             if item.error:
-                lines.append(f"  {item.input}: cannot be estimated: {item.error}")
+                lines.append(f"  {item.input}: cannot be estimated: {item.error.message}")
                 continue
             summary = [c for c in item.calls if c.task == "summarize"]
             answers = [c for c in item.calls if c.task != "summarize"]
             lines.append(f"  {item.input.name}:")
+            if item.chunk_plan is not None:
+                table = render_chunk_plan(item.chunk_plan).splitlines()
+                lines.extend(f"    {line}" for line in table)
             lines.append(f"    summary   {describe(summary)}")
             lines.append(f"    questions {describe(answers)}")
             lines.append(
@@ -87,11 +103,9 @@ class CostPlan:
         all_calls = [c for i in self.inputs for c in i.calls]
         naive = [c for i in self.inputs for c in i.naive]
         lines.append(f"  total: {describe(all_calls)}; naive {describe(naive)}")
-        if self.budget_usd is not None:
+        if self.budget_usd is not None and not any(i.error for i in self.inputs):
             fits = "fits" if self.cost_usd <= self.budget_usd else "does NOT fit"
             lines.append(f"  budget ${self.budget_usd:.4f} (llm.with.max_cost_usd): {fits}")
-        if self.choice:
-            lines.append(f"  planner: {self.choice}")
         lines.append("  (prompts counted by the backend; replies assumed at the expected length)")
         return "\n".join(lines)
 
@@ -113,34 +127,9 @@ def plan_run(loaded: LoadedSpec, progress: Progress | None = None) -> CostPlan:
     pipeline = build(loaded)
     if isinstance(pipeline, list):
         raise SpecError([loaded.redact(p) for p in pipeline], path=str(loaded.path))
-    real = pipeline.llm
-    budget = getattr(real.config, "max_cost_usd", None)
     try:
-        plan = _plan(loaded, pipeline, real, progress)
-        plan.budget_usd = budget
-        if budget is None or plan.cost_usd <= budget:
-            return plan
-        chosen: dict[str, Any] = {}
-        cheaper = getattr(real, "cheaper_options", None)
-        for label, options in cheaper() if callable(cheaper) else []:
-            chosen.update(options)
-            candidate: LLMBackend[Any] = type(real)(
-                real.Config.model_validate(
-                    {**real.config.model_dump(mode="python", by_alias=True), **chosen}
-                )
-            )
-            if hasattr(real, "today"):
-                candidate.today = real.today  # type: ignore[attr-defined]  # the same day
-            tried = _plan(loaded, pipeline, candidate, progress)
-            if tried.cost_usd <= budget:
-                tried.budget_usd = budget
-                tried.choice = (
-                    f"HALO's plan (${plan.cost_usd:.4f}) does not fit; with "
-                    f"{', '.join(f'{k}: {v}' for k, v in chosen.items())} it costs "
-                    f"${tried.cost_usd:.4f} (last step: {label})"
-                )
-                return tried
-        plan.choice = "no cheaper setting of this backend fits: raise the budget"
+        plan = _plan(loaded, pipeline, pipeline.llm, progress)
+        plan.budget_usd = getattr(pipeline.llm.config, "max_cost_usd", None)
         return plan
     finally:
         pipeline.close()
@@ -170,9 +159,8 @@ def _plan(
                     raise job.error
                 data = job._data(None)
                 assert data is not None and data.timeline is not None
-                transcript = " ".join(s.text for s in data.timeline.track("transcript")) or (
-                    " ".join(c.text for c in data.chunks)
-                )
+                transcript = whole_transcript(data.timeline, data.chunks)
+                item.chunk_plan = job.values.get("plan")
                 item.calls = estimator.totals.calls[before:]
                 item.naive_input = "video" if naive_reads_video(backend) else "transcript"
                 item.naive = naive_calls(
@@ -180,6 +168,6 @@ def _plan(
                     summarize=tasks.summarize
                 )
             except HaloError as error:
-                item.error = error.message
+                item.error = error
             inputs.append(item)
     return CostPlan(inputs, backend=f"{backend.name} ({backend.model})")

@@ -12,13 +12,14 @@ backend expects to spend thinking (`expected_thinking_tokens`).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .components import ComponentConfig, LLMBackend
-from .model import LLMRequest, LLMResponse, Media, MediaClip, Usage
+from .model import Chunk, CostLadder, LLMRequest, LLMResponse, Media, MediaClip, Timeline, Usage
 
 EXPECTED_REPLY_TOKENS = 160
 """Visible tokens of a reply in HALO's format (title, short paragraph, key points)."""
@@ -31,6 +32,15 @@ class CallEstimate:
     prompt_tokens: int
     output_tokens: int
     cost_usd: float
+    level: str = ""
+    """A summary request's `options.level` (chunk, section, video), as the Estimator saw it."""
+    worst_usd: float | None = None
+    """The most the call can cost (what the budget stop holds while it runs); None: `cost_usd`."""
+
+    @property
+    def slack_usd(self) -> float:
+        """What the budget stop holds for this call beyond its planned cost."""
+        return max(0.0, (self.worst_usd or self.cost_usd) - self.cost_usd)
 
 
 def expected_output_tokens(request: LLMRequest, limit: int, thinking: int = 0) -> int:
@@ -96,8 +106,20 @@ class Estimator(LLMBackend[ComponentConfig]):
     def count_tokens(self, request: LLMRequest) -> int:
         return self.backend.count_tokens(request)
 
+    def cost_ladder(self) -> CostLadder | None:
+        return self.backend.cost_ladder()
+
+    def estimate_call(self, request: LLMRequest) -> CallEstimate:
+        return estimate_call(self.backend, request)
+
+    def video_twin(self) -> LLMBackend[Any]:
+        twin = getattr(self.backend, "video_twin", None)
+        found: LLMBackend[Any] = twin() if callable(twin) else self.backend
+        return found
+
     def generate(self, request: LLMRequest) -> LLMResponse:
         plan = estimate_call(self.backend, request)
+        plan = dataclasses.replace(plan, level=str(request.options.get("level", "")))
         with self._lock:
             self.totals.calls.append(plan)
         return LLMResponse(
@@ -109,6 +131,14 @@ class Estimator(LLMBackend[ComponentConfig]):
 
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         return [self.generate(r) for r in requests]
+
+
+def whole_transcript(timeline: Timeline, chunks: Sequence[Chunk]) -> str:
+    """The media's whole transcript (the chunks' text when the run has no transcript track):
+    what the naive approach sends when it reads no video."""
+    return " ".join(s.text for s in timeline.track("transcript")) or " ".join(
+        c.text for c in chunks
+    )
 
 
 def naive_reads_video(backend: LLMBackend[Any]) -> bool:

@@ -55,6 +55,12 @@ class Tally:
     """how far along the fallback chain the gateway ended (`LLMGateway.switched`)"""
 
 
+def _setting_of(request: LLMRequest) -> dict[str, Any]:
+    """The request's `setting` for a cache key; nothing without one, so that the keys of
+    requests without a setting are those they had before settings existed."""
+    return {"setting": request.setting.model_dump(mode="json")} if request.setting else {}
+
+
 class LLMGateway:
     """Wraps one backend and one cache; thread-safe, so map phases may call it concurrently.
 
@@ -127,6 +133,8 @@ class LLMGateway:
                 "system": request.system,
                 "context": hashlib.sha256(request.context.encode()).hexdigest(),
                 "clips": [c.model_dump(mode="json", exclude={"path"}) for c in request.clips],
+                # a planner's per-chunk setting: a reply made with other settings never serves
+                **_setting_of(request),
                 "params": [
                     request.task,
                     request.max_output_tokens,
@@ -148,6 +156,7 @@ class LLMGateway:
                 "backend": backend.identity(),
                 "model": request.model or backend.model,
                 "system": request.system,
+                **_setting_of(request),
                 "params": [
                     request.task,
                     request.max_output_tokens,

@@ -19,9 +19,11 @@ from . import media as media_probe
 from .artifacts import ArtifactStore, artifact_key
 from .build import Pipeline
 from .calls import StageCall
+from .chunk_plan import with_actuals
 from .components import Component
 from .context import RunContext
 from .errors import BudgetExceeded, HaloError, StageFailed
+from .estimate import whole_transcript
 from .gateway import Tally
 from .model import JSONValue, LLMRequest, Media, RunReport, StageReport, Timeline
 from .models import ModelRef, ModelUses, release_freed_memory
@@ -435,8 +437,7 @@ class Job:
         requests = len(answers)
         if summaries is not None:
             requests += summary_requests(len(summaries.chunks), len(summaries.sections))
-        transcript = (" ".join(s.text for s in data.timeline.track("transcript"))
-                      or " ".join(c.text for c in data.chunks))
+        transcript = whole_transcript(data.timeline, data.chunks)
         naive_each = self.pipeline.llm.count_tokens(
             LLMRequest(task="summarize", prompt="", context=transcript)) if requests else 0
         return RunReport(
@@ -452,6 +453,7 @@ class Job:
             cache=self.gateway.tiers,
             chunk_count=len(data.chunks),
             naive_input_tokens=naive_each * requests,
+            plan=with_actuals(self.values["plan"], summaries) if "plan" in self.values else None,
         )
 
 

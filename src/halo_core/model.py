@@ -239,6 +239,37 @@ class MediaClip(Model):
     end: Seconds = Field(ge=0)
 
 
+class ChunkSetting(Model):
+    """How one chunk's summary request reads the chunk: the transcript, or the video clip at a
+    frame rate and media resolution; on which model. A cost planner (`chunk_plan.py`) chooses
+    one per chunk; a backend honours it over its own configuration (`LLMRequest.setting`)."""
+
+    mode: Literal["transcript", "video"]
+    model: str
+    fps: float | None = Field(default=None, gt=0, description="frames per second (video only)")
+    media_resolution: Literal["low", "medium", "default"] | None = Field(
+        default=None, description="video only"
+    )
+
+    def label(self) -> str:
+        """`video default 1 fps` / `transcript` (the model is shown apart)."""
+        if self.mode == "transcript":
+            return "transcript"
+        return f"video {self.media_resolution or 'default'} {self.fps or 1:g} fps"
+
+
+class CostLadder(Model):
+    """What a backend lets a cost planner choose per chunk (`LLMBackend.cost_ladder`)."""
+
+    settings: list[ChunkSetting] = Field(description="the settings a chunk may get, any order")
+    budget_usd: float = Field(ge=0, description="the run's max_cost_usd")
+    priced_on: str = Field(description="the day whose prices apply (ISO date)")
+    calls_in_flight: int = Field(
+        default=1, ge=1, description="calls the run makes at once (the budget stop holds each "
+        "one's worst case while it runs)"
+    )
+
+
 class LLMRequest(Model):
     task: str = Field(description="what the call is for: summarize, answer, rewrite, …")
     prompt: str
@@ -246,6 +277,10 @@ class LLMRequest(Model):
     context: str = Field(default="", description="text the answer must come from")
     clips: list[MediaClip] = []
     model: str | None = Field(default=None, description="override the backend's default model")
+    setting: ChunkSetting | None = Field(
+        default=None, description="a planner's choice for this request (mode, fps, media "
+        "resolution, model) over the backend's own configuration"
+    )
     max_output_tokens: int | None = None
     temperature: float = 0.0
     options: dict[str, JSONValue] = {}
@@ -288,6 +323,9 @@ class Summary(Model):
     key_points: list[str] = []
     children: list[str] = Field(default=[], description="ids one level down")
     title: str = ""
+    cost_usd: float | None = Field(
+        default=None, description="what the LLM call that wrote it cost ($0 when a cache answered)"
+    )
 
 
 class Summaries(Model):
@@ -378,6 +416,40 @@ class TierStats(Model):
     entries: int | None = None
 
 
+class PlannedChunk(Model):
+    """One chunk's line of a cost plan: the setting chosen, and what it was planned to cost."""
+
+    id: str
+    start: Seconds
+    end: Seconds
+    setting: ChunkSetting
+    visual: float = Field(description="the chunk's visual evidence in [0, 1] (chunk_plan.py)")
+    prompt_tokens: int = Field(ge=0)
+    planned_usd: float = Field(ge=0)
+    actual_usd: float | None = Field(default=None, description="after the run (report.json)")
+
+
+class ChunkPlan(Model):
+    """A per-chunk cost plan (`chunk_plan.py`): each chunk's setting and the planned total of the
+    run's LLM work beside the budget, the cheapest and best plans and the naive whole video."""
+
+    budget_usd: float
+    priced_on: str
+    reserve_usd: float = Field(description="held back for the budget stop's worst cases")
+    chunks: list[PlannedChunk]
+    summaries_usd: float = Field(description="section and video summaries")
+    questions_usd: float
+    cheapest_usd: float = Field(description="every chunk at its cheapest setting")
+    best_usd: float = Field(description="every chunk at its best setting")
+    naive_usd: float | None = Field(
+        default=None, description="the whole video (or transcript) with every request"
+    )
+
+    @property
+    def planned_usd(self) -> float:
+        return sum(c.planned_usd for c in self.chunks) + self.summaries_usd + self.questions_usd
+
+
 class RunReport(Model):
     schema_version: int = SCHEMA_VERSION
     spec: str
@@ -396,6 +468,9 @@ class RunReport(Model):
     chunk_count: int = 0
     naive_input_tokens: int = Field(
         default=0, description="tokens of sending the whole transcript once per LLM request"
+    )
+    plan: ChunkPlan | None = Field(
+        default=None, description="the per-chunk cost plan, with each chunk's actual cost"
     )
 
 

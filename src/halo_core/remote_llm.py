@@ -35,7 +35,7 @@ from .components import LLMBackend
 from .errors import BudgetExceeded, TransientLLMError
 from .estimate import CallEstimate, expected_output_tokens
 from .model import LLMRequest, LLMResponse
-from .prices import ModelPrice, PricedConfig, TokenCounts, cost_usd, price_table
+from .prices import ModelPrice, PricedConfig, TokenCounts, cost_usd, price_table, worst_case_cost_usd
 from .prices import today as price_date
 from .times import clock, span_label
 
@@ -339,7 +339,9 @@ class RemoteLLMBackend(LLMBackend[RC]):
             prompt=prompt.prompt, output=output, audio_prompt=prompt.audio_prompt
         )
         cost = cost_usd(price, counts) if price else 0.0
-        return CallEstimate(request.task, model, prompt.prompt, output, cost)
+        limit = request.max_output_tokens or self.config.max_output_tokens
+        worst = worst_case_cost_usd(price, prompt.prompt, limit) if price else 0.0
+        return CallEstimate(request.task, model, prompt.prompt, output, cost, worst_usd=worst)
 
     def generate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse]:
         """Answers in order, `max_concurrency` calls at a time."""

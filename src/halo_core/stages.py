@@ -6,8 +6,11 @@ produces (its artifact: JSON, stored content-addressed under its key) and how it
   key: `extract`, media SHA-256, extractor identity, the keys of the tracks it requires.
 - `chunk`: reads every track; key: `chunk`, media SHA-256, chunker identity, every track's key.
 - `index`: reads `chunk`; key: `index`, the chunk key, embedder and index identities.
-- `summarize` (tasks.summarize): reads every track and `chunk`; key: `summarize`, the chunk key,
-  LLM identity, the prompts' hash.
+- `plan` (tasks.summarize, and an LLM with a budget that offers per-chunk settings): reads
+  every track, `chunk` and `index` when questions are asked; key: `plan`, the chunk/index keys,
+  LLM identity, its ladder (settings, budget, day of the prices), the prompts' hash, the questions.
+- `summarize` (tasks.summarize): reads every track, `chunk` and `plan` when there is one; key:
+  `summarize`, the chunk key (and the plan's), LLM identity, the prompts' hash.
 - `ask` (the input's questions: tasks.ask, then its sidecar's): reads every track, `chunk`,
   `index`, `summarize` when on; key: `ask`, the chunk/index/summarize keys, LLM identity, the
   questions.
@@ -34,9 +37,12 @@ from .components import Component, Kind
 from .context import RunContext
 from .errors import MediaError
 from .gateway import LLMGateway, stable_hash
+from .chunk_plan import make_plan
+from .estimate import Estimator, estimate_call, naive_calls, whole_transcript
 from .graph import Node, blocked, order
 from .model import (
     Answer,
+    ChunkPlan,
     ChunkSet,
     JSONValue,
     Media,
@@ -47,10 +53,11 @@ from .model import (
 )
 from .outputs.files import OutputFile, output_files
 from .speakers import label_transcript
-from .summarize import PROMPTS, summarize
+from .summarize import PROMPTS, chunk_request, summarize
 
 if TYPE_CHECKING:
     from .build import Pipeline
+    from .run_data import RunData
 
 SUMMARIZE_VERSION = stable_hash(PROMPTS)[:12]
 """Part of the summarize stage's key: changing the prompts invalidates stored summaries."""
@@ -195,19 +202,83 @@ class IndexStage(Stage):
         return {"ids": [c.id for c in chunks], "vectors": np.asarray(vectors).tolist()}
 
 
+def _run_data(given: Given, tracks: Sequence[str], summaries: Summaries | None) -> RunData:
+    """What Q&A reads: the run's results so far, as objects."""
+    from .run_data import RunData
+
+    index = given.values["index"]
+    return RunData(folder=given.folder, media=given.media, chunks=given.values["chunk"].chunks,
+                   timeline=timeline_of(given.media, tracks, given.values), summaries=summaries,
+                   chunk_vectors=(index["ids"], np.asarray(index["vectors"], np.float32)))
+
+
+@dataclass(frozen=True)
+class PlanStage(Stage):
+    """The per-chunk cost plan (`chunk_plan.py`): each chunk's setting priced by the backend,
+    the rest of the run's LLM work planned as `--estimate` plans it. No generation call."""
+
+    tracks: tuple[str, ...]
+    questions: tuple[str, ...]
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        ladder = pipeline.llm.cost_ladder()
+        return artifact_key(stage="plan",
+                            upstream={n: keys[n] for n in ("chunk", "index") if n in self.inputs},
+                            component=pipeline.llm.identity(),
+                            ladder=ladder.model_dump(mode="json") if ladder else None,
+                            prompts=SUMMARIZE_VERSION, questions=list(self.questions))
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        llm = pipeline.llm
+        ladder = llm.cost_ladder()
+        assert ladder is not None, "the graph has a plan stage only for a backend with a ladder"
+        media, chunks = given.media, given.values["chunk"].chunks
+        timeline = timeline_of(media, self.tracks, given.values)
+        calls = [[estimate_call(llm, chunk_request(c, media, s)) for s in ladder.settings]
+                 for c in chunks]
+        # The rest of the run's work does not depend on the chunks' settings: plan it once.
+        estimator = Estimator(llm)
+        planning = LLMGateway(estimator)
+        summaries = summarize(chunks, timeline, media, planning, ctx,
+                              context_id=given.keys["chunk"],
+                              settings={c.id: ladder.settings[0] for c in chunks})
+        summary_calls = len(estimator.totals.calls)
+        if self.questions:
+            from .qa import QA  # the Q&A engine; imported only when questions are asked
+
+            qa = QA(_run_data(given, self.tracks, summaries), pipeline, planning)
+            for question in self.questions:
+                qa.ask(question)
+        made = estimator.totals.calls
+        naive = naive_calls(llm, media, whole_transcript(timeline, chunks),
+                            list(self.questions), summarize=True)
+        plan = make_plan(ladder, chunks, timeline, calls,
+                         summaries=[c for c in made[:summary_calls] if c.level != "chunk"],
+                         questions=made[summary_calls:],
+                         naive_usd=sum(c.cost_usd for c in naive), where="llm.with.max_cost_usd")
+        return plan.model_dump(mode="json")
+
+    def decode(self, value: Any, media: Media) -> ChunkPlan:
+        return ChunkPlan.model_validate(value)
+
+
 @dataclass(frozen=True)
 class SummarizeStage(Stage):
     tracks: tuple[str, ...]
 
     def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
-        return artifact_key(stage="summarize", upstream=keys["chunk"],
+        planned = {"plan": keys["plan"]} if "plan" in self.inputs else {}
+        return artifact_key(stage="summarize", upstream=keys["chunk"], **planned,
                             component=pipeline.llm.identity(), prompts=SUMMARIZE_VERSION)
 
     def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
                 ctx: RunContext) -> JSONValue:
         timeline = timeline_of(given.media, self.tracks, given.values)
+        plan: ChunkPlan | None = given.values.get("plan")
         summaries = summarize(given.values["chunk"].chunks, timeline, given.media, gateway, ctx,
-                              context_id=given.keys["chunk"])
+                              context_id=given.keys["chunk"],
+                              settings={c.id: c.setting for c in plan.chunks} if plan else None)
         return summaries.model_dump(mode="json")
 
     def decode(self, value: Any, media: Media) -> Summaries:
@@ -227,15 +298,8 @@ class AskStage(Stage):
     def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
                 ctx: RunContext) -> JSONValue:
         from .qa import QA  # the Q&A engine; imported only when questions are asked
-        from .run_data import RunData
 
-        index = given.values["index"]
-        run = RunData(folder=given.folder, media=given.media,
-                      chunks=given.values["chunk"].chunks,
-                      timeline=timeline_of(given.media, self.tracks, given.values),
-                      summaries=given.values.get("summarize"),
-                      chunk_vectors=(index["ids"], np.asarray(index["vectors"], np.float32)))
-        qa = QA(run, pipeline, gateway)
+        qa = QA(_run_data(given, self.tracks, given.values.get("summarize")), pipeline, gateway)
         return _answers.dump_python([qa.ask(q) for q in self.questions], mode="json")
 
     def decode(self, value: Any, media: Media) -> list[Answer]:
@@ -301,9 +365,15 @@ def plan(pipeline: Pipeline, media: Media | None = None,
     stages: list[Stage] = [*extract, ChunkStage("chunk", tracks, "chunker", pipeline.chunker.name),
                            IndexStage("index", ("chunk",), "embedder", pipeline.embedder.name)]
     llm = pipeline.llm.name
-    if tasks.summarize:
-        stages.append(SummarizeStage("summarize", (*tracks, "chunk"), "llm", llm, tracks))
     asked = tuple(dict.fromkeys([*tasks.ask, *questions]))
+    if tasks.summarize:
+        planned: tuple[str, ...] = ()
+        if pipeline.llm.cost_ladder() is not None:
+            read = ("chunk", *(("index",) if asked else ()))
+            stages.append(PlanStage("plan", (*tracks, *read), "llm", llm, tracks, asked))
+            planned = ("plan",)
+        stages.append(SummarizeStage("summarize", (*tracks, "chunk", *planned), "llm", llm,
+                                     tracks))
     if asked:
         read = ("chunk", "index", *(("summarize",) if tasks.summarize else ()))
         stages.append(AskStage("ask", (*tracks, *read), "llm", llm, tracks, asked))

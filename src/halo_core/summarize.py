@@ -12,7 +12,7 @@ Replies are plain text: an optional `Title: ...` line, a paragraph, then key poi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypeVar
 
@@ -21,6 +21,7 @@ from .context import RunContext
 from .gateway import LLMGateway
 from .model import (
     Chunk,
+    ChunkSetting,
     JSONValue,
     LLMRequest,
     LLMResponse,
@@ -104,22 +105,23 @@ def _summary(
     id_: str,
     start: float,
     end: float,
-    reply: str,
+    reply: LLMResponse,
     children: list[str],
     heading: str = "",
 ) -> Summary:
     """A summary from a reply; `heading` (the slide shown longest) is its title when given: the
     deck's own title for the part beats one made from the words."""
-    title, text, points = parse_reply(reply)
+    title, text, points = parse_reply(reply.text)
     return Summary(
         level=level,
         id=id_,
         start=start,
         end=end,
-        text=text or reply.strip(),
+        text=text or reply.text.strip(),
         key_points=points,
         children=children,
         title=heading or title,
+        cost_usd=0.0 if reply.cache_tier else reply.cost_usd,
     )
 
 
@@ -138,6 +140,29 @@ def summary_requests(chunk_count: int, section_count: int) -> int:
     return chunk_count + section_count + (1 if chunk_count else 0)
 
 
+def _request(
+    level: Level, context: str, clips: list[MediaClip], setting: ChunkSetting | None = None,
+    **signals: JSONValue,
+) -> LLMRequest:
+    return LLMRequest(
+        task="summarize",
+        prompt=PROMPTS[level],
+        context=context,
+        clips=clips,
+        setting=setting,
+        options={"level": level, **signals},
+    )
+
+
+def chunk_request(chunk: Chunk, media: Media, setting: ChunkSetting | None = None) -> LLMRequest:
+    """The map phase's request for `chunk`: its text and its clip, read as `setting` says (a
+    cost plan's choice) or as the backend is configured."""
+    clip = MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
+    # Who speaks, where the slides change and which topics run: context a backend may pass on.
+    return _request("chunk", chunk.text, [clip], setting, speakers=chunk.speakers,
+                    scene_cuts=chunk.scene_cuts, topics=chunk.topics)  # fmt: skip
+
+
 def summarize(
     chunks: Sequence[Chunk],
     timeline: Timeline,
@@ -146,40 +171,29 @@ def summarize(
     ctx: RunContext,
     *,
     context_id: str,
+    settings: Mapping[str, ChunkSetting] | None = None,
 ) -> Summaries:
     """Chunk summaries (in one `generate_many` call when the backend prefers batches, else
     concurrently, up to its `max_concurrency`), then sections, then the video. `context_id`
-    scopes cache entries to this media and chunk set."""
+    scopes cache entries to this media and chunk set; `settings` (a cost plan's, by chunk id)
+    say how each chunk is read."""
     total = media.duration or (chunks[-1].end if chunks else 0.0)
+    settings = settings or {}
 
-    def request(
-        level: Level, context: str, clips: list[MediaClip], **signals: JSONValue
-    ) -> LLMRequest:
-        return LLMRequest(
-            task="summarize",
-            prompt=PROMPTS[level],
-            context=context,
-            clips=clips,
-            options={"level": level, **signals},
-        )
+    def ask(level: Level, context: str) -> LLMResponse:
+        return gateway.generate(_request(level, context, []), context_id=context_id)
 
-    def ask(level: Level, context: str, clips: list[MediaClip]) -> str:
-        return gateway.generate(request(level, context, clips), context_id=context_id).text
-
-    def chunk_request(chunk: Chunk) -> LLMRequest:
-        clip = MediaClip(path=media.path, sha256=media.sha256, start=chunk.start, end=chunk.end)
-        # Who speaks, where the slides change and which topics run: context a backend may pass on.
-        return request("chunk", chunk.text, [clip], speakers=chunk.speakers,
-                       scene_cuts=chunk.scene_cuts, topics=chunk.topics)  # fmt: skip
+    def request_of(chunk: Chunk) -> LLMRequest:
+        return chunk_request(chunk, media, settings.get(chunk.id))
 
     def chunk_summary(chunk: Chunk, reply: LLMResponse | None = None) -> Summary:
-        reply = reply or gateway.generate(chunk_request(chunk), context_id=context_id)
-        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply.text, [],
+        reply = reply or gateway.generate(request_of(chunk), context_id=context_id)
+        return _summary("chunk", chunk.id, chunk.start, chunk.end, reply, [],
                         slide_heading_in(timeline, chunk.start, chunk.end))  # fmt: skip
 
     workers = gateway.backend.max_concurrency
     if gateway.backend.prefers_batch:  # the whole map phase in one call (a batch API)
-        replies = gateway.generate_many([chunk_request(c) for c in chunks], context_id=context_id)
+        replies = gateway.generate_many([request_of(c) for c in chunks], context_id=context_id)
         chunk_summaries = [chunk_summary(c, r) for c, r in zip(chunks, replies, strict=True)]
         for s in chunk_summaries:
             ctx.progress(s.end, total)
@@ -193,9 +207,9 @@ def summarize(
         number, group = numbered
         topics = list(dict.fromkeys(t for c in group for t in c.topics))
         reply = gateway.generate(
-            request("section", _digest([by_id[c.id] for c in group]), [], topics=topics),
+            _request("section", _digest([by_id[c.id] for c in group]), [], topics=topics),
             context_id=context_id,
-        ).text
+        )
         start, end = group[0].start, group[-1].end
         return _summary("section", f"section-{number:03d}", start, end, reply,
                         [c.id for c in group], slide_heading_in(timeline, start, end))  # fmt: skip
@@ -207,7 +221,7 @@ def summarize(
     video = None
     if sections:
         # One section says nothing about the parts of the video: its chunks do.
-        reply = ask("video", _digest(sections if len(sections) > 1 else chunk_summaries), [])
+        reply = ask("video", _digest(sections if len(sections) > 1 else chunk_summaries))
         video = _summary("video", "video", 0.0, total, reply, [s.id for s in sections])
     ctx.progress(total, total)
     return Summaries(media=media.path.name, chunks=chunk_summaries, sections=sections, video=video)

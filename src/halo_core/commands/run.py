@@ -78,6 +78,7 @@ def command(
     every finished stage; a run that was interrupted resumes where it stopped. Exit codes: 0 ok,
     1 a stage failed, 2 bad input, 3 the LLM budget was reached (finished work is kept).
     """
+    from ..chunk_plan import render as render_chunk_plan
     from ..progress import Progress
     from ..runner import run
     from ..spec import load_spec
@@ -91,10 +92,14 @@ def command(
     if estimate:
         from ..cost_plan import plan_run
 
-        click.echo(loaded.redact(plan_run(loaded, progress).render()))
-        return 0
+        plan = plan_run(loaded, progress)
+        click.echo(loaded.redact(plan.render()))
+        return plan.exit_code
     results = run(loaded, force=force, progress=progress)
     for result in results:
+        if result.report is not None and result.report.plan is not None:
+            spent = sum(m.cost_usd for m in result.report.llm.values())
+            click.echo(f"{result.input}: {render_chunk_plan(result.report.plan, spent)}")
         if result.error is None:
             reused = sum(s.reused for s in result.report.stages) if result.report else 0
             total = len(result.report.stages) if result.report else 0

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, SecretStr
 
 from halo_core import (
+    ChunkSetting,
+    CostLadder,
     ComponentUnavailable,
     Failure,
     HaloError,
@@ -226,20 +228,27 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
     def count_tokens(self, request: LLMRequest) -> int:
         return self._prepare(request).prompt_tokens
 
-    def cheaper_options(self) -> list[tuple[str, dict[str, Any]]]:
-        """Settings that cost less, in the order a budget planner should try them (each on top
-        of the ones before)."""
-        steps: list[tuple[str, dict[str, Any]]] = []
+    def cost_ladder(self) -> CostLadder | None:
+        """With `max_cost_usd`: what a chunk's summary may be read by (halo_core.chunk_plan):
+        the transcript on `model` or `escalation_model`; in video mode also the clip on either,
+        at the configured fps and media resolution, at low resolution, and at half the fps."""
+        if self.config.max_cost_usd is None:
+            return None
+        models = list(dict.fromkeys((self.config.model, self.config.escalation_model)))
+        settings = [ChunkSetting(mode="transcript", model=m) for m in models]
         if self.config.mode == "video":
-            if self.config.media_resolution != "low":
-                steps.append(("low media resolution", {"media_resolution": "low"}))
-            if self.config.fps > 0.5:
-                steps.append(("half a frame a second", {"fps": 0.5}))
-            steps.append(("transcript mode", {"mode": "transcript"}))
-        if self.config.escalation_model != self.config.model:
-            steps.append(("the light model for every level", {
-                "escalation_model": self.config.model}))
-        return steps
+            fps, resolution = self.config.fps, self.config.media_resolution
+            views = dict.fromkeys([(resolution, fps), ("low", fps), ("low", fps / 2)])
+            settings += [
+                ChunkSetting(mode="video", model=m, fps=f, media_resolution=r)
+                for m in models for r, f in views
+            ]  # fmt: skip
+        return CostLadder(
+            settings=settings,
+            budget_usd=self.config.max_cost_usd,
+            priced_on=self.today().isoformat(),
+            calls_in_flight=self.max_concurrency,
+        )
 
     def video_twin(self) -> GeminiBackend:
         """This backend in video mode (what the naive whole-video comparison is priced on)."""
@@ -255,7 +264,7 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
         prepared = self._prepare(request)
         media = self.prices.media_accounting(prepared.model)
         audio = 0
-        if self.config.mode == "video" and media is not None:
+        if self._view(request).mode == "video" and media is not None:
             audio = sum(
                 math.ceil((c.end - c.start) * media.audio_tokens_per_s) for c in request.clips
             )
@@ -319,11 +328,12 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
         from google.genai import types
 
         question = types.Part(text=request.prompt)
-        default = request.model or self.config.model
+        chosen = request.model or (request.setting.model if request.setting else None)
+        default = chosen or self.config.model
         prefix = self._prefix_parts(request, default)
         tokens = self._count(default, request, prefix, question)
         model = default
-        if request.model is None and (
+        if chosen is None and (
             tokens > self.config.escalate_above_tokens
             or str(request.options.get("level", "")) in self.config.escalate_levels
         ):
@@ -353,18 +363,31 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
         media = self.prices.media_accounting(model)
         return media is None or media.per_part_media_resolution  # unknown: a current model
 
+    def _view(self, request: LLMRequest) -> ChunkSetting:
+        """How `request` shows its media: its planned `setting`, else this backend's config
+        (the model is chosen apart, in `_prepare`)."""
+        if request.setting is not None:
+            return request.setting.model_copy(update={
+                "fps": request.setting.fps or self.config.fps,
+                "media_resolution": request.setting.media_resolution
+                or self.config.media_resolution,
+            })  # fmt: skip
+        return ChunkSetting(mode=self.config.mode, model=self.config.model, fps=self.config.fps,
+                            media_resolution=self.config.media_resolution)  # fmt: skip
+
     def _prefix_parts(self, request: LLMRequest, model: str) -> list[types.Part]:
         from google.genai import types
 
+        view = self._view(request)
         parts: list[types.Part] = []
         own = None  # Gemini 3+: the resolution travels with the part, so countTokens sees it
-        if self.config.media_resolution != "default" and self._per_part_resolution(model):
+        if view.media_resolution != "default" and self._per_part_resolution(model):
             own = types.PartMediaResolution(
                 level=types.PartMediaResolutionLevel(
-                    f"MEDIA_RESOLUTION_{self.config.media_resolution.upper()}"
+                    f"MEDIA_RESOLUTION_{str(view.media_resolution).upper()}"
                 )
             )
-        if self.config.mode == "video":
+        if view.mode == "video":
             for clip in request.clips:
                 uploaded = self.files.file_for(self._client(), clip)
                 parts.append(
@@ -375,7 +398,7 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
                         video_metadata=types.VideoMetadata(
                             start_offset=_offset(clip.start),
                             end_offset=_offset(clip.end),
-                            fps=self.config.fps,
+                            fps=view.fps,
                         ),
                         media_resolution=own,
                     )
@@ -397,15 +420,14 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
             "low": types.MediaResolution.MEDIA_RESOLUTION_LOW,
             "medium": types.MediaResolution.MEDIA_RESOLUTION_MEDIUM,
         }
-        request_wide = self.config.mode == "video" and not self._per_part_resolution(
-            prepared.model
-        )
+        view = self._view(request)
+        request_wide = view.mode == "video" and not self._per_part_resolution(prepared.model)
         return types.GenerateContentConfig(
             system_instruction=None if cached else request.system,
             cached_content=cached,
             temperature=request.temperature,
             max_output_tokens=prepared.max_output_tokens,
-            media_resolution=resolutions.get(self.config.media_resolution)
+            media_resolution=resolutions.get(str(view.media_resolution))
             if request_wide
             else None,
             thinking_config=thinking,
@@ -444,14 +466,15 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
         """What countTokens over-counts for a request-wide resolution it does not take (the 2.5
         family): the clips' frames at the default rate minus at the configured one."""
         media = self.prices.media_accounting(model)
-        if self.config.mode != "video" or media is None or self._per_part_resolution(model):
+        view = self._view(request)
+        if view.mode != "video" or media is None or self._per_part_resolution(model):
             return 0
         default, chosen = media.frame_tokens("default"), media.frame_tokens(
-            self.config.media_resolution
+            str(view.media_resolution)
         )
         if default is None or chosen is None:
             return 0
-        frames = sum(math.ceil((c.end - c.start) * self.config.fps) for c in request.clips)
+        frames = sum(math.ceil((c.end - c.start) * (view.fps or 1.0)) for c in request.clips)
         return frames * (default - chosen)
 
     # --- responses, cost, budget -----------------------------------------------------------
