@@ -201,7 +201,7 @@ def make_plan(
     return ChunkPlan(
         budget_usd=ladder.budget_usd,
         priced_on=ladder.priced_on,
-        reserve_usd=round(reserve_usd(chains, chosen, fixed, ladder.calls_in_flight), 6),
+        reserve_usd=reserve_usd(chains, chosen, fixed, ladder.calls_in_flight),
         chunks=[
             PlannedChunk(id=chunk.id, start=chunk.start, end=chunk.end,
                          setting=chain[at].setting, visual=visual,

@@ -146,22 +146,3 @@ def test_estimate_makes_no_generation_call_and_is_within_10_percent(
     report = json.loads((tmp_path / "runs/subtitles/lecture/report.json").read_text())
     actual = sum(m["cost_usd"] for m in report["llm"].values())
     assert abs(total - actual) <= 0.10 * actual, (total, actual)
-
-
-def test_with_a_budget_the_planner_chooses_cheaper_settings_and_says_so(
-    fake: FakeGemini, api_key, tmp_path, monkeypatch, capsys
-) -> None:
-    import halo_core
-
-    monkeypatch.setenv("GEMINI_API_KEY", api_key)
-    base = {"llm.use": "gemini", "llm.with.base_url": fake.base_url, "llm.with.mode": "video",
-            "llm.with.state_path": None}
-    full = halo_core.run(SPEC, out=tmp_path / "runs", overrides=base, estimate=True)
-    budget = full.cost_usd / 2
-    plan = halo_core.run(SPEC, out=tmp_path / "runs", estimate=True,
-                         overrides={**base, "llm.with.max_cost_usd": budget})
-    assert plan.cost_usd <= budget < full.cost_usd
-    assert plan.choice is not None and "does not fit" in plan.choice
-    assert "fps: 0.5" in plan.choice or "mode: transcript" in plan.choice
-    assert "planner:" in capsys.readouterr().out
-    assert not fake.calls("generateContent")
