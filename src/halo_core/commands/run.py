@@ -55,7 +55,8 @@ from . import global_options
     "--estimate",
     is_flag=True,
     help="Print the requests, tokens and dollars the run's LLM work would spend (and the naive "
-    "whole-video cost), making no generation call; write no outputs.",
+    "whole-video cost; with llm.with.max_cost_usd, the per-chunk plan), making no generation "
+    "call; write no outputs. Exit 3 when no plan fits the budget.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def command(
@@ -76,7 +77,8 @@ def command(
     marks it `required: true`. Questions: the spec's, --ask's, and those of a sidecar
     <media stem>.questions.yaml beside each input (a YAML list of strings). A re-run reuses
     every finished stage; a run that was interrupted resumes where it stopped. Exit codes: 0 ok,
-    1 a stage failed, 2 bad input, 3 the LLM budget was reached (finished work is kept).
+    1 a stage failed, 2 bad input, 3 the LLM budget was reached, or not even the cheapest
+    per-chunk plan fits it (finished work is kept).
     """
     from ..chunk_plan import render as render_chunk_plan
     from ..progress import Progress

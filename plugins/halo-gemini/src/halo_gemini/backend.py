@@ -7,6 +7,11 @@ and for section/video summaries) and checks the run's budget against the worst c
 could cost. The cost is then computed from the response's `usage_metadata` alone, at the price
 (`halo_core.prices`) that applies on the day of the call.
 
+With `max_cost_usd`, `cost_ladder()` offers the settings a chunk's summary may be read by (the
+transcript or the clip, fps, media resolution, light or strong model; `mode`, `fps` and
+`media_resolution` are the ceiling) and the core's planner (halo_core.chunk_plan) picks one per
+chunk; a request's `setting` then overrides this configuration for that request.
+
 Media resolution: Gemini 3 and later take it per part (`Part.media_resolution`), so countTokens
 sees it; the 2.5 family takes it only request-wide, which countTokens ignores, so a low-resolution
 2.5 count has its VIDEO tokens rescaled by the family's published per-frame rates.
