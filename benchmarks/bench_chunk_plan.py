@@ -6,8 +6,8 @@ planned cost and the actual cost from the fake's usage accounting, beside the na
 The pipeline is the lecture's subtitles (its .srt), scene cuts (halo-scenedetect: a chunk's slide
 changes are its visual evidence), the rules chunker, hashing embeddings and numpy index (so no
 model loads), `gemini` in video mode with its defaults (gemini-3.5-flash-lite light,
-gemini-3.8-flash strong), prices of the day it runs, the spec's questions plus the lecture's truth.json
-questions (--questions of them). Each budget runs with a fresh memory cache, so no run is served
+gemini-3.8-flash strong), prices of the day it runs, the lecture's truth.json questions (the first
+--questions). Each budget runs with a fresh memory cache, so no run is served
 another's replies. Budgets are shares of the way from the cheapest plan to the best, on top of
 the reserve the budget stop needs, plus one below the cheapest (which must stop before any call).
 
@@ -64,7 +64,9 @@ def mix(plan: ChunkPlan) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=int, default=10, help="generate a lecture this long")
-    parser.add_argument("--lecture", type=Path, help="or a folder with lecture.mp4/.srt, truth.json")
+    parser.add_argument(
+        "--lecture", type=Path, help="or a folder with lecture.mp4, lecture.srt, truth.json"
+    )
     parser.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.1, 0.3, 0.6, 1.0])
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--table", type=float, default=0.3, help="print the plan of this share")
@@ -75,9 +77,10 @@ def main() -> None:
         api_key=KEY, processing_polls=0
     ) as fake:
         spec = spec_file(Path(scratch), lecture, args.questions)
-        base: dict[str, Any] = {"llm.with.base_url": fake.base_url, "llm.with.mode": "video",
-                                "llm.with.context_cache": False,
-                                "llm.with.state_path": str(Path(scratch) / "files.json")}  # fmt: skip
+        base: dict[str, Any] = {
+            "llm.with.base_url": fake.base_url, "llm.with.mode": "video",
+            "llm.with.context_cache": False, "llm.with.state_path": f"{scratch}/files.json",
+        }  # fmt: skip
 
         def run(budget: float, *, estimate: bool = False) -> Any:
             return halo_core.run(spec, overrides={**base, "llm.with.max_cost_usd": budget},

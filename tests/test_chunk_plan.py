@@ -41,7 +41,8 @@ def chunk(index: int, start: float, end: float, *, words: int, cuts: int = 0) ->
     return Chunk(id=f"c{index:04d}", index=index, start=start, end=end, text="word " * words,
                  opened_by=Boundary(time=start), closed_by=Boundary(time=end),
                  token_estimate=round(words * 1.3),
-                 scene_cuts=[start + (end - start) * (n + 1) / (cuts + 1) for n in range(cuts)])  # fmt: skip
+                 scene_cuts=[start + (end - start) * (n + 1) / (cuts + 1)
+                             for n in range(cuts)])  # fmt: skip
 
 
 def call(setting: ChunkSetting, minutes: float, slack: float = 0.0) -> CallEstimate:
@@ -62,7 +63,8 @@ def plan(chunks: list[Chunk], budget: float, timeline: Timeline | None = None, *
     calls = [[call(s, (c.end - c.start) / 60, slack) for s in LADDER] for c in chunks]
     summary = CallEstimate("summarize", STRONG, 1000, 224, fixed, level="video")
     return make_plan(ladder(budget, in_flight), chunks, timeline or Timeline(duration=600.0),
-                     calls, summaries=[summary], questions=[], naive_usd=0.5, where="test")  # fmt: skip
+                     calls, summaries=[summary], questions=[], naive_usd=0.5,
+                     where="test")  # fmt: skip
 
 
 def lecture() -> tuple[list[Chunk], Timeline]:
@@ -114,7 +116,8 @@ def test_an_infeasible_budget_says_what_the_cheapest_plan_costs_and_exits_3() ->
     assert stopped.value.exit_code == 3
     assert "even the cheapest plan does not fit" in stopped.value.message
     assert "no generation call was made" in stopped.value.message
-    assert f"${cheapest.cheapest_usd + 0.02:.4f}" in str(stopped.value.fix)  # the reserve: 2 × $0.01
+    # the cheapest plan and the reserve: 2 calls in flight × $0.01 of slack
+    assert f"${cheapest.cheapest_usd + 0.02:.4f}" in str(stopped.value.fix)
     assert plan(chunks, cheapest.cheapest_usd + 0.02, timeline, slack=0.01, in_flight=2)
 
 

@@ -95,7 +95,8 @@ def _chain(options: Sequence[Option]) -> list[Option]:
     ordered = sorted(options, key=lambda o: (o.call.cost_usd, -o.value))
     kept: list[Option] = []
     for option in ordered:
-        if not kept or (option.value > kept[-1].value and option.call.cost_usd > kept[-1].call.cost_usd):
+        if not kept or (option.value > kept[-1].value
+                        and option.call.cost_usd > kept[-1].call.cost_usd):
             kept.append(option)
     return kept
 

@@ -25,9 +25,9 @@ from .artifacts import ArtifactStore
 from .build import Pipeline, build
 from .builtins.caches import MemoryCache
 from .builtins.local_executor import run_stages
+from .chunk_plan import render as render_chunk_plan
 from .components import LLMBackend
 from .errors import HaloError, SpecError
-from .chunk_plan import render as render_chunk_plan
 from .estimate import (
     CallEstimate,
     Estimator,

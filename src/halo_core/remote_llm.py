@@ -35,7 +35,14 @@ from .components import LLMBackend
 from .errors import BudgetExceeded, TransientLLMError
 from .estimate import CallEstimate, expected_output_tokens
 from .model import LLMRequest, LLMResponse
-from .prices import ModelPrice, PricedConfig, TokenCounts, cost_usd, price_table, worst_case_cost_usd
+from .prices import (
+    ModelPrice,
+    PricedConfig,
+    TokenCounts,
+    cost_usd,
+    price_table,
+    worst_case_cost_usd,
+)
 from .prices import today as price_date
 from .times import clock, span_label
 

@@ -32,13 +32,13 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from .artifacts import artifact_key
+from .chunk_plan import make_plan
 from .chunking import SPEAKERS, TRANSCRIPT
 from .components import Component, Kind
 from .context import RunContext
 from .errors import MediaError
-from .gateway import LLMGateway, stable_hash
-from .chunk_plan import make_plan
 from .estimate import Estimator, estimate_call, naive_calls, whole_transcript
+from .gateway import LLMGateway, stable_hash
 from .graph import Node, blocked, order
 from .model import (
     Answer,

@@ -46,9 +46,11 @@ def options(fake: FakeGemini, budget: float) -> list[str]:
 def estimate(fake: FakeGemini, api_key: str, video: Path, out: Path, budget: float,
              monkeypatch: pytest.MonkeyPatch) -> ChunkPlan:  # fmt: skip
     monkeypatch.setenv("GEMINI_API_KEY", api_key)
-    overrides: dict[str, Any] = {"llm.use": "gemini", "llm.with.base_url": fake.base_url,
-                                 "llm.with.mode": "video", "llm.with.context_cache": False,
-                                 "llm.with.state_path": None, "llm.with.max_cost_usd": budget}  # fmt: skip
+    overrides: dict[str, Any] = {
+        "llm.use": "gemini", "llm.with.base_url": fake.base_url, "llm.with.mode": "video",
+        "llm.with.context_cache": False, "llm.with.state_path": None,
+        "llm.with.max_cost_usd": budget,
+    }  # fmt: skip
     planned = halo_core.run(SPEC, inputs=[video], out=out, overrides=overrides, estimate=True)
     [item] = planned.inputs
     assert item.error is None and item.chunk_plan is not None

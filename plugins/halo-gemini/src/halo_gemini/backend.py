@@ -35,8 +35,8 @@ from pydantic import Field, SecretStr
 
 from halo_core import (
     ChunkSetting,
-    CostLadder,
     ComponentUnavailable,
+    CostLadder,
     Failure,
     HaloError,
     LLMRequest,
