@@ -25,6 +25,7 @@ from halo_core import (
     ModelCache,
     ModelRef,
     Signal,
+    SlideText,
     hookimpl,
 )
 from halo_core.build import Pipeline
@@ -196,6 +197,45 @@ def test_validate_reports_skips_as_notices_and_a_required_one_as_a_problem(
     assert failed.exit_code == 2
     where = f"{spec}:3:10: {media['audio']}"  # the input's line in the spec, then the file
     assert f"{where}: extractor 'sees' is `required: true`" in failed.stderr, failed.stderr
+
+
+class ReadsSlides(Extractor[ComponentConfig]):
+    """Two slides, one per half of the input, as a deck without a voice shows them."""
+
+    name = "reads-slides"
+    provides = "slides"
+    media_needs = frozenset({"video"})
+
+    def extract(self, media: Media, timeline: Any, ctx: Any) -> list[SlideText]:
+        half = media.duration / 2
+        return [SlideText(start=0, end=half, heading="Ocean tides",
+                          text="Ocean tides\nSpring tides: new and full moon\nNeap tides: quarter "
+                               "moons"),
+                SlideText(start=half, end=media.duration, heading="Local effects",
+                          text="Local effects\nBay of Fundy: over 15 m range\nCoastline shape and "
+                               "sea depth")]
+
+
+def test_a_silent_deck_is_summarised_and_answered_from_its_slides(
+    media: dict[str, Path], register_plugin: Callable[..., str], tmp_path: Path
+) -> None:
+    class Plugin:
+        @hookimpl
+        def register_extractors(self, register: Callable[[type], None]) -> None:
+            register(ReadsSlides)
+
+    register_plugin(Plugin())
+    spec = _spec(tmp_path, [media["video"]], "[{use: reads-slides}]",
+                 ask='["How large is the tidal range in the Bay of Fundy?"]')
+
+    [result] = run(load_spec(spec))
+
+    assert result.error is None, result.error
+    assert set(result.data.timeline.tracks) == {"slides"}  # no speech
+    [answer] = result.data.answers
+    assert "Bay of Fundy: over 15 m range" in answer.answer, answer
+    assert answer.citations[0].start == pytest.approx(1.0)  # the second slide
+    assert "Spring tides: new and full moon" in result.data.notes
 
 
 def test_a_model_of_an_extractor_some_inputs_cannot_feed_loads_once_and_is_released(

@@ -37,7 +37,8 @@ class Passage:
 
 
 def passages_of(run: RunData) -> list[Passage]:
-    """Transcript sentences (chunks split evenly when there are none), then slide lines."""
+    """Transcript sentences (chunks split evenly when there is neither speech nor slides), then
+    slide lines."""
     spoken = _spoken(run)
     return spoken + _slide_lines(run, len(spoken))
 
@@ -53,9 +54,8 @@ def _sentence(text: str) -> str:
 
 def _slide_lines(run: RunData, first: int) -> list[Passage]:
     """One passage per line of each slide ("heading: line."), shown as the whole slide
-    ("heading: line; line; line."). A stretch without speech already has its slides' text in
-    its chunk (chunking.slide_text_in), so only runs with speech add these."""
-    if run.timeline is None or not run.timeline.track("transcript") or not run.chunks:
+    ("heading: line; line; line.")."""
+    if run.timeline is None or not run.chunks:
         return []
     passages: list[Passage] = []
     for slide in run.timeline.track("slides"):
@@ -102,6 +102,8 @@ def _spoken(run: RunData) -> list[Passage]:
                 )
             )
         return passages
+    if run.timeline is not None and run.timeline.track("slides"):
+        return []  # no speech: the chunks hold the slides' text, whose lines are the passages
     for chunk in run.chunks:
         sentences = split_sentences(chunk.text) or [chunk.text]
         step = chunk.duration / len(sentences)
