@@ -284,9 +284,10 @@ class Job:
     def _load_ahead(self, stage: Stage) -> None:
         """Load the models of the stages that will run after `stage` (they read what it is
         about to compute) in the background, so they are ready when their inputs are. Each
-        stage's models load once only stages it reads are still computing: a model loaded
-        ahead does not sit in memory beside the models of stages that run beside it. A load
-        that fails is left to the stage itself to report."""
+        stage's models load once only stages it reads directly are still computing: a model
+        loaded ahead does not sit in memory beside the models of stages running beside it (nor
+        does a stage far down, such as `index`, load while the extractors run). A load that
+        fails is left to the stage itself to report."""
         with self._lock:
             later = [s.name for s in self.graph.after(stage.name) if self._models_left.get(s.name)]
         if not later:
@@ -295,7 +296,7 @@ class Job:
         def ready_to_load(name: str) -> bool:
             """Wait until only stages `name` reads are computing; False when loading ahead
             for it is pointless now (it started, finished, or the run stopped)."""
-            reads = self.graph.before(name)
+            reads = set(next(s.inputs for s in self.graph.stages if s.name == name))
             with self._stage_changed:
                 while True:
                     if self.cancelled.is_set() or self.error is not None:

@@ -321,17 +321,6 @@ class StageGraph:
         return [s for s in self.stages
                 if s.name not in started and all(i in done for i in s.inputs)]
 
-    def before(self, name: str) -> set[str]:
-        """The names of the stages `name` reads, directly or through others."""
-        by_name = {s.name: s for s in self.stages}
-        found: set[str] = set()
-        todo = list(by_name[name].inputs)
-        while todo:
-            if (read := todo.pop()) not in found:
-                found.add(read)
-                todo += by_name[read].inputs
-        return found
-
     def after(self, name: str) -> list[Stage]:
         """The stages that read `name`, directly or through others, in graph order."""
         later = {name}
