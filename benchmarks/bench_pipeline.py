@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def run_spec(media: Path, work: Path, extractors: list | None = None) -> dict:
         spec["extractors"], spec["tasks"] = extractors, {"summarize": False}
     (work / "spec.yaml").write_text(yaml.safe_dump(spec))
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done, samples = run_sampled(
         [str(Path(sys.executable).parent / "halo"), "-q", "run", str(work / "spec.yaml")]
     )
@@ -116,6 +118,8 @@ def run_spec(media: Path, work: Path, extractors: list | None = None) -> dict:
         sys.exit(f"halo run failed:\n{done.stderr}")
     report = json.loads(next((work / "runs").rglob("report.json")).read_text())
     report["process_wall_s"] = time.perf_counter() - started
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report["cpu_s"] = (cpu.ru_utime - cpu_before.ru_utime) + (cpu.ru_stime - cpu_before.ru_stime)
     report["rss_samples"] = samples
     return report
 
@@ -187,6 +191,7 @@ def main() -> None:
         "duration_s": report["media"]["duration"],
         "wall_s": report["wall_s"],
         "process_wall_s": round(report["process_wall_s"], 2),
+        "cpu_s": round(report["cpu_s"], 1),
         "asr_s": asr,
         "whole_over_asr": round(report["wall_s"] / asr, 3),
         "peak_rss_mb": round(peak, 1),
@@ -207,6 +212,10 @@ def main() -> None:
     print(f"whole run wall {report['wall_s']:.1f} s (process {report['process_wall_s']:.1f} s)")
     print(f"whole / ASR stage = {summary['whole_over_asr']:.2f} (goal ≤ 1.15)")
     print(
+        f"CPU {report['cpu_s']:.0f} s over the process's {report['process_wall_s']:.0f} s: "
+        f"{report['cpu_s'] / report['process_wall_s']:.2f} of {os.cpu_count()} cores busy"
+    )
+    print(
         f"peak RSS of the process tree {peak:.0f} MB at {peak_t:.0f} s "
         f"(running: {', '.join(summary['peak_rss_stages']) or 'no stage'}; "
         "goal ≤ 1000 MB on 60 min)"
@@ -218,10 +227,14 @@ def main() -> None:
         alone = run_spec(media, work / "alone", extractors=[{"use": "faster-whisper"}])
         alone_asr = {s["stage"]: s for s in alone["stages"]}[ASR_STAGE]["wall_s"]
         summary["asr_alone_s"] = alone_asr
+        summary["asr_alone_cpu_s"] = round(alone["cpu_s"], 1)
+        summary["asr_alone_peak_rss_mb"] = round(max(mb for _, mb in alone["rss_samples"]), 1)
         summary["whole_over_asr_alone"] = round(report["wall_s"] / alone_asr, 3)
         print(
             f"ASR stage alone {alone_asr:.1f} s; in the pipeline ÷ alone = {asr / alone_asr:.2f}; "
-            f"whole / ASR alone = {summary['whole_over_asr_alone']:.2f}"
+            f"whole / ASR alone = {summary['whole_over_asr_alone']:.2f}; CPU of that run "
+            f"{alone['cpu_s']:.0f} s (the whole pipeline's {report['cpu_s']:.0f} s), peak RSS "
+            f"{summary['asr_alone_peak_rss_mb']:.0f} MB"
         )
     if args.bare:
         bare = subprocess.run(

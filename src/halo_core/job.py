@@ -100,7 +100,6 @@ class Job:
         self._models_left: dict[str, list[ModelRef[Any, Any]]] = {}
         self._expect_models(plan(self.pipeline).stages)  # before the media is known: all stages
         self._loading: list[threading.Thread] = []
-        self._running: set[str] = set()  # stages computing here
         self._stage_changed = threading.Condition(self._lock)
 
     @property
@@ -212,7 +211,6 @@ class Job:
                 self._load_ahead(stage)
                 self.progress.start(stage.name, self.media.duration)
                 ctx = self.ctx.for_stage(stage.name, self.store.work_dir(self.key(stage)))
-                self._computing(stage.name, True)
                 try:
                     value = stage.compute(self.pipeline, self.gateway, self.given(stage), ctx)
                 except (BudgetExceeded, KeyboardInterrupt):
@@ -220,7 +218,6 @@ class Job:
                 except Exception as exc:
                     raise self.stage_failure(stage, exc) from exc
                 finally:
-                    self._computing(stage.name, False)
                     release_freed_memory()  # what the stage freed, back to the OS
                 if self.cancelled.is_set():
                     # A component that saw the run being cancelled may have returned early
@@ -276,34 +273,31 @@ class Job:
                 self._models_left[stage.name] = refs = _models(stage.uses(self.pipeline))
                 self.models.expect(refs)
 
-    def _computing(self, name: str, running: bool) -> None:
-        with self._stage_changed:
-            (self._running.add if running else self._running.discard)(name)
-            self._stage_changed.notify_all()
-
     def _load_ahead(self, stage: Stage) -> None:
         """Load the models of the stages that will run after `stage` (they read what it is
         about to compute) in the background, so they are ready when their inputs are. Each
-        stage's models load once only stages it reads directly are still computing: a model
-        loaded ahead does not sit in memory beside the models of stages running beside it (nor
-        does a stage far down, such as `index`, load while the extractors run). A load that
-        fails is left to the stage itself to report."""
+        stage's models load once every stage left is one it reads directly or one after it: a
+        model loaded ahead does not sit in memory beside the models of stages running beside it
+        (nor does a stage far down, such as `index`, load while the extractors run). A load
+        that fails is left to the stage itself to report."""
         with self._lock:
             later = [s.name for s in self.graph.after(stage.name) if self._models_left.get(s.name)]
         if not later:
             return
 
         def ready_to_load(name: str) -> bool:
-            """Wait until only stages `name` reads are computing; False when loading ahead
-            for it is pointless now (it started, finished, or the run stopped)."""
-            reads = set(next(s.inputs for s in self.graph.stages if s.name == name))
+            """Wait until every stage left is one `name` reads directly or one after it;
+            False when loading ahead for it is pointless now (it finished, or the run
+            stopped)."""
+            reads = next(s.inputs for s in self.graph.stages if s.name == name)
+            waits_for_none = {name, *reads, *(s.name for s in self.graph.after(name))}
             with self._stage_changed:
                 while True:
                     if self.cancelled.is_set() or self.error is not None:
                         return False
-                    if name in self._running or name not in self._models_left:
+                    if name not in self._models_left:
                         return False
-                    if self._running <= reads:
+                    if set(self._models_left) <= waits_for_none:
                         return True
                     self._stage_changed.wait(timeout=1.0)  # also notices cancel and errors
 
