@@ -1,4 +1,12 @@
-"""Latency of an L1 and an L2 hit through the gateway at 10k entries, per cache backend.
+"""The semantic cache's decisions on held-out lectures, and the latency of an L1 and an L2 hit
+through the gateway at 10k entries, per cache backend.
+
+Decisions (`cache_probes.py`): two generated lectures whose topics the decision was not tuned on
+(made once into benchmarks/media/), each run with subtitles, sentence-transformers, the numpy
+index and the extractive LLM. Every truth question is asked (each after the ones before: any hit
+is false), then every paraphrase (a hit is right when it returns its own question's answer, else
+false), then the hard negatives (wh-swaps, questions about the answer: any hit is false).
+Goal: paraphrase hit rate >= 0.5 with 0 false hits.
 
 For memory, sqlite and redis (a redis-server started here on a free 127.0.0.1 port), the cache is
 filled with 10,000 L1 entries and 10,000 L2 entries in the scope the questions are asked in
@@ -11,7 +19,8 @@ sample lecture's truth.json questions go through `LLMGateway.generate` once. Mea
   cache's own cost; the embedding of one question is reported on its own line.
 - the one-off cost of building a process's L2 mirror from the backend (scan of 10k entries).
 
-Run: .venv/bin/python benchmarks/bench_cache.py [--entries N] [--repeats N]
+Run: HALO_SHARED=/work/shared .venv/bin/python benchmarks/bench_cache.py [--entries N]
+     [--repeats N] [--decisions-only]
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from cache_probes import held_out_lectures, probes  # noqa: E402
 
 from halo_core import CacheBackend, LLMRequest, LLMResponse, Usage  # noqa: E402
 from halo_core.builtins.caches import MemoryCache, SqliteCache  # noqa: E402
@@ -142,11 +155,81 @@ def measure(
     cache.close()
 
 
+DECISION_SPEC = """\
+version: 1
+name: bench-cache
+inputs: [{media}]
+extractors: [{{use: subtitles}}]
+chunker: {{use: rules, with: {{min_duration: 20, max_duration: 120}}}}
+embedder: {{use: sentence-transformers}}
+index: {{use: numpy}}
+cache: {{use: sqlite, with: {{path: cache.db}}}}
+llm: {{use: extractive}}
+tasks: {{summarize: true, notes: false}}
+outputs: runs
+"""
+
+
+def decisions(lecture: Path) -> dict[str, int]:
+    """Hits and false hits of every probe of one lecture, asked through `QA.ask`."""
+    from halo_core.qa import open_qa
+    from halo_core.tiered_cache import clear_tier
+
+    work = REPO / "benchmarks" / "media" / "cache-runs" / lecture.name
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "spec.yaml").write_text(DECISION_SPEC.format(media=lecture / "lecture.mp4"))
+    cli = [sys.executable, "-m", "halo_core.cli", "-q", "run", "spec.yaml"]
+    subprocess.run(cli, cwd=work, check=True, capture_output=True)
+    truth = json.loads((lecture / "truth.json").read_text())
+    qa = open_qa(work / "runs" / "bench-cache" / "lecture")
+    clear_tier(qa.pipeline.cache, "l1")
+    clear_tier(qa.pipeline.cache, "l2")
+    qa.gateway.semantic.forget()  # type: ignore[union-attr]
+    counts = dict.fromkeys(["paraphrases", "hits", "false_hits", "negatives"], 0)
+    answers = {}
+    for n, q in enumerate(truth["questions"]):
+        answer = qa.ask(q["question"])
+        counts["false_hits"] += answer.cache_tier is not None
+        answers[n] = answer.answer.split(" [", 1)[0]  # the reply without its citation labels
+    found = probes(truth)
+    for probe in sorted(found, key=lambda p: p.kind != "paraphrase"):  # paraphrases first
+        answer = qa.ask(probe.text)
+        hit = answer.cache_tier is not None
+        if probe.kind == "paraphrase":
+            counts["paraphrases"] += 1
+            right = answer.answer.split(" [", 1)[0] == answers[probe.target]
+            counts["hits"] += hit and right
+            counts["false_hits"] += hit and not right
+        else:
+            counts["negatives"] += 1
+            counts["false_hits"] += hit
+            if hit:
+                print(f"  false hit: {probe.kind} {probe.text!r}")
+    qa.close()
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=10_000, help="L1 and L2 entries each")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--decisions-only", action="store_true", help="skip the latency part")
     args = parser.parse_args()
+    total = dict.fromkeys(["paraphrases", "hits", "false_hits", "negatives"], 0)
+    for lecture in held_out_lectures():
+        counts = decisions(lecture)
+        print(
+            f"{lecture.name}: paraphrase hit rate {counts['hits'] / counts['paraphrases']:.2f} "
+            f"({counts['hits']}/{counts['paraphrases']}), false hits {counts['false_hits']} "
+            f"(questions, paraphrases and {counts['negatives']} hard negatives)"
+        )
+        total = {k: total[k] + counts[k] for k in total}
+    print(
+        f"held-out: paraphrase hit rate {total['hits'] / total['paraphrases']:.2f} "
+        f"(goal >= 0.5), false hits {total['false_hits']} (goal 0)"
+    )
+    if args.decisions_only:
+        return
     from halo_semantic.embedder import SentenceTransformersEmbedder
 
     embedder = SentenceTransformersEmbedder()

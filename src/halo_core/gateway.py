@@ -166,6 +166,7 @@ class LLMGateway:
                 "context_id": context_id,
                 "embedder": self.semantic.embedder.identity(),
                 "threshold": self.semantic.threshold,
+                "evidence_threshold": self.semantic.evidence_threshold,
             }
         )
 

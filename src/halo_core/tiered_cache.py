@@ -120,7 +120,7 @@ _NUMBER_WORDS = [
     ],
 ]
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-# Question words that ask for different kinds of answer; `what` / `which` are neutral.
+# Question words that ask for different kinds of answer; bare `what` / `which` are neutral.
 _ASKS_FOR = {
     "who": "person",
     "whom": "person",
@@ -134,6 +134,34 @@ _ASKS_FOR = {
 _ASKS_FOR_PATTERN = re.compile(
     r"\b(how many|how much|how long|who|whom|when|where|why)\b", re.IGNORECASE
 )
+# `what` / `which` before a noun phrase asks for that noun: a person, time or place when the
+# noun says so ("which inventor", "in what year", "which city"), else a thing ("what gas"), which
+# "when" or "why" never asks for. Up to three words are read (skipping "kind of" and the like).
+_NOUN_KINDS = {
+    "person": "person people inventor inventors scientist scientists researcher researchers "
+    "author authors artist artists painter composer engineer mathematician physicist chemist "
+    "king queen emperor ruler leader founder president philosopher writer poet man woman",
+    "time": "year years century centuries decade decades day days date time times month months "
+    "period era age moment season hour hours",
+    "place": "city cities country countries place places town region regions bay continent "
+    "location part parts area state island river sea ocean planet point",
+    "reason": "reason reasons cause causes purpose",
+}
+_NUMERIC_KINDS = {"count", "amount", "duration", "time"}
+_NOUN_KIND = {noun: kind for kind, nouns in _NOUN_KINDS.items() for noun in nouns.split()}
+_HOW_MANY_TIME = re.compile(
+    r"\bhow many (?:" + _NOUN_KINDS["time"].replace(" ", "|") + r")\b", re.I
+)
+_WHAT_NOUN = re.compile(
+    r"\b(?:what|which)\s+(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?"
+    r"((?:[\w'-]+\s+){0,2}[\w'-]+)",
+    re.IGNORECASE,
+)
+_FUNCTION_WORDS = (
+    "is are was were do does did will would can could should shall may might must has have had "
+    "the a an this that these those it its of in on at to by for from with about as if"
+)
+_NOT_A_NOUN = frozenset(_FUNCTION_WORDS.split())
 _NEGATION = re.compile(r"\b(?:not|no|never|without|n't)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'-]+")
 _LEADING_FUNCTION_WORDS = {
@@ -185,11 +213,23 @@ def question_features(text: str) -> dict[str, Any]:
     return {
         "numbers": sorted({m.group(0).lower().replace(",", "") for m in _NUMBER.finditer(text)}),
         "names": sorted(names),
-        "asks_for": sorted(
-            {_ASKS_FOR[m.group(1).lower()] for m in _ASKS_FOR_PATTERN.finditer(text)}
-        ),
+        "asks_for": sorted(asks_for(text)),
         "negated": bool(_NEGATION.search(text)),
     }
+
+
+def asks_for(text: str) -> set[str]:
+    """The kinds of answer a question asks for: person, time, place, reason, count, amount,
+    duration, thing; empty when its question word says nothing ("what is", "how")."""
+    kinds = {_ASKS_FOR[m.group(1).lower()] for m in _ASKS_FOR_PATTERN.finditer(text)}
+    if _HOW_MANY_TIME.search(text):  # "how many years" asks how long
+        kinds = (kinds - {"count"}) | {"duration"}
+    for m in _WHAT_NOUN.finditer(text):
+        words = m.group(1).lower().split()
+        if words[0] in _NOT_A_NOUN:
+            continue
+        kinds.add(next((_NOUN_KIND[w] for w in words if w in _NOUN_KIND), "thing"))
+    return kinds
 
 
 def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
@@ -197,6 +237,10 @@ def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
     # One-sided numbers are often incidental ("the two strands"); two different ones never are.
     if new["numbers"] and cached["numbers"] and new["numbers"] != cached["numbers"]:
         return "different numbers"
+    for one, other in ((new, cached), (cached, new)):
+        # "What is seven semitones?" states what "How many semitones …?" asks for.
+        if one["numbers"] and not other["numbers"] and set(other["asks_for"]) & _NUMERIC_KINDS:
+            return "one states the number the other asks for"
     if new["negated"] != cached["negated"]:
         return "negation differs"
     if (
@@ -205,24 +249,51 @@ def guard_rejects(new: dict[str, Any], cached: dict[str, Any]) -> str | None:
         and not set(new["asks_for"]) & set(cached["asks_for"])
     ):
         return "asks for a different kind of answer"
+    # "Why is helicase important?" is not "What is helicase?": a reason is asked for explicitly.
+    if ("reason" in new["asks_for"]) != ("reason" in cached["asks_for"]):
+        return "asks why on one side only"
     a, b = set(new["names"]), set(cached["names"])
     if a and b and not (a <= b or b <= a):
         return "different names"
     return None
 
 
-def _evidence_disagrees(new: Sequence[str], cached: Sequence[str]) -> bool:
-    """Both have evidence, and neither's best is among the other's top three."""
-    return bool(new and cached) and new[0] not in cached[:3] and cached[0] not in new[:3]
+def evidence_rejects(
+    score: float,
+    new: Sequence[str],
+    cached: Sequence[str],
+    threshold: float,
+    evidence_threshold: float,
+) -> str | None:
+    """Why two questions whose embeddings have cosine `score` are not one question by their
+    similarity and evidence (the ids retrieval found for each, best first), or None.
+
+    At `threshold` and above, the questions read alike: only evidence that disagrees (neither's
+    best among the other's top three) separates them. From `evidence_threshold` up to it, they
+    are one question only when both were answered from the same best passage. Below, never.
+    """
+    if score < min(threshold, evidence_threshold):
+        return "not similar enough"
+    if score >= threshold:
+        if new and cached and new[0] not in cached[:3] and cached[0] not in new[:3]:
+            return "answered from different evidence"
+        return None
+    if not (new and cached):
+        return "not similar enough, and no evidence to compare"
+    if new[0] != cached[0]:
+        return "not similar enough, and a different best passage"
+    return None
 
 
 @dataclass(frozen=True)
 class SemanticQuery:
-    """A question for L2: its text, and the ids of the evidence retrieval found for it.
+    """A question for L2: its text, and the ids of the evidence retrieval found for it (the
+    passages it is answered from, best first).
 
     When both the new and the cached question carry evidence, a hit also needs their top
     evidence to agree: two questions that read alike but are answered by different parts of
-    the video are different questions.
+    the video are different questions; and two that read less alike (a paraphrase in other
+    words) are one when they are answered from the same best passage (`evidence_rejects`).
     """
 
     text: str
@@ -260,6 +331,8 @@ class SemanticCache:
     embedder: Embedder[Any]
     index_factory: Callable[[], VectorIndex[Any]]
     threshold: float = 0.75
+    evidence_threshold: float = 0.7
+    """the cosine above which the same best passage makes two questions one (`evidence_rejects`)"""
     sync_interval: float = 30.0
     candidates: int = 5
     _mirrors: dict[str, _Mirror] = field(default_factory=dict)
@@ -278,7 +351,7 @@ class SemanticCache:
                 found = mirror.index.search(vector[None, :], self.candidates)[0]
             dropped = False
             for key, score in found:
-                if score < self.threshold:
+                if score < min(self.threshold, self.evidence_threshold):
                     break
                 entry = read_entry(self.cache, namespace, key, L2Entry)
                 if entry is None:  # evicted, expired, cleared or corrupted: never answer from it
@@ -286,9 +359,9 @@ class SemanticCache:
                         mirror.index.remove([key])
                     dropped = True
                     continue
-                reason = guard_rejects(features, entry.features)
-                if reason is None and _evidence_disagrees(query.evidence, entry.evidence):
-                    reason = "answered from different evidence"
+                reason = guard_rejects(features, entry.features) or evidence_rejects(
+                    score, query.evidence, entry.evidence, self.threshold, self.evidence_threshold
+                )
                 if reason is not None:
                     log.debug("L2 candidate %r (%.3f) rejected: %s", entry.question, score, reason)
                     continue

@@ -9,7 +9,7 @@ the videos whose passages match the question best.
 
 The cache scope (`context_id`) hashes the selected videos' media and chunk sets, the filters and
 the conversation, so an L2 (semantic) hit is only served for the same library state and the same
-filters; and L2's evidence check sees video-qualified chunk ids, so a paraphrase answered from
+filters; and L2's evidence check sees video-qualified passage ids, so a paraphrase answered from
 another video's passages is never served.
 """
 
@@ -27,7 +27,14 @@ from ..errors import HaloError
 from ..gateway import LLMGateway, stable_hash
 from ..model import Answer, Citation, LLMRequest, Usage
 from ..qa import QA, Session, Turn, clean_question
-from ..qa.answering import SYSTEM, pick_windows, summary_text, window_citation, window_context
+from ..qa.answering import (
+    SYSTEM,
+    evidence_of,
+    pick_windows,
+    summary_text,
+    window_citation,
+    window_context,
+)
 from ..qa.passages import Passage
 from ..qa.sessions import is_follow_up
 from ..run_data import RunData
@@ -190,7 +197,7 @@ class LibraryQA:
             return tuple(_qualified(p, video_id) for p in by_id[video_id][1].window(pid))
 
         windows = pick_windows(scored, window_of, self.budget)
-        evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
+        evidence = evidence_of(scored)
         windows.sort(key=lambda w: (_video_of(w[0]), w[0].start))
         windows = QA.merge(windows)
         context = "\n\n".join(

@@ -65,6 +65,8 @@ WINDOW_MARGIN: a slide spells right the rare word the speech may have misheard (
 as "xplane"), and a misheard sentence can still match the question best."""
 CHUNK_WEIGHT = 0.5
 """How much a passage's chunk score (text or summary) adds to the passage's own score."""
+EVIDENCE_PASSAGES = 3
+"""The best passages a question's L2 entry keeps as its evidence (`evidence_of`)."""
 
 SYSTEM = (
     "Answer the question from the transcript excerpts only, in one or two sentences. Each "
@@ -350,8 +352,9 @@ class QA:
 
     def retrieve(self, query: str) -> Retrieved:
         q = self.embed([query])
-        windows = pick_windows(self.scored(q), self.window, self.budget)
-        evidence = tuple(dict.fromkeys(w[0].chunk_id for w in windows))
+        scored = self.scored(q)
+        windows = pick_windows(scored, self.window, self.budget)
+        evidence = evidence_of(scored)
         windows.sort(key=lambda w: w[0].start)
         return Retrieved(self.merge(windows), evidence, q[0])
 
@@ -575,6 +578,12 @@ def window_citation(window: tuple[Passage, ...], **video: str) -> Citation:
         slide=next((p.slide for p in window if p.slide), None),
         **video,
     )
+
+
+def evidence_of(scored: list[tuple[float, str]]) -> tuple[str, ...]:
+    """What L2 compares two questions by: the ids of the passages that answer them, best first
+    (sentences, not chunks: two questions about one topic share its chunk, rarely its sentence)."""
+    return tuple(pid for _, pid in scored[:EVIDENCE_PASSAGES])
 
 
 def pick_windows(
