@@ -2,10 +2,11 @@
 through the gateway at 10k entries, per cache backend.
 
 Decisions (`cache_probes.py`): two generated lectures whose topics the decision was not tuned on
-(made once into benchmarks/media/), each run with subtitles, sentence-transformers, the numpy
-index and the extractive LLM. Every truth question is asked (each after the ones before: any hit
-is false), then every paraphrase (a hit is right when it returns its own question's answer, else
-false), then the hard negatives (wh-swaps, questions about the answer: any hit is false).
+(made once into benchmarks/media/), each run as bench_qa.py runs a lecture (subtitles,
+sentence-transformers, the numpy index, the extractive LLM). Every truth question is asked
+(each after the ones before: any hit is false), then every paraphrase (a hit is right when it
+returns its own question's answer, else false), then the hard negatives (wh-swaps, questions
+about the answer: any hit is false).
 Goal: paraphrase hit rate >= 0.5 with 0 false hits.
 
 For memory, sqlite and redis (a redis-server started here on a free 127.0.0.1 port), the cache is
@@ -28,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench_qa import make_run  # noqa: E402
 from cache_probes import held_out_lectures, probes  # noqa: E402
 
 from halo_core import CacheBackend, LLMRequest, LLMResponse, Usage  # noqa: E402
@@ -155,33 +155,13 @@ def measure(
     cache.close()
 
 
-DECISION_SPEC = """\
-version: 1
-name: bench-cache
-inputs: [{media}]
-extractors: [{{use: subtitles}}]
-chunker: {{use: rules, with: {{min_duration: 20, max_duration: 120}}}}
-embedder: {{use: sentence-transformers}}
-index: {{use: numpy}}
-cache: {{use: sqlite, with: {{path: cache.db}}}}
-llm: {{use: extractive}}
-tasks: {{summarize: true, notes: false}}
-outputs: runs
-"""
-
-
 def decisions(lecture: Path) -> dict[str, int]:
     """Hits and false hits of every probe of one lecture, asked through `QA.ask`."""
     from halo_core.qa import open_qa
     from halo_core.tiered_cache import clear_tier
 
-    work = REPO / "benchmarks" / "media" / "cache-runs" / lecture.name
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "spec.yaml").write_text(DECISION_SPEC.format(media=lecture / "lecture.mp4"))
-    cli = [sys.executable, "-m", "halo_core.cli", "-q", "run", "spec.yaml"]
-    subprocess.run(cli, cwd=work, check=True, capture_output=True)
     truth = json.loads((lecture / "truth.json").read_text())
-    qa = open_qa(work / "runs" / "bench-cache" / "lecture")
+    qa = open_qa(make_run(lecture.name, lecture, "sentence-transformers", "numpy"))
     clear_tier(qa.pipeline.cache, "l1")
     clear_tier(qa.pipeline.cache, "l2")
     qa.gateway.semantic.forget()  # type: ignore[union-attr]

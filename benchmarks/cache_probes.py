@@ -22,24 +22,8 @@ from typing import Any
 
 from lectures import MAKE_LECTURE, MEDIA, generated_lecture
 
-_AUX = [
-    "is",
-    "are",
-    "was",
-    "were",
-    "do",
-    "does",
-    "did",
-    "will",
-    "would",
-    "can",
-    "could",
-    "should",
-    "has",
-    "have",
-    "had",
-    "must",
-]
+_AUX_WORDS = "is are was were do does did will would can could should has have had must"
+_AUX = frozenset(_AUX_WORDS.split())
 _BE = {"is", "are", "was", "were"}
 _WH = re.compile(
     r"^(how (?:many|much|long|far|often)|what \w+|which \w+|who|when|where|why|what|how)\s+(\w+)\s",
