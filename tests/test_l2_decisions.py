@@ -24,6 +24,7 @@ from halo_core.tiered_cache import (
     SemanticCache,
     SemanticQuery,
     asks_for,
+    clear_tier,
     evidence_rejects,
     guard_rejects,
     question_features,
@@ -134,6 +135,10 @@ def semantic_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_paraphrases_hit_their_question_and_hard_negatives_nothing(semantic_run: Path) -> None:
     qa = open_qa(semantic_run)
+    # the run asked lecture.questions.yaml's questions: start from an empty L1 and L2
+    clear_tier(qa.pipeline.cache, "l1")
+    clear_tier(qa.pipeline.cache, "l2")
+    qa.gateway.semantic.forget()  # type: ignore[union-attr]
     try:
         answers = []
         for question in PROBES["questions"]:
