@@ -9,7 +9,7 @@ model loads), `gemini` in video mode with its defaults (gemini-3.5-flash-lite li
 gemini-3.8-flash strong), prices of the day it runs, the lecture's truth.json questions (the first
 --questions). Each budget runs with a fresh memory cache, so no run is served
 another's replies. Budgets are shares of the way from the cheapest plan to the best, on top of
-the reserve the budget stop needs, plus one below the cheapest (which must stop before any call).
+the reserve the budget stop needs, plus half the cheapest (which must stop before any call).
 
     .venv/bin/python benchmarks/bench_chunk_plan.py [--minutes 10 | --lecture DIR]
         [--shares 0 0.1 0.3 0.6 1]
@@ -97,8 +97,9 @@ def main() -> None:
         print(f"{'budget $':>9} {'planned $':>10} {'actual $':>9} {'act/plan':>8} "
               f"{'gen calls':>9}  chunks")  # fmt: skip
         tables = []
-        for share in [-0.5, *args.shares]:
-            budget = floor + share * (unlimited.best_usd - unlimited.cheapest_usd) + 1e-9
+        budgets = [floor + s * (unlimited.best_usd - unlimited.cheapest_usd) + 1e-9
+                   for s in args.shares]  # fmt: skip
+        for share, budget in [(None, unlimited.cheapest_usd / 2), *zip(args.shares, budgets)]:
             before = len(fake.calls("generateContent"))
             [result] = run(budget)
             calls = len(fake.calls("generateContent")) - before

@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .chunking import SLIDES
 from .errors import BudgetExceeded
 from .estimate import CallEstimate
 from .model import Chunk, ChunkPlan, ChunkSetting, CostLadder, PlannedChunk, Summaries, Timeline
@@ -61,7 +62,7 @@ def visual_evidence(chunk: Chunk, timeline: Timeline) -> float:
     seconds = max(chunk.end - chunk.start, 1e-6)
     cuts = min(1.0, len(chunk.scene_cuts) / (seconds / 60) / CUTS_PER_MINUTE_FULL)
     shown = {
-        s.text for s in timeline.track("slides")
+        s.text for s in timeline.track(SLIDES)
         if getattr(s, "text", "") and s.start < chunk.end and s.end > chunk.start
     }  # fmt: skip
     slides = min(1.0, len(shown) / SLIDES_FULL)

@@ -261,7 +261,10 @@ class ChunkSetting(Model):
 class CostLadder(Model):
     """What a backend lets a cost planner choose per chunk (`LLMBackend.cost_ladder`)."""
 
-    settings: list[ChunkSetting] = Field(description="the settings a chunk may get, any order")
+    settings: list[ChunkSetting] = Field(
+        description="the settings a chunk may get; the first is the cheapest, on the light model "
+        "(any other model counts as stronger)"
+    )
     budget_usd: float = Field(ge=0, description="the run's max_cost_usd")
     priced_on: str = Field(description="the day whose prices apply (ISO date)")
     calls_in_flight: int = Field(
