@@ -21,7 +21,7 @@ sample lecture's truth.json questions go through `LLMGateway.generate` once. Mea
 - the one-off cost of building a process's L2 mirror from the backend (scan of 10k entries).
 
 Run: HALO_SHARED=/work/shared .venv/bin/python benchmarks/bench_cache.py [--entries N]
-     [--repeats N] [--decisions-only]
+     [--repeats N] [--decisions-only] [--transcript subtitles|faster-whisper]
 """
 
 from __future__ import annotations
@@ -155,13 +155,13 @@ def measure(
     cache.close()
 
 
-def decisions(lecture: Path) -> dict[str, int]:
+def decisions(lecture: Path, extractor: str) -> dict[str, int]:
     """Hits and false hits of every probe of one lecture, asked through `QA.ask`."""
     from halo_core.qa import open_qa
     from halo_core.tiered_cache import clear_tier
 
     truth = json.loads((lecture / "truth.json").read_text())
-    qa = open_qa(make_run(lecture.name, lecture, "sentence-transformers", "numpy"))
+    qa = open_qa(make_run(lecture.name, lecture, "sentence-transformers", "numpy", extractor))
     clear_tier(qa.pipeline.cache, "l1")
     clear_tier(qa.pipeline.cache, "l2")
     qa.gateway.semantic.forget()  # type: ignore[union-attr]
@@ -194,10 +194,17 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10_000, help="L1 and L2 entries each")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--decisions-only", action="store_true", help="skip the latency part")
+    parser.add_argument(
+        "--transcript",
+        choices=["subtitles", "faster-whisper"],
+        default="subtitles",
+        help="the decisions' transcripts: the lectures' subtitles, or recognised from speech",
+    )
     args = parser.parse_args()
     total = dict.fromkeys(["paraphrases", "hits", "false_hits", "negatives"], 0)
+    print(f"decisions on held-out lectures, transcript from {args.transcript}")
     for lecture in held_out_lectures():
-        counts = decisions(lecture)
+        counts = decisions(lecture, args.transcript)
         print(
             f"{lecture.name}: paraphrase hit rate {counts['hits'] / counts['paraphrases']:.2f} "
             f"({counts['hits']}/{counts['paraphrases']}), false hits {counts['false_hits']} "

@@ -37,7 +37,7 @@ version: 1
 name: bench-qa
 inputs: [{media}]
 extractors:
-  - use: subtitles
+  - use: {extractor}
 chunker: {{use: rules, with: {{min_duration: 20, max_duration: 120}}}}
 embedder: {{use: {embedder}}}
 index: {{use: {index}}}
@@ -55,11 +55,17 @@ def datasets() -> list[tuple[str, Path]]:
     return found
 
 
-def make_run(name: str, source: Path, embedder: str, index: str) -> Path:
-    folder = WORK / f"{name}-{embedder}"
+def make_run(
+    name: str, source: Path, embedder: str, index: str, extractor: str = "subtitles"
+) -> Path:
+    """A run of `source`'s lecture, its transcript read from the subtitles or recognised by
+    `extractor` (faster-whisper)."""
+    folder = WORK / f"{name}-{embedder}-{extractor}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "spec.yaml").write_text(
-        SPEC.format(media=source / "lecture.mp4", embedder=embedder, index=index)
+        SPEC.format(
+            media=source / "lecture.mp4", embedder=embedder, index=index, extractor=extractor
+        )
     )
     done = subprocess.run(
         [sys.executable, "-m", "halo_core.cli", "-q", "run", "spec.yaml"],
