@@ -47,6 +47,18 @@ def test_a_fade_through_black_is_a_fade_not_a_hard_cut(
     assert 1.4 <= scenes[1].start <= 2.4  # inside the fade (1.4-2.4 s)
 
 
+def test_a_fast_fade_and_a_flash_are_no_hard_cut_where_slide_settings_cut(
+    film_clip: FilmClip, ctx: RunContext
+) -> None:
+    fast_fade = film_clip("fadeblack-fast")  # 0.3 s through black, 2.1-2.4 s
+    assert [(s.transition, round(s.start, 1)) for s in auto(fast_fade, ctx)[1:]] == [("fade", 2.2)]
+    flash = film_clip("flash")  # two much brighter frames at 1.2 s
+    assert len(auto(flash, ctx)) == 1
+    # what the slide settings (before footage mode) make of them: one cut each
+    for clip in (fast_fade, flash):
+        assert len(auto(clip, ctx, mode="slides")) == 2
+
+
 def test_a_crossfade_is_no_hard_cut(film_clip: FilmClip, ctx: RunContext) -> None:
     assert [s.transition for s in auto(film_clip("crossfade"), ctx)[1:]] == []
 
