@@ -159,11 +159,16 @@ def test_a_skipped_track_skips_its_readers_naming_the_cause(
     assert (reads.extractor, reads.track, reads.missing) == ("reads-seen", "read", "seen track")
     assert reads.reason == ("it reads the 'seen' track, which was skipped (the file has no "
                             "video stream)")
-    notes = (result.run_dir / "notes.md").read_text()
-    assert notes.splitlines()[4] == (
-        "> Note: skipped extractor 'sees' (seen): the file has no video stream; skipped "
-        "extractor 'reads-seen' (read): it reads the 'seen' track, which was skipped (the file "
-        "has no video stream).")
+    note = ("> Note: skipped extractor 'sees' (seen): the file has no video stream; skipped "
+            "extractor 'reads-seen' (read): it reads the 'seen' track, which was skipped (the "
+            "file has no video stream).")
+    assert (result.run_dir / "notes.md").read_text().splitlines()[4] == note
+    # the Markdown export says it too: `halo export --format md`, and `tasks.export: [md]`
+    exported = CliRunner().invoke(main, ["export", str(result.run_dir), "--format", "md"])
+    assert exported.exit_code == 0 and exported.stdout.splitlines()[4] == note
+    spec = _spec(tmp_path, [media["audio"]], CHAIN)
+    [again] = run(load_spec(spec, overrides=["tasks.export=[md]"]))
+    assert (again.run_dir / "notes.md").read_text().splitlines()[4] == note
 
 
 @pytest.mark.parametrize("required", ["sees", "reads-seen"])

@@ -45,6 +45,7 @@ def command(run_dir: Path, fmt: str, out: Path | None) -> None:
             chunks=run.chunks,
             summaries=run.summaries,
             answers=run.answers,
+            notices=[k.notice for k in run.report.skipped] if run.report else [],
         ),
     )
     if out is None:

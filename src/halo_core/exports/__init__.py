@@ -42,6 +42,8 @@ class ExportInput:
     chunks: Sequence[Chunk]
     summaries: Summaries | None = None
     answers: Sequence[Answer] = field(default_factory=tuple)
+    notices: Sequence[str] = field(default_factory=tuple)
+    """what the run left out (skipped extractors): the Markdown notes say it under the title"""
 
 
 def _chapters(run: ExportInput) -> list[Chapter]:
@@ -50,7 +52,7 @@ def _chapters(run: ExportInput) -> list[Chapter]:
 
 def _markdown(run: ExportInput) -> str:
     summaries = run.summaries or Summaries(media=run.media.path.name)
-    return render_notes(run.title, run.media, summaries, run.chunks, run.answers)
+    return render_notes(run.title, run.media, summaries, run.chunks, run.answers, run.notices)
 
 
 def _bundle(run: ExportInput) -> str:

@@ -52,6 +52,8 @@ class Rendering:
 class OutputFile(Node):
     title: str
     """`<spec name>: <media>`: notes and svg titles start with it"""
+    notices: tuple[str, ...] = ()
+    """what the run left out (`SkippedExtractor.notice`): the notes say it under the title"""
 
     def write(self, run: Rendering) -> None:
         raise NotImplementedError
@@ -79,9 +81,6 @@ class AnswersJson(OutputFile):
 
 @dataclass(frozen=True)
 class NotesMd(OutputFile):
-    notices: tuple[str, ...] = ()
-    """what the run left out (`SkippedExtractor.notice`): one line under the title"""
-
     def write(self, run: Rendering) -> None:
         # titled from the video (title card, title tag, file name), not the spec
         shown = Timeline(duration=run.media.duration)
@@ -130,7 +129,8 @@ class ExportFile(OutputFile):
         timeline = run.whole_timeline()
         results = ExportInput(video_title(run.media, timeline), run.media,
                               timeline, run.values["chunk"].chunks,
-                              run.values.get("summarize"), run.values.get("ask", []))
+                              run.values.get("summarize"), run.values.get("ask", []),
+                              self.notices)
         run.folder.write_text(FILES[fmt], render_export(fmt, results))
 
 
@@ -162,5 +162,6 @@ def output_files(spec: PipelineSpec, tracks: tuple[str, ...], *, asked: bool,
         files.append(NotesMd("notes.md", ("summarize", "chunk", *answers, *slides), title,
                              notices))
     everything = (*tracks, "chunk", *(("summarize",) if spec.tasks.summarize else ()), *answers)
-    files += [ExportFile(f"export:{fmt}", everything, title) for fmt in spec.tasks.export]
+    files += [ExportFile(f"export:{fmt}", everything, title, notices)
+              for fmt in spec.tasks.export]
     return tuple(files)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -35,6 +36,18 @@ class AudioWindow:
     @property
     def end(self) -> float:
         return self.offset + len(self.samples) / SAMPLE_RATE
+
+
+def silero_vad() -> ModuleType:
+    """`faster_whisper.vad` (Silero voice activity detection), imported through its package.
+    Importing the submodule directly while another stage imports the package (diarization
+    beside ASR) can deadlock: each thread holds one of the two modules' import locks and waits
+    for the other's (`_DeadlockError: deadlock detected by _ModuleLock('faster_whisper.vad')`).
+    Taking the package first gives every thread the same lock order."""
+    import faster_whisper  # noqa: F401
+    from faster_whisper import vad
+
+    return vad
 
 
 def require_audio(media: Media, component: str) -> None:

@@ -26,7 +26,7 @@ from halo_core import (
     TranscriptSegment,
 )
 
-from .audio import SAMPLE_RATE, require_audio, stream_windows
+from .audio import SAMPLE_RATE, require_audio, silero_vad, stream_windows
 from .faster import to_segment
 from .quality import flag_low_confidence
 
@@ -163,10 +163,8 @@ def _set_alignment_heads(model: Any, configured: str) -> None:
 
 def speech_clips(samples: Any) -> list[float]:
     """Silero VAD speech as openai-whisper's flat `clip_timestamps` [start, end, …] (seconds)."""
-    from faster_whisper.vad import get_speech_timestamps
-
     clips: list[float] = []
-    for chunk in get_speech_timestamps(samples):
+    for chunk in silero_vad().get_speech_timestamps(samples):
         clips += [chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE]
     return clips
 

@@ -35,7 +35,7 @@ from halo_core import (
     release_freed_memory,
 )
 
-from .audio import SAMPLE_RATE, require_audio, stream_windows
+from .audio import SAMPLE_RATE, require_audio, silero_vad, stream_windows
 from .diarization import DIARIZATION_REQUIRES, speaker_name
 from .segmentation import Window, bridge, merge_close, resegment, sliding_windows
 from .speaker_clustering import assign_to_centroids, centroids, cluster_speakers, unit
@@ -174,9 +174,8 @@ def embed_speech(
     otherwise separate one voice near and far from the microphone). A window shorter than
     `window_s` is zero-padded in front: the encoder's last state, which is the embedding, then
     follows the speech rather than the padding."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    vad = VadOptions(
+    silero = silero_vad()
+    vad = silero.VadOptions(
         threshold=config.vad_threshold,
         min_speech_duration_ms=100,
         min_silence_duration_ms=250,
@@ -189,7 +188,7 @@ def embed_speech(
     for chunk in stream_windows(path, 300.0, ctx.log):
         found = [
             (chunk.offset + s["start"] / SAMPLE_RATE, chunk.offset + s["end"] / SAMPLE_RATE)
-            for s in get_speech_timestamps(chunk.samples, vad)
+            for s in silero.get_speech_timestamps(chunk.samples, vad)
         ]
         regions += found
         for window, mel in window_mels(chunk.samples, chunk.offset, found, config):
