@@ -373,6 +373,8 @@ def test_each_input_is_asked_its_own_questions_and_answers_are_never_shared(
                                                 "metres?"]
     assert asked(second) == ["What is covered?", "In which city did Gutenberg develop his "
                                                  "printing press?"]
+    for result in (first, second):  # run.json says what it asks (halo serve shows the stage)
+        assert json.loads((result.run_dir / "run.json").read_text())["questions"] == asked(result)
     assert "Fundy" in (first.run_dir / "answers.json").read_text()
     assert "Mainz" in (second.run_dir / "answers.json").read_text()
     reused = {s.stage: s.reused for s in second.report.stages}

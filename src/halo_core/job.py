@@ -410,6 +410,8 @@ class Job:
             },
             "artifacts": str(self.store.root.resolve()),
         }
+        if self._graph is not None:  # planned: what it asks (the spec's, --ask's, the sidecar's)
+            record["questions"] = list(self._graph.questions)
         if incomplete is not None:
             record["incomplete"] = incomplete
         self.folder.write_json("run.json", record)

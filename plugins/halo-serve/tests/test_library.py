@@ -58,6 +58,7 @@ def test_stages_leave_out_the_tasks_the_spec_does_not_ask_for(runs: Path, tmp_pa
     copy_run(runs / "clips" / "tone", folder, ["index/stage.json"])
     record = json.loads((folder / "run.json").read_text())
     record["spec"]["tasks"] = {"summarize": False, "notes": True, "ask": []}
+    record["questions"] = []
     (folder / "run.json").write_text(json.dumps(record))
     stages = read_run(folder).stages
     assert [(s.name, s.done) for s in stages] == [
@@ -66,6 +67,10 @@ def test_stages_leave_out_the_tasks_the_spec_does_not_ask_for(runs: Path, tmp_pa
         ("index", True),
         ("report", False),
     ]
+    # questions of the input's own (a sidecar, --ask) are an ask stage the spec does not name
+    record["questions"] = ["Who is speaking?"]
+    (folder / "run.json").write_text(json.dumps(record))
+    assert "ask" in [s.name for s in read_run(folder).stages]
 
 
 def test_answers_are_drawn_without_the_labels_the_core_appends(runs: Path) -> None:

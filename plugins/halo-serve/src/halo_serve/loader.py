@@ -125,7 +125,8 @@ class RunFiles:
                 skipped |= {"summarize", "notes"}
             if not tasks.get("notes", True):
                 skipped.add("notes")
-            if not tasks.get("ask"):
+            # what it asks: the spec's, --ask's and its sidecar's (older runs: the spec's)
+            if not (self.record or {}).get("questions", tasks.get("ask")):
                 skipped.add("ask")
         return [
             Stage(name, (self.folder / filename).exists())
