@@ -15,6 +15,7 @@ sentence-transformers.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,9 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return centered / np.sqrt(var + eps) * weight + bias
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
 class NumpyBert:
     """Mean-pooled, normalized BERT sentence embeddings; `encode` as sentence-transformers'."""
 
@@ -139,8 +143,9 @@ class NumpyBert:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         # These matrices are small: BLAS threads only spin against each other (ten times slower
-        # on a busy machine), so one thread computes them.
-        with threadpool_limits(limits=1, user_api="blas"):
+        # on a busy machine), so one thread computes them. The limit is process-wide and restored
+        # on exit: one encode at a time, so two overlapping ones never restore it out of order.
+        with _ONE_AT_A_TIME, threadpool_limits(limits=1, user_api="blas"):
             for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
                 out[batch] = self._forward([ids[i] for i in batch])
