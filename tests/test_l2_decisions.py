@@ -9,6 +9,7 @@ embedder: its paraphrases hit their own question, its hard negatives
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from test_qa import make_run
 from halo_core.builtins.caches import MemoryCache
 from halo_core.builtins.hashing import HashingEmbedder
 from halo_core.builtins.numpy_index import NumpyIndex
+from halo_core.plugins import load_plugins, pm
 from halo_core.qa import open_qa
 from halo_core.tiered_cache import (
     SemanticCache,
@@ -133,6 +135,17 @@ def semantic_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_run(folder, embedder="sentence-transformers", plugins="halo-semantic")
 
 
+@pytest.fixture
+def semantic_plugin(register_plugin: Callable[..., str]) -> None:
+    """halo-semantic registered in this process too (the core session loads no plugin)."""
+    import halo_semantic.plugin
+
+    load_plugins()  # the session's own plugins: in the all-plugins session, halo-semantic
+    if not pm.is_registered(halo_semantic.plugin):
+        register_plugin(halo_semantic.plugin)
+
+
+@pytest.mark.usefixtures("semantic_plugin")
 def test_paraphrases_hit_their_question_and_hard_negatives_nothing(semantic_run: Path) -> None:
     qa = open_qa(semantic_run)
     # the run asked lecture.questions.yaml's questions: start from an empty L1 and L2

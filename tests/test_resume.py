@@ -269,6 +269,26 @@ def test_a_plugin_crash_keeps_finished_stages_and_the_next_run_resumes(
     assert (tmp_path / "runs" / "lecture" / "lecture" / "report.json").exists()
 
 
+def test_an_edited_sidecar_is_read_again_and_an_unchanged_one_reused(tmp_path: Path) -> None:
+    media = tmp_path / "talk.mp4"
+    media.write_bytes(LECTURE.read_bytes())
+    sidecar = tmp_path / "talk.srt"
+    sidecar.write_text(LECTURE.with_suffix(".srt").read_text(encoding="utf-8"), encoding="utf-8")
+    spec = write_spec(tmp_path, inputs=[media])
+
+    def transcript() -> str:
+        result = run(load_spec(spec))[0]
+        assert result.error is None, result.error.message
+        return json.dumps(json.loads((result.run_dir / "timeline.json").read_text())["tracks"])
+
+    assert "ocean tides" in transcript()
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("ocean tides", "sea tides"),
+                       encoding="utf-8")
+    edited = transcript()
+    assert "sea tides" in edited and "ocean tides" not in edited
+    assert stage_reuse(run(load_spec(spec))[0])["transcript"] is True
+
+
 def interrupt_mid_run(tmp_path: Path, plugin_dir: Path, sig: signal.Signals) -> int:
     """Start `halo run` with a slow extractor, send `sig` once the transcript stage has finished
     and the slow one is working, then let the next run finish; return the first run's exit code.

@@ -86,6 +86,12 @@ class Extractor(Component[C]):
         """Return the segments of the `provides` track, in any order."""
         raise NotImplementedError
 
+    def reads(self, media: Media) -> list[Path]:
+        """Files besides `media` that `extract` would read for it (a sidecar subtitle file, …).
+        Their contents are part of the stage's key, so an edited file is read again rather than
+        served from the stored track. Default: none."""
+        return []
+
 
 class Chunker(Component[C]):
     kind: ClassVar[Kind] = "chunker"

@@ -110,8 +110,8 @@ class RetryPolicy:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
-def retry_after_header_s(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """A Retry-After header's wait: delta-seconds or an HTTP date."""
+def retry_after_header_s(value: str | None, now: Callable[[], float]) -> float | None:
+    """A Retry-After header's wait: delta-seconds, or an HTTP date less `now()` (wall clock)."""
     if not value:
         return None
     value = value.strip()
@@ -290,6 +290,7 @@ class RemoteLLMBackend(LLMBackend[RC]):
         self.prices = price_table(self.config.prices)
         self.today: Callable[[], date] = price_date  # the day whose prices apply
         self.sleep: Callable[[float], Any] = time.sleep
+        self.clock: Callable[[], float] = time.time  # what an HTTP-date Retry-After is from
         self.retry_policy = RetryPolicy(
             self.config.max_attempts, self.config.initial_backoff_s, self.config.max_backoff_s
         )

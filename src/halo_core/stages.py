@@ -3,7 +3,8 @@ produces (its artifact: JSON, stored content-addressed under its key) and how it
 (`key`), so a re-run finds every finished stage again. `plan` derives a spec's graph.
 
 - one stage per extractor, named by its track (`transcript`…): reads the tracks it requires;
-  key: `extract`, media SHA-256, extractor identity, the keys of the tracks it requires.
+  key: `extract`, media SHA-256, extractor identity, the keys of the tracks it requires, the
+  SHA-256 of each file besides the media it `reads` (none: no such part).
 - `chunk`: reads every track; key: `chunk`, media SHA-256, chunker identity, every track's key.
 - `index`: reads `chunk`; key: `index`, the chunk key, embedder and index identities.
 - `plan` (tasks.summarize, and an LLM with a budget that offers per-chunk settings): reads
@@ -40,6 +41,7 @@ from .errors import MediaError
 from .estimate import Estimator, estimate_call, naive_calls, whole_transcript
 from .gateway import LLMGateway, stable_hash
 from .graph import Node, blocked, order
+from .media import sha256_file
 from .model import (
     Answer,
     ChunkPlan,
@@ -136,9 +138,13 @@ class ExtractStage(Stage):
         return [self.of(pipeline)]
 
     def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        extractor = pipeline.extractors[self.index]
+        # only when there are files: the keys of extractors that read none stay as they were
+        read = [sha256_file(path) for path in extractor.reads(media)]
         return artifact_key(stage="extract", media=media.sha256,
-                            component=self.of(pipeline).identity(),
-                            upstream={track: keys[track] for track in sorted(self.inputs)})
+                            component=extractor.identity(),
+                            upstream={track: keys[track] for track in sorted(self.inputs)},
+                            **({"reads": read} if read else {}))
 
     def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
                 ctx: RunContext) -> JSONValue:

@@ -74,11 +74,15 @@ class SubtitlesExtractor(Extractor[SubtitlesConfig]):
     Config = SubtitlesConfig
     description = "transcript from SRT/WebVTT sidecar files or embedded subtitle streams"
 
+    def reads(self, media: Media) -> list[Path]:
+        source = self._subtitle_file(media)
+        return [source] if source is not None and source.is_file() else []
+
     def extract(self, media: Media, timeline: Timeline, ctx: RunContext) -> list[TranscriptSegment]:
-        source = self.config.path or find_sidecar(media.path, self.config.language)
+        source = self._subtitle_file(media)
         language = self.config.language
         if source is not None:
-            cues, problems = read_subtitle_file(Path(source))
+            cues, problems = read_subtitle_file(source)
             where = str(source)
         else:
             stream = self._embedded_stream(media)
@@ -98,6 +102,11 @@ class SubtitlesExtractor(Extractor[SubtitlesConfig]):
         self._check(cues, problems, where, ctx)
         ctx.progress(media.duration, media.duration)
         return [cue_segment(c, language) for c in cues]
+
+    def _subtitle_file(self, media: Media) -> Path | None:
+        if self.config.path:
+            return Path(self.config.path)
+        return find_sidecar(media.path, self.config.language)
 
     def _embedded_stream(self, media: Media) -> Stream | None:
         streams = [s for s in media.streams if s.kind == "subtitle"]

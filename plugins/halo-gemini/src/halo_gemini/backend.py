@@ -686,7 +686,7 @@ class GeminiBackend(RemoteLLMBackend[GeminiConfig]):
             return self._client_instance
 
     def classify(self, exc: Exception, what: str, model: str) -> Failure:
-        return classify(exc, what, model, self.api_key())
+        return classify(exc, what, model, self.api_key(), self.clock)
 
 def _offset(seconds: float) -> str:
     return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"

@@ -17,6 +17,8 @@ from halo_core import ComponentUnavailable, Failure, HaloError, redact, retry_af
 # google.genai (and httpx) are imported when an error is examined, not with this module: the
 # backend's registration must stay cheap (see backend.py).
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from google.genai import errors as genai_errors
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -45,12 +47,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _transport_errors())
 
 
-def retry_after_s(exc: BaseException) -> float | None:
-    """The wait the server asked for: a Retry-After header (seconds or HTTP date), else a
-    google.rpc.RetryInfo `retryDelay` ("17s") in the error body."""
+def retry_after_s(exc: BaseException, now: Callable[[], float]) -> float | None:
+    """The wait the server asked for: a Retry-After header (seconds, or an HTTP date measured
+    from `now()`), else a google.rpc.RetryInfo `retryDelay` ("17s") in the error body."""
     response = getattr(exc, "response", None)
     header = getattr(response, "headers", {}).get("retry-after") if response is not None else None
-    if (wait := retry_after_header_s(header)) is not None:
+    if (wait := retry_after_header_s(header, now)) is not None:
         return wait
     details = getattr(exc, "details", None)
     error = details.get("error", details) if isinstance(details, dict) else {}
@@ -104,8 +106,9 @@ def fatal_error(exc: BaseException, what: str, model: str, key: str | None) -> B
     )
 
 
-def classify(exc: Exception, what: str, model: str, key: str | None) -> Failure:
+def classify(exc: Exception, what: str, model: str, key: str | None,
+             now: Callable[[], float]) -> Failure:
     """The core retry loop's view of a Gemini failure."""
     if is_transient(exc):
-        return Failure(describe(exc, key), transient=True, wait_s=retry_after_s(exc))
+        return Failure(describe(exc, key), transient=True, wait_s=retry_after_s(exc, now))
     return Failure(describe(exc, key), transient=False, fatal=fatal_error(exc, what, model, key))

@@ -268,7 +268,7 @@ class OpenAIBackend(RemoteLLMBackend[OpenAIConfig]):
             return self._client_instance
 
     def classify(self, exc: Exception, what: str, model: str) -> Failure:
-        return classify(exc, what, model, self.api_key(), self.base_url)
+        return classify(exc, what, model, self.api_key(), self.base_url, self.clock)
 
     def _probe(self) -> list[str]:
         """One GET /models (cheap, no retries, short timeout), remembered: a problem when the

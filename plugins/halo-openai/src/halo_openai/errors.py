@@ -8,6 +8,8 @@ redacted (a server may echo the key).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from halo_core import ComponentUnavailable, Failure, HaloError, redact, retry_after_header_s
 
 TRANSIENT_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -26,14 +28,15 @@ def describe(exc: BaseException, key: str | None) -> str:
     return redact(text.strip(), key)
 
 
-def classify(exc: Exception, what: str, model: str, key: str | None, base_url: str) -> Failure:
+def classify(exc: Exception, what: str, model: str, key: str | None, base_url: str,
+             now: Callable[[], float]) -> Failure:
     """The core retry loop's view of an `openai` client failure."""
     import openai
 
     message = describe(exc, key)
     if isinstance(exc, openai.APIStatusError):
         if exc.status_code in TRANSIENT_STATUS:
-            wait = retry_after_header_s(exc.response.headers.get("retry-after"))
+            wait = retry_after_header_s(exc.response.headers.get("retry-after"), now)
             return Failure(message, transient=True, wait_s=wait)
         return Failure(message, transient=False, fatal=_fatal(exc, message, what, model, base_url))
     if isinstance(exc, openai.APIConnectionError):  # timeouts included
