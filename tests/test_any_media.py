@@ -137,7 +137,8 @@ def test_each_kind_of_media_runs_to_the_end_with_what_it_can_feed(
     assert set(timeline["tracks"]) == tracks
     report = json.loads((result.run_dir / "report.json").read_text())
     assert [s["extractor"] for s in report["skipped"]] == skipped
-    assert {s["stage"] for s in report["stages"]} == {*tracks, "chunk", "index", "summarize"}
+    assert {s["stage"] for s in report["stages"]} == {*tracks, "chunk", "index", "summarize",
+                                                         "qa"}
     notes = (result.run_dir / "notes.md").read_text()
     output = shown.getvalue()
     for name in skipped:  # one notice each, in the progress output and near the top of notes.md

@@ -54,7 +54,7 @@ def test_a_rerun_reuses_every_stage_and_makes_no_llm_request(tmp_path: Path) -> 
     second = run(load_spec(spec))[0]
     reuse = stage_reuse(second)
     # ask: the sample's sidecar questions
-    assert set(reuse) == {"transcript", "chunk", "index", "summarize", "ask"}
+    assert set(reuse) == {"transcript", "chunk", "index", "summarize", "ask", "qa"}
     assert all(reuse.values()), reuse
     assert sum(u.requests for u in second.report.llm.values()) == 0
     assert second.report.cache["l1"].hits == 0 and second.report.cache["l1"].misses == 0

@@ -140,7 +140,7 @@ def test_an_executor_running_pickled_stage_calls_makes_what_local_makes(
 
     assert local.error is None and pickled.error is None
     assert [s.stage for s in pickled.report.stages] == ["transcript", "chunk", "index",
-                                                        "summarize", "ask"]
+                                                        "summarize", "ask", "qa"]
     for name in OUTPUTS:
         assert (local.run_dir / name).read_bytes() == (pickled.run_dir / name).read_bytes(), name
     # the LLM calls made in the pickled calls' own gateways are counted in the run's report

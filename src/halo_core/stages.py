@@ -15,6 +15,11 @@ produces (its artifact: JSON, stored content-addressed under its key) and how it
 - `ask` (the input's questions: tasks.ask, then its sidecar's): reads every track, `chunk`,
   `index`, `summarize` when on; key: `ask`, the chunk/index/summarize keys, LLM identity, the
   questions.
+- `qa`: what Q&A embeds besides the chunks — the passage index, kept in `<run>/qa/passages`, and
+  the summaries' vectors, kept in L3 (`QA.prepare`) — so the first question after a run embeds
+  only itself; reads every track, `chunk`, `index`, `summarize` when on and `ask` when there is
+  one (after it: the ask stage's answers stay those of a run without this stage); key: `qa`,
+  the chunk/index/summarize keys, embedder, index and LLM identities.
 
 `plan` makes one input's graph: the extractors its media can feed, and what reads them.
 
@@ -313,6 +318,34 @@ class AskStage(Stage):
 
 
 @dataclass(frozen=True)
+class QaStage(Stage):
+    """Q&A's indexes made by the run (`QA.prepare`, the function a question calls lazily in a
+    run folder without them). Its artifact is the record of what they hold; the passage index
+    itself is kept in the run folder, under its own key, where `halo ask` opens it."""
+
+    tracks: tuple[str, ...]
+
+    def of(self, pipeline: Pipeline) -> Component[Any]:
+        return pipeline.embedder
+
+    def key(self, pipeline: Pipeline, media: Media, keys: Mapping[str, str]) -> str:
+        upstream = {name: keys[name] for name in ("chunk", "index", "summarize")
+                    if name in self.inputs}
+        # the LLM's identity scopes the summaries' vectors in L3
+        return artifact_key(stage="qa", upstream=upstream, embedder=pipeline.embedder.identity(),
+                            index=pipeline.index.identity(), llm=pipeline.llm.identity())
+
+    def compute(self, pipeline: Pipeline, gateway: LLMGateway, given: Given,
+                ctx: RunContext) -> JSONValue:
+        from .qa import QA  # the Q&A engine
+
+        qa = QA(_run_data(given, self.tracks, given.values.get("summarize")), pipeline, gateway)
+        held = qa.prepare()
+        ctx.progress(given.media.duration, given.media.duration)
+        return held
+
+
+@dataclass(frozen=True)
 class StageGraph:
     """Stages (computed, stored, scheduled by an executor) in dependency order, the output
     files the job writes as soon as the stages they read have finished, and the extractors
@@ -372,6 +405,9 @@ def plan(pipeline: Pipeline, media: Media | None = None,
     if asked:
         read = ("chunk", "index", *(("summarize",) if tasks.summarize else ()))
         stages.append(AskStage("ask", (*tracks, *read), "llm", llm, tracks, asked))
+    later = ("chunk", "index", *(("summarize",) if tasks.summarize else ()),
+             *(("ask",) if asked else ()))
+    stages.append(QaStage("qa", (*tracks, *later), "embedder", pipeline.embedder.name, tracks))
     outputs = output_files(pipeline.spec, tracks, asked=bool(asked),
                            notices=tuple(k.notice for k in skipped))
     return StageGraph(tuple(stages), outputs, tuple(skipped))

@@ -1,5 +1,6 @@
 """The numpy path of small requests computes what sentence-transformers computes, and `halo ask`
-in a new process embeds a fresh question through it without importing torch."""
+in a new process — the first question after a run as well as a later one — embeds only the
+question, through it, without importing torch."""
 
 from __future__ import annotations
 
@@ -133,21 +134,29 @@ finally:
 """
 
 
-def test_a_fresh_question_in_a_new_process_imports_no_torch(
+def test_the_first_question_after_a_run_embeds_only_itself_and_imports_no_torch(
     tmp_path: Path, truth: dict[str, Any]
 ) -> None:
-    (tmp_path / "spec.yaml").write_text(SPEC.format(media=SAMPLE / "lecture.mp4"))
+    # the media and its subtitles without lecture.questions.yaml: the run asks only a broad
+    # question (answered from the summaries), so its own `qa` stage alone embeds the passages
+    for name in ("lecture.mp4", "lecture.srt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    (tmp_path / "spec.yaml").write_text(SPEC.format(media="lecture.mp4"))
     done = halo("-m", "halo_core.cli", "-q", "run", "spec.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = tmp_path / "runs" / "lecture" / "lecture"
-    # (not the questions of lecture.questions.yaml, which the run asked already)
-    first, q = truth["questions"][0], truth["questions"][5]
-    # the first question keeps the transcript sentences' index in the run folder
-    warm = halo("-m", "halo_core.cli", "ask", str(run), first["question"], cwd=tmp_path)
-    assert warm.returncode == 0, warm.stderr
-    asked = halo("-c", ASK_AND_REPORT, "ask", str(run), q["question"], "--json", cwd=tmp_path)
-    assert asked.returncode == 0, asked.stderr
-    answer = json.loads(asked.stdout)
-    assert answer["cache_tier"] is None and answer["embedded_texts"] == 1
-    assert q["answer"] in answer["answer"]
-    assert asked.stderr.strip().endswith("NO-TORCH"), asked.stderr
+    for q in truth["questions"][0], truth["questions"][5]:  # the first question, then a later one
+        asked = halo("-c", ASK_AND_REPORT, "ask", str(run), q["question"], "--json", cwd=tmp_path)
+        assert asked.returncode == 0, asked.stderr
+        answer = json.loads(asked.stdout)
+        assert answer["cache_tier"] is None and answer["embedded_texts"] == 1, answer
+        assert q["answer"] in answer["answer"]
+        assert asked.stderr.strip().endswith("NO-TORCH"), asked.stderr
+    # a rerun reuses the stage, and what it made still serves a fresh question alone
+    again = halo("-m", "halo_core.cli", "-q", "run", "spec.yaml", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    report = json.loads((run / "report.json").read_text())
+    assert {s["stage"]: s["reused"] for s in report["stages"]}["qa"] is True
+    q = truth["questions"][3]
+    asked = halo("-m", "halo_core.cli", "ask", str(run), q["question"], "--json", cwd=tmp_path)
+    assert json.loads(asked.stdout)["embedded_texts"] == 1, asked.stderr

@@ -134,10 +134,13 @@ class QA:
         self.embedded_texts += len(texts)
         return np.asarray(self.pipeline.embedder.embed(texts), dtype=np.float32)
 
-    def prepare(self) -> None:
-        """Load (or make and save) the indexes and summaries now rather than on first need."""
+    def prepare(self) -> dict[str, int]:
+        """Load (or make and save) the indexes and summaries' vectors now rather than on first
+        need: the run's `qa` stage calls it, so the first question after a run embeds only
+        itself. Returns what they hold: passages and summary vectors, counted."""
         self._load_summaries()
         _ = self.passage_index, self.chunk_index
+        return {"passages": len(self.passages), "summary_vectors": len(self._summary_vectors)}
 
     @cached_property
     def passage_index(self) -> VectorIndex[Any]:
