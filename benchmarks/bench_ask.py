@@ -3,12 +3,13 @@ retrieval and a semantic-cache (L2) hit vs `halo --version`.
 
 Makes a run of the shipped sample lecture (subtitles, sentence-transformers, faiss, extractive;
 into benchmarks/media/ask/), then times, each in a new process and `--repeats` times (median):
-the first question right after a fresh run (a new run each time; goal ≤ version + 1.5 s, as
-any fresh question: the run made Q&A's indexes), `halo --version`, `halo ask` on a question asked before (served from L1: goal ≤ 1.5 × version),
-`halo ask` on a new question (goal ≤ version + 1.5 s), and on a paraphrase of a question asked
-before (served from L2: goal ≤ version + 1.5 s). Then the split of a fresh question in one
-process: imports, opening the run, model load (the embedder's first call), embed, search, LLM,
-and whether torch was imported (the embedder's numpy path of small requests avoids it).
+the first question right after a fresh run (a new run each time; goal ≤ version + 1.5 s, as any
+fresh question: the run made Q&A's indexes), `halo --version`, `halo ask` on a question asked
+before (served from L1: goal ≤ 1.5 × version), `halo ask` on a new question (goal ≤ version +
+1.5 s), and on a paraphrase of a question asked before (served from L2: goal ≤ version + 1.5 s).
+Then the split of a fresh question in one process: imports, opening the run, model load (the
+embedder's first call), embed, search, LLM, and whether torch was imported (the embedder's numpy
+path of small requests avoids it).
 
 Run: nice -n 10 .venv/bin/python benchmarks/bench_ask.py [--repeats 3]
 """

@@ -72,9 +72,8 @@ def test_the_run_folder_holds_the_contract_and_every_json_validates(lecture_run:
     assert report.chunk_count == len(chunks)
     assert report.media.sha256 == lecture_run.report.media.sha256
     # ask: the sample's own questions (samples/lecture/lecture.questions.yaml)
-    assert [s.stage for s in report.stages] == [
-        "transcript", "chunk", "index", "summarize", "ask", "qa"
-    ]
+    stages = ["transcript", "chunk", "index", "summarize", "ask", "qa"]
+    assert [s.stage for s in report.stages] == stages
     assert report.skipped == []
     assert all(s.distribution == "halo-core" for s in report.stages)
     assert report.peak_rss_mb > 0 and report.wall_s > 0
