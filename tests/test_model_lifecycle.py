@@ -20,11 +20,27 @@ from halo_core.runner import run
 from halo_core.spec import load_spec
 
 
+class LoggedCache(ModelCache[str, str]):
+    """A model cache that logs each release into `events`."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.events = events
+
+    def release(self, key: str) -> bool:
+        found = super().release(key)
+        if found:
+            self.events.append(("released", key))
+        return found
+
+
 class Models:
-    """Two models with counting loaders; `ahead` is set when the second one has loaded."""
+    """Two models with counting loaders; `ahead` is set when the second one has loaded;
+    `events` lists each extractor's end (by input stem) and each release, in order."""
 
     def __init__(self) -> None:
-        self.cache: ModelCache[str, str] = ModelCache()
+        self.events: list[tuple[str, str]] = []
+        self.cache = LoggedCache(self.events)
         self.ahead = threading.Event()
         self.seen: list[tuple[str, int, int]] = []  # (input stem, loads, releases) in reads-a
 
@@ -53,6 +69,7 @@ def models(register_plugin: Callable[..., str]) -> Iterator[Models]:
         def extract(self, media, timeline, ctx):  # noqa: ANN001, ANN201
             state.ref("a").load()
             state.ahead.wait(timeout=10)
+            state.events.append(("heavy-a done", media.path.stem))
             return [Signal(start=0, end=media.duration, label="a")]
 
     class ReadsA(Extractor):
@@ -68,6 +85,7 @@ def models(register_plugin: Callable[..., str]) -> Iterator[Models]:
         def extract(self, media, timeline, ctx):  # noqa: ANN001, ANN201
             state.seen.append((media.path.stem, state.cache.loads, state.cache.releases))
             state.ref("b").load()
+            state.events.append(("reads-a done", media.path.stem))
             return [Signal(start=0, end=media.duration, label="b")]
 
     class Plugin:
@@ -115,8 +133,13 @@ def test_a_batch_releases_a_model_only_after_the_last_input_used_it(
     results = run(load_spec(spec_over(tmp_path, [first, second])))
 
     assert [r.error for r in results] == [None, None]
-    assert models.seen == [("first", 2, 0), ("second", 2, 1)]
-    assert (models.cache.loads, models.cache.releases) == (2, 2)
+    # the inputs' stages interleave as the executor schedules them: order by events, not by
+    # what reads-a happened to see
+    events = models.events
+    for model, stage in (("a", "heavy-a done"), ("b", "reads-a done")):
+        released = events.index(("released", model))
+        assert all(events.index((stage, stem)) < released for stem in ("first", "second"))
+    assert (models.cache.loads, models.cache.releases) == (2, 2)  # once each over the batch
 
 
 def test_a_run_that_reuses_every_stage_loads_no_model(tmp_path: Path, models: Models) -> None:
