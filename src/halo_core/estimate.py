@@ -113,9 +113,7 @@ class Estimator(LLMBackend[ComponentConfig]):
         return estimate_call(self.backend, request)
 
     def video_twin(self) -> LLMBackend[Any]:
-        twin = getattr(self.backend, "video_twin", None)
-        found: LLMBackend[Any] = twin() if callable(twin) else self.backend
-        return found
+        return naive_backend(self.backend)
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         plan = estimate_call(self.backend, request)
@@ -141,10 +139,17 @@ def whole_transcript(timeline: Timeline, chunks: Sequence[Chunk]) -> str:
     )
 
 
+def naive_backend(backend: LLMBackend[Any]) -> LLMBackend[Any]:
+    """The backend as the naive approach uses it: a backend that reads video only in some mode
+    offers a `video_twin()` configured to."""
+    twin = getattr(backend, "video_twin", None)
+    naive: LLMBackend[Any] = twin() if callable(twin) else backend
+    return naive
+
+
 def naive_reads_video(backend: LLMBackend[Any]) -> bool:
     """Whether `naive_calls` sends the whole video (else the whole transcript)."""
-    twin = getattr(backend, "video_twin", None)
-    return bool((twin() if callable(twin) else backend).accepts_clips)
+    return naive_backend(backend).accepts_clips
 
 
 def naive_calls(
@@ -156,10 +161,8 @@ def naive_calls(
     summarize: bool,
 ) -> list[CallEstimate]:
     """The naive approach's plan: the whole video (the whole transcript, for a backend that
-    reads no video) with the summary request and with every question. A backend that reads
-    video only in some mode offers a `video_twin()` configured to."""
-    twin = getattr(backend, "video_twin", None)
-    naive = twin() if callable(twin) else backend
+    reads no video) with the summary request and with every question (`naive_backend`)."""
+    naive = naive_backend(backend)
     whole = MediaClip(path=media.path, sha256=media.sha256, start=0.0, end=media.duration)
     given: dict[str, Any] = {"clips": [whole]} if naive.accepts_clips else {"context": transcript}
     requests = [LLMRequest(task="answer", prompt=q, **given) for q in questions]
