@@ -418,7 +418,7 @@ def _skipped(pipeline: Pipeline, media: Media,
     """The extractors `media` cannot feed, in graph order; MediaError for a required one."""
     present = {kind for kind, has in (("audio", media.has_audio), ("video", media.has_video))
                if has}
-    unmet = {s.name: f"{need} stream" for s in extract
+    unmet = {s.name: need for s in extract  # the stream (audio, video) it lacks first
              for need in sorted(set(getattr(s.of(pipeline), "media_needs", ())) - present)[:1]}
     found: list[SkippedExtractor] = []
     lacking: dict[str, str] = {}  # track -> the stream whose absence left it out
@@ -426,8 +426,9 @@ def _skipped(pipeline: Pipeline, media: Media,
         stage = why.node
         assert isinstance(stage, ExtractStage)
         if why.unmet is not None:
-            lacking[name] = why.unmet.removesuffix(" stream")
-            missing, reason = why.unmet, f"the file has no {why.unmet}"
+            lacking[name] = why.unmet
+            missing = f"{why.unmet} stream"
+            reason = f"the file has no {missing}"
         else:
             lacking[name] = lacking[str(why.upstream)]
             cause = next(k for k in found if k.track == why.upstream)
