@@ -228,6 +228,27 @@ def test_a_plugin_registered_at_run_time_is_seen_and_forgotten(register_plugin):
     assert "test-applause" not in get_registry().components["extractor"]
 
 
+def test_each_new_plugin_is_seen_though_the_one_before_it_was_collected() -> None:
+    """CPython hands a collected object's address (its id) to the next one of its size: a
+    registry cached by plugin ids served the previous plugin's components to a new plugin."""
+    from halo_core import ComponentConfig, Extractor, hookimpl
+    from halo_core.testing.plugins import registered
+
+    for n in range(20):
+
+        class Numbered(Extractor[ComponentConfig]):
+            name = f"test-numbered-{n}"
+            provides = f"numbered_{n}"
+
+        class Plugin:
+            @hookimpl
+            def register_extractors(self, register: Callable[[type], None]) -> None:
+                register(Numbered)  # noqa: B023 - registered before the next loop turn
+
+        with registered(Plugin()):
+            assert f"test-numbered-{n}" in get_registry().components["extractor"]
+
+
 def shadow_redis(tmp_path: Path, source: str) -> Path:
     """A throwaway halo-redis (entry point `redis-shadow`) that shadows the real one, as a newer
     install earlier on sys.path would."""

@@ -235,13 +235,15 @@ def _registrar(registry: Registry, kind: Kind, source: PluginSource) -> Callable
     return register
 
 
-_registry_cache: dict[tuple[int, ...], Registry] = {}
+# Keyed by the plugin objects themselves, not their ids: the key holds them, so a plugin
+# unregistered and collected cannot hand its id to a new one and be served its registry.
+_registry_cache: dict[frozenset[object], Registry] = {}
 
 
 def get_registry() -> Registry:
     """Every component registered by the loaded plugins (rebuilt when plugins change)."""
     load_plugins()
-    key = tuple(id(p) for p in pm.get_plugins())
+    key = frozenset(pm.get_plugins())
     if key not in _registry_cache:
         _registry_cache.clear()
         registry = Registry(problems=list(_load_problems))
