@@ -169,7 +169,8 @@ def model_ref(model: str, device: str, compute_type: str, cpu_threads: int) -> M
 
 class FasterWhisper(Extractor[FasterWhisperConfig]):
     name = "faster-whisper"
-    version = "2"  # 2: words keep the recogniser's spacing
+    # 2: words keep the recogniser's spacing; 3: no temperature fallback (deterministic)
+    version = "3"
     Config = FasterWhisperConfig
     provides = "transcript"
     media_needs = frozenset({"audio"})
@@ -244,6 +245,9 @@ class FasterWhisper(Extractor[FasterWhisperConfig]):
                     vad_filter=config.vad,
                     word_timestamps=True,
                     initial_prompt=piece.prompt,
+                    # no fallback to sampling at higher temperatures: it draws at random on hard
+                    # audio, and the same file must give the same transcript every run
+                    temperature=0.0,
                     **options,
                 )
                 language = info.language
